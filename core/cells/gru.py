@@ -1,0 +1,103 @@
+"""GRU cell, as PyTorch's nn.GRU (gate chunks r, z, n; the reset gate multiplies the hidden projection):
+
+    r_t = sigmoid(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)          reset gate
+    z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)          update gate
+    hn_t = W_hn h_{t-1} + b_hn                                    hidden part of the candidate
+    n_t = tanh(W_in x_t + b_in + r_t * hn_t)                      candidate
+    h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+
+Backward, with dh = dL/dh_t:
+
+    dn = dh (1 - z)(1 - n^2)         dz = dh (h_{t-1} - n) z (1 - z)        dr = dn * hn * r (1 - r)
+    d input projection  = [dr, dz, dn]
+    d hidden projection = [dr, dz, dn * r]
+    dL/dh_{t-1} = dh * z + (d hidden projection) W_hh
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.cells.kernel import Kernel, Record, Workspace, chunks
+
+GATES = ("r", "z", "n")
+
+
+def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
+    return {
+        "pre": np.zeros((T, B, 3 * H), dtype),
+        "act": np.zeros((T, B, 3 * H), dtype),
+        "hn": np.zeros((T, B, H), dtype),
+        "h": np.zeros((T, B, H), dtype),
+    }
+
+
+def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
+    return {"hid": np.empty((B, 3 * H), dtype), "tmp": np.empty((B, H), dtype)}
+
+
+def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
+    # b_hr and b_hz add straight into their gates; b_hn sits inside r * (W_hn h + b_hn), so it stays out.
+    H = b_ih.shape[0] // 3
+    bias = b_ih.copy()
+    bias[: 2 * H] += b_hh[: 2 * H]
+    return bias
+
+
+def _step(rec, t, h_prev, c_prev, W_hhT, b_hh, work):
+    H = h_prev.shape[-1]
+    pre = rec["pre"][t]
+    a = rec["act"][t]
+    hid = work["hid"]
+    np.matmul(h_prev, W_hhT, out=hid)
+    pre[:, : 2 * H] += hid[:, : 2 * H]
+    rz = a[:, : 2 * H]
+    np.multiply(pre[:, : 2 * H], 0.5, out=rz)
+    np.tanh(rz, out=rz)
+    rz *= 0.5
+    rz += 0.5
+    hn = rec["hn"][t]
+    np.add(hid[:, 2 * H :], b_hh[2 * H :], out=hn)
+    np.multiply(a[:, :H], hn, out=work["tmp"])
+    pre[:, 2 * H :] += work["tmp"]
+    n = a[:, 2 * H :]
+    np.tanh(pre[:, 2 * H :], out=n)
+    # h = n + z * (h_prev - n)
+    h = rec["h"][t]
+    np.subtract(h_prev, n, out=h)
+    h *= a[:, H : 2 * H]
+    h += n
+    return h, None
+
+
+def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc):
+    H = W_hh.shape[1]
+    a = rec["act"][t]
+    r, z, n = a[..., :H], a[..., H : 2 * H], a[..., 2 * H :]
+    hn = rec["hn"][t]
+    dn_pre = dh * (1.0 - z) * (1.0 - n * n)
+    dz_pre = dh * (h_prev - n) * z * (1.0 - z)
+    dr_pre = dn_pre * hn * r * (1.0 - r)
+    d_in = np.concatenate([dr_pre, dz_pre, dn_pre], axis=-1)
+    d_hid = np.concatenate([dr_pre, dz_pre, dn_pre * r], axis=-1)
+    return d_in, d_hid, dh * z + d_hid @ W_hh, None, None
+
+
+def _quantities(rec: Record) -> dict[str, np.ndarray]:
+    q = {f"{k}_pre": v for k, v in chunks(rec["pre"], GATES).items()}
+    q.update(chunks(rec["act"], GATES))
+    q.update(hn=rec["hn"], h=rec["h"])
+    return q
+
+
+GRU = Kernel(
+    name="gru",
+    gates=GATES,
+    has_cell_state=False,
+    allocate=_allocate,
+    workspace=_workspace,
+    input_bias=_input_bias,
+    step=_step,
+    step_backward=_step_backward,
+    quantities=_quantities,
+)

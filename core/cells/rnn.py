@@ -1,0 +1,66 @@
+"""Vanilla (Elman) RNN cell, as PyTorch's nn.RNN (plus a sigmoid option):
+
+    a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh      (pre-activation)
+    h_t = act(a_t),   act in {tanh, sigmoid, relu}
+
+Backward, with delta_t = dL/dh_t (from the output, the layer above and h_{t+1}):
+
+    dL/da_t     = delta_t * act'(a_t)
+    dL/dh_{t-1} = dL/da_t W_hh
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from core import activations
+from core.cells.kernel import Kernel, Record, Workspace
+
+
+def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
+    return {"pre": np.zeros((T, B, H), dtype), "h": np.zeros((T, B, H), dtype)}
+
+
+def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
+    return {"hid": np.empty((B, H), dtype)}
+
+
+def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
+    return b_ih + b_hh
+
+
+def _quantities(rec: Record) -> dict[str, np.ndarray]:
+    return {"pre": rec["pre"], "h": rec["h"]}
+
+
+@cache
+def rnn_kernel(nonlinearity: str) -> Kernel:
+    if nonlinearity not in activations.NONLINEARITIES:
+        raise ValueError(f"unknown nonlinearity {nonlinearity!r}; expected one of {activations.NONLINEARITIES}")
+    act = {"tanh": activations.tanh, "sigmoid": activations.sigmoid, "relu": activations.relu}[nonlinearity]
+
+    def step(rec, t, h_prev, c_prev, W_hhT, b_hh, work):
+        pre = rec["pre"][t]
+        np.matmul(h_prev, W_hhT, out=work["hid"])
+        pre += work["hid"]
+        h = rec["h"][t]
+        act(pre, out=h)
+        return h, None
+
+    def step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc):
+        d_pre = dh * activations.derivative_from_output(nonlinearity, rec["h"][t])
+        return d_pre, d_pre, d_pre @ W_hh, None, None
+
+    return Kernel(
+        name=f"rnn_{nonlinearity}",
+        gates=("h",),
+        has_cell_state=False,
+        allocate=_allocate,
+        workspace=_workspace,
+        input_bias=_input_bias,
+        step=step,
+        step_backward=step_backward,
+        quantities=_quantities,
+    )
