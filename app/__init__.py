@@ -1,0 +1,1 @@
+"""Unrolled's web layer: FastAPI JSON API under /api/v1, HTML pages and HTMX fragments, CLI."""
