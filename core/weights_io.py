@@ -1,0 +1,347 @@
+"""Weights in and out: ``.npz`` and ``.safetensors`` files keyed by PyTorch state_dict names.
+
+A model trained in PyTorch is exported with its own state_dict names, for example
+
+    safetensors.torch.save_file(model.state_dict(), "model.safetensors")
+    np.savez("model.npz", **{k: v.detach().cpu().numpy() for k, v in model.state_dict().items()})
+
+and loads here in three steps: :func:`load_weights` reads the file (path, bytes or file object) into plain
+arrays, :func:`infer_config` reads the network's shape off the tensors, and :func:`params_for_config` renames
+them to our parameter names (core.params) and checks every shape:
+
+    weight_ih_l{k}[_reverse]   (G*H, I_k)     G = 1 (rnn), 4 (lstm: i, f, g, o), 3 (gru: r, z, n)
+    weight_hh_l{k}[_reverse]   (G*H, H)       so H = columns and G = rows / H
+    bias_ih_l{k}, bias_hh_l{k} (G*H,)
+    embedding.weight           (V, I)          from a module named embedding / embed / emb
+    output.weight, output.bias (O, D*H), (O,)  from a module named output / fc / linear / out / head / decoder
+
+Recurrent tensors may sit under one module prefix (``rnn.``, ``lstm.``, ``encoder.gru.``), which is stripped.
+Only NumPy arrays are ever read: npz members are opened with ``allow_pickle=False`` and pickled checkpoints
+(``torch.save``) are refused, because unpickling a file can run arbitrary code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import safetensors
+import safetensors.numpy
+
+from core.config import NetworkConfig
+from core.params import Params, cast_params, parameter_shapes
+
+FORMATS: tuple[str, ...] = ("npz", "safetensors")
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+
+#: safetensors dtype codes NumPy reads as real floating-point numbers.
+SAFETENSORS_FLOATS = ("F16", "F32", "F64")
+OUTPUT_MODULES = ("output", "fc", "linear", "out", "head", "decoder")
+EMBEDDING_MODULES = ("embedding", "embed", "emb")
+CELL_FOR_GATE_BLOCKS = {1: "rnn", 4: "lstm", 3: "gru"}
+_RECURRENT = re.compile(
+    r"^(?P<prefix>(?:.+\.)?)(?P<name>(?:weight|bias)_(?:ih|hh)_l(?P<layer>\d+)(?:_reverse)?)$"
+)
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_NPY_MAGIC = b"\x93NUMPY"
+_PICKLE_MAGIC = b"\x80"
+
+
+class WeightsError(ValueError):
+    """Weights that cannot be read or do not fit the network; the message names every offending tensor."""
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Reading and writing files
+
+
+def load_weights(source: Source, format: str | None = None) -> dict[str, np.ndarray]:
+    """Read every tensor of an .npz or .safetensors file (a path, the raw bytes, or a binary file object).
+
+    The format is recognised from the content (a zip of .npy members, or an 8-byte header length followed by a
+    JSON header); ``format`` only asserts what the content must be. Every tensor must be a finite float array.
+    """
+    if format is not None:
+        _check_format_name(format)
+    data = _read_bytes(source)
+    found = sniff_format(data)
+    if found is None:
+        raise WeightsError(_describe_unknown(data))
+    if format is not None and found != format:
+        raise WeightsError(f"expected a {format} file, but the content is a {found} file")
+    tensors = _read_npz(data) if found == "npz" else _read_safetensors(data)
+    if not tensors:
+        raise WeightsError(f"the {found} file holds no tensors")
+    check_tensors(tensors)
+    return tensors
+
+
+def weights_to_bytes(params: Mapping[str, np.ndarray], format: str) -> bytes:
+    """Serialise ``params`` as an .npz or .safetensors file, in memory, keeping each tensor's dtype."""
+    _check_format_name(format)
+    arrays = {name: np.ascontiguousarray(value) for name, value in params.items()}
+    check_tensors(arrays)
+    if format == "safetensors":
+        return safetensors.numpy.save(arrays)
+    # The archive np.savez writes, built by hand so that no tensor name can clash with savez's own arguments.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", allowZip64=True) as archive:
+        for name, value in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, value, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def save_weights(params: Mapping[str, np.ndarray], destination: str | os.PathLike[str] | BinaryIO,
+                 format: str | None = None) -> None:
+    """Write ``params`` to a path (format from ``format`` or the suffix) or to a writable binary buffer."""
+    if format is None:
+        if not isinstance(destination, str | os.PathLike):
+            raise WeightsError(f"say which format to write to a buffer: one of {FORMATS}")
+        format = Path(destination).suffix.lstrip(".").lower()
+        if format not in FORMATS:
+            raise WeightsError(f"cannot tell the format from {os.fspath(destination)!r}: use a .npz or "
+                               f".safetensors suffix, or pass format")
+    data = weights_to_bytes(params, format)
+    if isinstance(destination, str | os.PathLike):
+        Path(destination).write_bytes(data)
+    else:
+        destination.write(data)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """'npz' for a zip archive, 'safetensors' for a well-formed safetensors header, else None."""
+    if data[:4] in _ZIP_MAGIC:
+        return "npz"
+    if _safetensors_header(data) is not None:
+        return "safetensors"
+    return None
+
+
+def check_tensors(tensors: Mapping[str, Any]) -> None:
+    """Raise WeightsError naming every tensor that is not a finite, real floating-point array."""
+    problems = []
+    for name, value in tensors.items():
+        if not isinstance(value, np.ndarray):
+            problems.append(f"tensor {name!r} is a {type(value).__name__}, not an array")
+        elif not np.issubdtype(value.dtype, np.floating):
+            problems.append(f"tensor {name!r} has dtype {value.dtype}; weights must be floating-point")
+        elif not np.isfinite(value).all():
+            bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+            problems.append(f"tensor {name!r} holds {bad} non-finite value(s) (NaN or infinity)")
+    if problems:
+        raise WeightsError("; ".join(problems))
+
+
+def _check_format_name(format: str) -> None:
+    if format not in FORMATS:
+        raise WeightsError(f"format must be one of {FORMATS}, got {format!r}")
+
+
+def _read_bytes(source: Source) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    if isinstance(source, str | os.PathLike):
+        return Path(source).read_bytes()
+    if hasattr(source, "read"):
+        data = source.read()
+        if not isinstance(data, bytes | bytearray):
+            raise WeightsError("the file object must be opened in binary mode")
+        return bytes(data)
+    raise WeightsError(f"cannot read weights from a {type(source).__name__}: "
+                       f"give a path, bytes or a binary file")
+
+
+def _describe_unknown(data: bytes) -> str:
+    if not data:
+        return "the file is empty"
+    if data.startswith(_NPY_MAGIC):
+        return "this is a single .npy array, not a state_dict: save all tensors by name with np.savez"
+    if data.startswith(_PICKLE_MAGIC):
+        return ("this looks like a pickled checkpoint (torch.save); pickles can run code, so they are "
+                "refused: save the state_dict with safetensors.torch.save_file or np.savez")
+    return "the content is neither an .npz archive (zip of .npy arrays) nor a .safetensors file"
+
+
+def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile as exc:
+        raise WeightsError(f"the zip archive is damaged: {exc}") from exc
+    foreign = [m for m in members if not m.endswith(".npy")]
+    if foreign:
+        hint = (" (a torch.save checkpoint: save the state_dict with safetensors.torch.save_file or np.savez)"
+                if any(m.endswith(".pkl") for m in foreign) else "")
+        raise WeightsError(f"a zip archive that is not an .npz: members {foreign[:5]} are not .npy "
+                           f"arrays{hint}")
+    tensors = {}
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        for name in archive.files:
+            try:
+                tensors[name] = archive[name]
+            except ValueError as exc:  # object arrays need pickle, which stays off
+                raise WeightsError(f"tensor {name!r} cannot be read without unpickling ({exc}); "
+                                   f"weights must be plain numeric arrays") from exc
+            except (OSError, zipfile.BadZipFile) as exc:
+                raise WeightsError(f"tensor {name!r} is damaged: {exc}") from exc
+    return tensors
+
+
+def _safetensors_header(data: bytes) -> dict[str, Any] | None:
+    """The JSON header of a safetensors file: u64 little-endian length N, then N bytes of JSON."""
+    if len(data) < 10:
+        return None
+    size = int.from_bytes(data[:8], "little")
+    if size < 2 or 8 + size > len(data) or data[8:9] != b"{":
+        return None
+    try:
+        header = json.loads(data[8 : 8 + size])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def _read_safetensors(data: bytes) -> dict[str, np.ndarray]:
+    header = _safetensors_header(data)
+    assert header is not None
+    # Check dtypes from the header first: safetensors.numpy cannot hold bfloat16 and gives no tensor name.
+    problems = [
+        f"tensor {name!r} is stored as {entry.get('dtype')}; weights must be F16, F32 or F64 "
+        f"(convert with model.float() or model.double() before saving)"
+        for name, entry in header.items()
+        if name != "__metadata__"
+        and (not isinstance(entry, dict) or entry.get("dtype") not in SAFETENSORS_FLOATS)
+    ]
+    if problems:
+        raise WeightsError("; ".join(problems))
+    try:
+        return safetensors.numpy.load(data)
+    except safetensors.SafetensorError as exc:
+        raise WeightsError(f"the safetensors file is damaged: {exc}") from exc
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Mapping a state_dict onto a network
+
+
+def canonical_names(names: list[str] | Mapping[str, Any]) -> dict[str, str]:
+    """Our parameter name for each tensor name that has one, as {ours: theirs}; other names map to themselves.
+
+    Recurrent names lose their module prefix, which must be the same for all of them; the output layer's and
+    the embedding's weights are recognised by the name of the module that holds them.
+    """
+    mapping: dict[str, str] = {}
+    prefixes = set()
+    for original in names:
+        match = _RECURRENT.match(original)
+        if match:
+            prefixes.add(match["prefix"])
+            ours = match["name"]
+        else:
+            ours = _head_name(original)
+        if ours in mapping:
+            raise WeightsError(f"tensors {mapping[ours]!r} and {original!r} both look like {ours!r}; "
+                               f"keep only one of them")
+        mapping[ours] = original
+    if len(prefixes) > 1:
+        shown = ", ".join(repr(p) for p in sorted(prefixes))
+        raise WeightsError(f"recurrent tensors sit under different module prefixes ({shown}); "
+                           f"load one recurrent module at a time")
+    return mapping
+
+
+def _head_name(name: str) -> str:
+    module, _, leaf = name.rpartition(".")
+    last = module.rpartition(".")[2]
+    if last in OUTPUT_MODULES and leaf in ("weight", "bias"):
+        return f"output.{leaf}"
+    if last in EMBEDDING_MODULES and leaf == "weight":
+        return "embedding.weight"
+    return name
+
+
+def params_for_config(tensors: Mapping[str, np.ndarray], config: NetworkConfig) -> Params:
+    """Rename a state_dict to our parameter names, check each tensor against ``config``, cast to its dtype."""
+    check_tensors(tensors)
+    mapping = canonical_names(tensors)
+    renamed = {ours: tensors[theirs] for ours, theirs in mapping.items()}
+
+    def label(ours: str) -> str:
+        theirs = mapping.get(ours, ours)
+        return repr(ours) if theirs == ours else f"{theirs!r} (read as {ours!r})"
+
+    expected = parameter_shapes(config)
+    problems = []
+    for name, shape in expected.items():
+        if name not in renamed:
+            problems.append(f"missing tensor {name!r} (expected shape {shape})")
+        elif renamed[name].shape != shape:
+            problems.append(f"tensor {label(name)} has shape {renamed[name].shape}, expected {shape}")
+    problems += [f"unexpected tensor {label(name)} with shape {renamed[name].shape}"
+                 for name in renamed if name not in expected]
+    if problems:
+        raise WeightsError(f"the weights do not fit the {config.cell} network "
+                           f"{_describe_config(config)}: " + "; ".join(problems))
+    with np.errstate(over="ignore"):  # overflow is reported below, by tensor name
+        params = cast_params({name: renamed[name] for name in expected}, config)
+    overflow = [label(name) for name, value in params.items() if not np.isfinite(value).all()]
+    if overflow:
+        raise WeightsError(f"tensor(s) {', '.join(overflow)} hold values too large for {config.dtype}")
+    return params
+
+
+def _describe_config(config: NetworkConfig) -> str:
+    parts = [f"input_size={config.input_size}", f"hidden_size={config.hidden_size}",
+             f"num_layers={config.num_layers}", f"bidirectional={config.bidirectional}"]
+    if config.vocab_size is not None:
+        parts.append(f"vocab_size={config.vocab_size}")
+    parts.append(f"output_size={config.output_size}")
+    return "(" + ", ".join(parts) + ")"
+
+
+def infer_config(tensors: Mapping[str, np.ndarray], **overrides: Any) -> NetworkConfig:
+    """Read a NetworkConfig off the tensors' shapes; ``overrides`` set (or replace) any field.
+
+    weight_hh_l0 is (G*H, H): H is its column count and G = rows / H picks the cell (1 rnn, 4 lstm, 3 gru).
+    input_size is weight_ih_l0's column count, num_layers the highest l{k} + 1, bidirectional whether any
+    name ends in _reverse; an embedding gives input_encoding='embedding' with vocab_size = its rows, an output
+    layer gives output_size = its rows. Fields the tensors cannot show (nonlinearity, output_activation,
+    dtype, one-hot inputs) come from ``overrides``. The tensors are not checked here: params_for_config is.
+    """
+    mapping = canonical_names(tensors)
+    shapes = {ours: tuple(tensors[theirs].shape) for ours, theirs in mapping.items()}
+    w_ih, w_hh = shapes.get("weight_ih_l0"), shapes.get("weight_hh_l0")
+    if w_ih is None or w_hh is None or len(w_ih) != 2 or len(w_hh) != 2:
+        raise WeightsError("cannot infer the network: it needs 2-D tensors 'weight_ih_l0' and 'weight_hh_l0' "
+                           f"(with or without a module prefix); found {sorted(tensors)}")
+    rows, hidden = w_hh
+    cell = CELL_FOR_GATE_BLOCKS.get(rows // hidden) if hidden and rows % hidden == 0 else None
+    if cell is None:
+        raise WeightsError(f"{mapping['weight_hh_l0']!r} has shape {w_hh}: its rows must be 1, 3 or 4 times "
+                           f"its columns (the hidden size) for an RNN, GRU or LSTM")
+    layers = [int(m["layer"]) for m in map(_RECURRENT.match, mapping) if m]
+    fields: dict[str, Any] = {
+        "cell": cell,
+        "input_size": w_ih[1],
+        "hidden_size": hidden,
+        "num_layers": max(layers) + 1,
+        "bidirectional": any(name.endswith("_reverse") for name in mapping),
+    }
+    if "embedding.weight" in shapes:
+        fields.update(input_encoding="embedding", vocab_size=shapes["embedding.weight"][0])
+    if "output.weight" in shapes:
+        fields["output_size"] = shapes["output.weight"][0]
+    fields.update(overrides)
+    if "vocab_size" not in overrides:
+        if fields.get("input_encoding") == "onehot":
+            fields["vocab_size"] = fields["input_size"]
+        elif fields.get("input_encoding", "vector") == "vector":
+            fields.pop("vocab_size", None)
+    return NetworkConfig.from_dict(fields)
