@@ -111,21 +111,12 @@ def run_layer(
     H = W_hh.shape[1]
     dtype = W_hh.dtype
     record = kernel.allocate(T, B, H, dtype)
-    project_inputs(record["pre"], x, W_ih, kernel.input_bias(b_ih, b_hh))
-    W_hhT = np.ascontiguousarray(W_hh.T)
     work = kernel.workspace(B, H, dtype)
     trace = LayerTrace(layer, reverse, kernel, x, record, h0, c0, mask)
-    h_prev, c_prev = h0, c0
-    step = kernel.step
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in trace.time_order():
-            h_t, c_t = step(record, t, h_prev, c_prev, W_hhT, b_hh, work)
-            if mask is not None and not mask[t].all():
-                ended = ~mask[t][:, None]
-                np.copyto(h_t, h_prev, where=ended)
-                if c_t is not None:
-                    np.copyto(c_t, c_prev, where=ended)
-            h_prev, c_prev = h_t, c_t
+        # Inside the errstate too: a diverged layer below hands this one infinite inputs (inf - inf = NaN).
+        project_inputs(record["pre"], x, W_ih, kernel.input_bias(b_ih, b_hh))
+        kernel.scan(record, trace.time_order(), h0, c0, W_hh.T, b_hh, work, mask)
     return trace
 
 

@@ -49,7 +49,9 @@ def encode_inputs(params: Params, config: NetworkConfig, inputs: np.ndarray) -> 
         raise InputError(f"token ids must lie in [0, {config.vocab_size - 1}]")
     tokens = arr.astype(np.int64)
     if config.input_encoding == "onehot":
-        x = np.eye(config.vocab_size, dtype=dtype)[tokens]
+        # Scatter ones rather than index np.eye(V): memory stays T*B*V, not V^2.
+        x = np.zeros(tokens.shape + (config.vocab_size,), dtype)
+        np.put_along_axis(x, tokens[..., None], 1.0, axis=-1)
     else:
         x = params["embedding.weight"][tokens].astype(dtype, copy=False)
     return np.ascontiguousarray(x), tokens
@@ -119,12 +121,17 @@ def forward(
     T, B, _ = x.shape
     if T < 1:
         raise InputError("a sequence needs at least one timestep")
+    if B < 1:
+        raise InputError("a batch needs at least one sequence")
     if lengths is None:
         lens = np.full(B, T, dtype=np.int64)
         mask = None
     else:
-        lens = np.asarray(lengths, dtype=np.int64).reshape(-1)
-        if lens.shape != (B,) or lens.min() < 1 or lens.max() > T:
+        raw = np.asarray(lengths).reshape(-1)
+        # Casting first would truncate 2.5 to 2 silently; only whole numbers are lengths.
+        whole = raw.dtype.kind in "iu" or (raw.dtype.kind == "f" and bool(np.all(raw == np.round(raw))))
+        lens = raw.astype(np.int64) if whole else raw
+        if not whole or lens.shape != (B,) or lens.min() < 1 or lens.max() > T:
             raise InputError(f"lengths must hold {B} integers in [1, {T}]")
         mask = np.arange(T)[:, None] < lens[None, :]
         if mask.all():

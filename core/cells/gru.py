@@ -18,7 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.cells.kernel import Kernel, Record, Workspace, chunks
+from core.cells.kernel import (
+    Kernel,
+    Record,
+    Workspace,
+    carry_over,
+    chunks,
+    ended_rows,
+    recurrent_matrix,
+    step_from_scan,
+    time_slice,
+)
 
 GATES = ("r", "z", "n")
 
@@ -33,7 +43,9 @@ def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
 
 
 def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
-    return {"hid": np.empty((B, 3 * H), dtype), "tmp": np.empty((B, H), dtype)}
+    # A (B, 2H) array of halves rather than the scalar 0.5: NumPy converts a Python scalar on every call.
+    return {"hid": np.empty((B, 3 * H), dtype), "tmp": np.empty((B, H), dtype),
+            "half": np.full((B, 2 * H), 0.5, dtype)}
 
 
 def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
@@ -44,30 +56,40 @@ def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
     return bias
 
 
-def _step(rec, t, h_prev, c_prev, W_hhT, b_hh, work):
+def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
+    # The whole time loop in one function: a GEMM and twelve in-place ufunc calls per step, every per-step
+    # view taken by iterating the record arrays (cheaper than indexing them).
     H = h_prev.shape[-1]
-    pre = rec["pre"][t]
-    a = rec["act"][t]
-    hid = work["hid"]
-    np.matmul(h_prev, W_hhT, out=hid)
-    pre[:, : 2 * H] += hid[:, : 2 * H]
-    rz = a[:, : 2 * H]
-    np.multiply(pre[:, : 2 * H], 0.5, out=rz)
-    np.tanh(rz, out=rz)
-    rz *= 0.5
-    rz += 0.5
-    hn = rec["hn"][t]
-    np.add(hid[:, 2 * H :], b_hh[2 * H :], out=hn)
-    np.multiply(a[:, :H], hn, out=work["tmp"])
-    pre[:, 2 * H :] += work["tmp"]
-    n = a[:, 2 * H :]
-    np.tanh(pre[:, 2 * H :], out=n)
-    # h = n + z * (h_prev - n)
-    h = rec["h"][t]
-    np.subtract(h_prev, n, out=h)
-    h *= a[:, H : 2 * H]
-    h += n
-    return h, None
+    hid, tmp, half = work["hid"], work["tmp"], work["half"]
+    hid_rz, hid_n = hid[:, : 2 * H], hid[:, 2 * H :]
+    b_hn = np.tile(b_hh[2 * H :], (h_prev.shape[0], 1))  # one row per sequence: equal shapes, no broadcasting
+    span = time_slice(times)
+    W_hhT = recurrent_matrix(W_hhT, rec, span)
+    pre, act = rec["pre"][span], rec["act"][span]
+    steps = zip(
+        pre[..., : 2 * H], pre[..., 2 * H :], act[..., : 2 * H], act[..., :H], act[..., H : 2 * H],
+        act[..., 2 * H :], rec["hn"][span], rec["h"][span], ended_rows(mask, times), strict=False,
+    )
+    dot, add, subtract, multiply, tanh = np.dot, np.add, np.subtract, np.multiply, np.tanh
+    for pre_rz, pre_n, rz, r, z, n, hn, h, ended in steps:
+        dot(h_prev, W_hhT, hid)
+        add(pre_rz, hid_rz, pre_rz)
+        multiply(pre_rz, half, rz)
+        tanh(rz, rz)
+        multiply(rz, half, rz)
+        add(rz, half, rz)
+        add(hid_n, b_hn, hn)
+        multiply(r, hn, tmp)
+        add(pre_n, tmp, pre_n)
+        tanh(pre_n, n)
+        # h = n + z * (h_prev - n)
+        subtract(h_prev, n, h)
+        multiply(h, z, h)
+        add(h, n, h)
+        if ended is not None:
+            carry_over(ended, h, h_prev, None, None)
+        h_prev = h
+    return h_prev, None
 
 
 def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc):
@@ -97,7 +119,8 @@ GRU = Kernel(
     allocate=_allocate,
     workspace=_workspace,
     input_bias=_input_bias,
-    step=_step,
+    step=step_from_scan(_scan),
+    scan=_scan,
     step_backward=_step_backward,
     quantities=_quantities,
 )

@@ -22,7 +22,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.cells.kernel import Kernel, Record, Workspace, chunks
+from core.cells.kernel import (
+    Kernel,
+    Record,
+    Workspace,
+    carry_over,
+    chunks,
+    ended_rows,
+    recurrent_matrix,
+    step_from_scan,
+    time_slice,
+)
 
 GATES = ("i", "f", "g", "o")
 
@@ -38,10 +48,12 @@ def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
 
 
 def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
-    scale = np.full(4 * H, 0.5, dtype)
-    scale[2 * H : 3 * H] = 1.0
-    shift = np.full(4 * H, 0.5, dtype)
-    shift[2 * H : 3 * H] = 0.0
+    # Full (B, 4H) rows rather than (4H,) vectors: a ufunc on equal shapes skips broadcasting, which for small
+    # H costs as much as the arithmetic.
+    scale = np.full((B, 4 * H), 0.5, dtype)
+    scale[:, 2 * H : 3 * H] = 1.0
+    shift = np.full((B, 4 * H), 0.5, dtype)
+    shift[:, 2 * H : 3 * H] = 0.0
     return {"hid": np.empty((B, 4 * H), dtype), "ig": np.empty((B, H), dtype), "scale": scale, "shift": shift}
 
 
@@ -49,25 +61,35 @@ def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
     return b_ih + b_hh
 
 
-def _step(rec, t, h_prev, c_prev, W_hhT, b_hh, work):
+def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
+    # The whole time loop in one function: a GEMM and ten in-place ufunc calls per step, every per-step view
+    # taken by iterating the record arrays (cheaper than indexing them) and NumPy's functions bound to locals.
     H = h_prev.shape[-1]
-    pre = rec["pre"][t]
-    np.matmul(h_prev, W_hhT, out=work["hid"])
-    pre += work["hid"]
-    a = rec["act"][t]
-    np.multiply(pre, work["scale"], out=a)
-    np.tanh(a, out=a)
-    a *= work["scale"]
-    a += work["shift"]
-    c = rec["c"][t]
-    np.multiply(a[:, H : 2 * H], c_prev, out=c)
-    np.multiply(a[:, :H], a[:, 2 * H : 3 * H], out=work["ig"])
-    c += work["ig"]
-    tc = rec["tanh_c"][t]
-    np.tanh(c, out=tc)
-    h = rec["h"][t]
-    np.multiply(a[:, 3 * H :], tc, out=h)
-    return h, c
+    hid, ig, scale, shift = work["hid"], work["ig"], work["scale"], work["shift"]
+    span = time_slice(times)
+    W_hhT = recurrent_matrix(W_hhT, rec, span)
+    act = rec["act"][span]
+    steps = zip(
+        rec["pre"][span], act, act[..., :H], act[..., H : 2 * H], act[..., 2 * H : 3 * H], act[..., 3 * H :],
+        rec["c"][span], rec["tanh_c"][span], rec["h"][span], ended_rows(mask, times), strict=False,
+    )
+    dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh
+    for pre, a, i, f, g, o, c, tc, h, ended in steps:
+        dot(h_prev, W_hhT, hid)
+        add(pre, hid, pre)
+        multiply(pre, scale, a)
+        tanh(a, a)
+        multiply(a, scale, a)
+        add(a, shift, a)
+        multiply(f, c_prev, c)
+        multiply(i, g, ig)
+        add(c, ig, c)
+        tanh(c, tc)
+        multiply(o, tc, h)
+        if ended is not None:
+            carry_over(ended, h, h_prev, c, c_prev)
+        h_prev, c_prev = h, c
+    return h_prev, c_prev
 
 
 def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc):
@@ -102,7 +124,8 @@ LSTM = Kernel(
     allocate=_allocate,
     workspace=_workspace,
     input_bias=_input_bias,
-    step=_step,
+    step=step_from_scan(_scan),
+    scan=_scan,
     step_backward=_step_backward,
     quantities=_quantities,
 )

@@ -16,7 +16,16 @@ from functools import cache
 import numpy as np
 
 from core import activations
-from core.cells.kernel import Kernel, Record, Workspace
+from core.cells.kernel import (
+    Kernel,
+    Record,
+    Workspace,
+    carry_over,
+    ended_rows,
+    recurrent_matrix,
+    step_from_scan,
+    time_slice,
+)
 
 
 def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
@@ -41,13 +50,19 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
         raise ValueError(f"unknown nonlinearity {nonlinearity!r}; expected one of {activations.NONLINEARITIES}")
     act = {"tanh": activations.tanh, "sigmoid": activations.sigmoid, "relu": activations.relu}[nonlinearity]
 
-    def step(rec, t, h_prev, c_prev, W_hhT, b_hh, work):
-        pre = rec["pre"][t]
-        np.matmul(h_prev, W_hhT, out=work["hid"])
-        pre += work["hid"]
-        h = rec["h"][t]
-        act(pre, out=h)
-        return h, None
+    def scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
+        span = time_slice(times)
+        W_hhT = recurrent_matrix(W_hhT, rec, span)
+        hid = work["hid"]
+        dot, add = np.dot, np.add
+        for pre, h, ended in zip(rec["pre"][span], rec["h"][span], ended_rows(mask, times), strict=False):
+            dot(h_prev, W_hhT, hid)
+            add(pre, hid, pre)
+            act(pre, h)
+            if ended is not None:
+                carry_over(ended, h, h_prev, None, None)
+            h_prev = h
+        return h_prev, None
 
     def step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc):
         d_pre = dh * activations.derivative_from_output(nonlinearity, rec["h"][t])
@@ -60,7 +75,8 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
         allocate=_allocate,
         workspace=_workspace,
         input_bias=_input_bias,
-        step=step,
+        step=step_from_scan(scan),
+        scan=scan,
         step_backward=step_backward,
         quantities=_quantities,
     )
