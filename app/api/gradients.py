@@ -1,0 +1,36 @@
+"""POST /gradients: loss, BPTT gradient norms over time, the state Jacobian norms and parameter gradients."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from app.api.deps import CacheDep, SettingsDep, StoreDep
+from app.api.docs import BODY_ERRORS, errors
+from app.api.replies import cached_json
+from app.cache import request_key
+from app.responses import JSONBytes
+from app.schemas.requests import GradientRequest
+from app.schemas.responses import GradientResponse
+from app.serialize import dumps, gradients_payload
+from app.service import run_gradients
+
+router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404, 501)})
+
+
+@router.post(
+    "/gradients",
+    summary="Backpropagation through time: dL/dh_t over time and parameter gradients",
+    response_class=JSONBytes,
+    responses={200: {"model": GradientResponse}},
+)
+def gradients(
+    request: Request, req: GradientRequest, settings: SettingsDep, store: StoreDep, cache: CacheDep
+) -> Response:
+    return cached_json(
+        request,
+        settings,
+        cache,
+        request_key("gradients", req),
+        lambda: dumps(gradients_payload(run_gradients(req, store=store, limits=settings.limits))),
+    )

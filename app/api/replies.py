@@ -1,0 +1,36 @@
+"""Rendered JSON replies through the response cache, compressed once per cached entry.
+
+GZipMiddleware would compress a cached reply again for every request; here the gzip bytes are cached beside
+the plain ones (``Content-Encoding`` set, so the middleware passes them through).
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+
+from fastapi import Request
+from starlette.responses import Response
+
+from app.cache import ResponseCache
+from app.responses import JSONBytes
+from app.settings import Settings
+
+
+def accepts_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "").lower()
+
+
+def cached_json(
+    request: Request, settings: Settings, cache: ResponseCache, key: str, render: Callable[[], bytes]
+) -> Response:
+    """The reply for ``key``: from the cache or ``render()``; X-Cache says which."""
+    body, hit = cache.get_or_render(key, render)
+    headers = {"x-cache": "hit" if hit else "miss", "vary": "Accept-Encoding"}
+    if accepts_gzip(request) and len(body) >= settings.gzip_min_bytes:
+        plain = body
+        body, _ = cache.get_or_render(
+            f"{key}/gzip", lambda: gzip.compress(plain, settings.gzip_level, mtime=0)
+        )
+        headers["content-encoding"] = "gzip"
+    return JSONBytes(body, headers=headers)

@@ -1,0 +1,105 @@
+"""POST /trace (the whole trace), /trace/step (one timestep) and /trace/export (JSON, CSV or NPZ file)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from app.api.deps import CacheDep, SettingsDep, StoreDep
+from app.api.docs import BODY_ERRORS, errors
+from app.api.replies import cached_json
+from app.cache import request_key
+from app.errors import UnprocessableError
+from app.export import MEDIA_TYPES, export
+from app.responses import JSONBytes
+from app.schemas.common import NonNegative
+from app.schemas.requests import TraceRequest
+from app.schemas.responses import StepResponse, TraceResponse
+from app.serialize import dumps, step_payload, trace_payload
+from app.service import run_trace
+
+EXPORT_MEDIA = ("application/json", "text/csv", "application/octet-stream")
+router = APIRouter(prefix="/trace", tags=["trace"], responses={**BODY_ERRORS, **errors(404, 501)})
+
+
+TimestepQuery = Annotated[int | None, Query(ge=0, le=2**31, description="timestep, from 0")]
+
+
+class StepRequest(TraceRequest):
+    """A trace request plus the timestep to return (or give ``t`` as a query parameter)."""
+
+    t: NonNegative | None = None
+
+
+@router.post(
+    "",
+    summary="Trace a sequence: every gate, state and output at every timestep",
+    response_class=JSONBytes,
+    responses={200: {"model": TraceResponse}},
+)
+def trace(
+    request: Request, req: TraceRequest, settings: SettingsDep, store: StoreDep, cache: CacheDep
+) -> Response:
+    return cached_json(
+        request,
+        settings,
+        cache,
+        request_key("trace", req),
+        lambda: dumps(trace_payload(run_trace(req, store=store, limits=settings.limits))),
+    )
+
+
+@router.post(
+    "/step",
+    summary="The numbers of one timestep t only",
+    response_class=JSONBytes,
+    responses={200: {"model": StepResponse}},
+)
+def step(
+    request: Request,
+    req: StepRequest,
+    settings: SettingsDep,
+    store: StoreDep,
+    cache: CacheDep,
+    t: TimestepQuery = None,
+) -> Response:
+    if t is not None and req.t is not None and t != req.t:
+        raise UnprocessableError(f"the query gives t={t} and the body t={req.t}; give one", ("query", "t"))
+    chosen = t if t is not None else req.t
+    if chosen is None:
+        raise UnprocessableError("give the timestep as ?t=K or a 't' field", ("query", "t"))
+
+    def render() -> bytes:
+        result = run_trace(req, store=store, limits=settings.limits)
+        if chosen >= result.trace.num_steps:
+            last = result.trace.num_steps - 1
+            raise UnprocessableError(f"t={chosen} is past the last timestep {last}", ("query", "t"))
+        return dumps(step_payload(result, chosen))
+
+    key = request_key("step", req.model_copy(update={"t": None}), str(chosen))
+    return cached_json(request, settings, cache, key, render)
+
+
+@router.post(
+    "/export",
+    summary="The trace as a file: json, csv (long format) or npz",
+    responses={200: {"content": {media: {} for media in EXPORT_MEDIA}, "description": "The trace file"}},
+)
+def export_trace(
+    req: TraceRequest,
+    settings: SettingsDep,
+    store: StoreDep,
+    cache: CacheDep,
+    format: Literal["json", "csv", "npz"] = "json",
+) -> Response:
+    body, hit = cache.get_or_render(
+        request_key("export", req, format),
+        lambda: export(run_trace(req, store=store, limits=settings.limits), format),
+    )
+    headers = {
+        "content-disposition": f'attachment; filename="trace.{format}"',
+        "x-cache": "hit" if hit else "miss",
+    }
+    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)

@@ -1,0 +1,48 @@
+"""Errors the service layer raises, each mapped to one HTTP status by app.handlers.
+
+They carry a message and the location of the offending field (as FastAPI's validation errors do), so a
+422 from the service looks exactly like a 422 from the schema:
+``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ApiError(Exception):
+    status = 400
+    kind = "bad_request"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str, loc: Sequence[str | int] = ("body",)) -> None:
+        super().__init__(message)
+        self.message = message
+        self.loc = tuple(loc)
+
+
+class UnprocessableError(ApiError):
+    """The request is well-formed but cannot be run as asked (422)."""
+
+    status = 422
+    kind = "value_error"
+
+
+class LimitExceededError(UnprocessableError):
+    """A size or the compute budget is over the server's configured limit (422)."""
+
+    kind = "limit_exceeded"
+
+
+class NotFoundError(ApiError):
+    """A preset, stored model or other named resource that does not exist (404)."""
+
+    status = 404
+    kind = "not_found"
+
+
+class NotAvailableError(ApiError):
+    """A feature whose core module is not part of this installation (501)."""
+
+    status = 501
+    kind = "not_available"

@@ -1,0 +1,69 @@
+"""Exception handlers: every error leaves the server as JSON with the status that says what went wrong.
+
+400  the body is not JSON (or not parseable at all)
+404  unknown preset, stored model or route
+413  body over the size limit (app.security)
+422  the body is JSON but does not validate, or the service cannot run it as asked (field named in loc)
+429  rate limit (app.ratelimit)
+500  a bug: a generic message; the traceback goes to the server log only
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import ApiError, UnprocessableError
+from app.responses import JSONBytes
+
+log = logging.getLogger("unrolled.app")
+
+#: Pydantic/FastAPI error types that mean the body could not be parsed as JSON at all.
+UNPARSEABLE = {"json_invalid"}
+
+
+def error_response(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONBytes:
+    return JSONBytes({"detail": detail}, status_code=status, headers=headers)
+
+
+def _clean(errors: list[dict]) -> list[dict]:
+    """Validation errors without echoing the offending input back (it may be megabytes of numbers)."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in errors
+    ]
+
+
+async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONBytes:
+    errors = list(exc.errors())
+    if any(e.get("type") in UNPARSEABLE for e in errors):
+        return error_response(400, "the request body is not valid JSON")
+    if _sent_as_other_media(request, errors):
+        return error_response(400, "the request body must be JSON sent with Content-Type: application/json")
+    return error_response(422, _clean(errors))
+
+
+def _sent_as_other_media(request: Request, errors: list[dict]) -> bool:
+    """A JSON route got a body FastAPI did not parse, because its Content-Type is not JSON."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_json = media == "application/json" or media.endswith("+json")
+    return not is_json and any(tuple(e.get("loc", ())) == ("body",) for e in errors)
+
+
+async def on_api_error(request: Request, exc: ApiError) -> JSONBytes:
+    if isinstance(exc, UnprocessableError):
+        return error_response(exc.status, [{"loc": list(exc.loc), "msg": exc.message, "type": exc.kind}])
+    return error_response(exc.status, exc.message, exc.headers)
+
+
+async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONBytes:
+    return error_response(exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiError, on_api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]

@@ -1,0 +1,140 @@
+"""Size limits and the compute budget every request is checked against before any number is computed.
+
+The cost of a forward pass is counted in multiply-adds. Layer l of width H with G gate chunks (1 RNN, 3 GRU,
+4 LSTM), reading inputs of width I_l, over T steps and D directions:
+
+    forward   = sum_l D * T * G*H * (I_l + H)  +  T * O * D*H   (input, recurrent and output GEMMs)
+    gradients = 3 * forward                                     (BPTT: about twice the forward pass)
+    jacobian  = sum_l D * T * G*H * H * H                       (H cotangent rows carried back per step)
+
+A response holds T * H numbers per recorded quantity, layer and direction; ``max_numbers`` bounds that so a
+single reply stays a few megabytes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+
+from app.errors import LimitExceededError
+from core.config import NetworkConfig
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_steps: int = 1000
+    max_hidden_size: int = 512
+    max_layers: int = 4
+    max_input_size: int = 1024
+    max_vocab_size: int = 2000
+    max_output_size: int = 2000
+    max_text_chars: int = 20_000
+    max_compute: int = 400_000_000
+    max_numbers: int = 2_000_000
+    max_train_steps: int = 5000
+    max_train_seconds: int = 120
+    max_training_jobs: int = 2  # running at once per worker process
+    default_precision: int = 4
+    max_precision: int = 12
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        """Each field from UNROLLED_<FIELD NAME IN CAPITALS>, e.g. UNROLLED_MAX_STEPS."""
+        env = os.environ if env is None else env
+        changes: dict[str, int] = {}
+        for f in fields(cls):
+            var = f"UNROLLED_{f.name.upper()}"
+            if var in env:
+                try:
+                    value = int(env[var])
+                except ValueError:
+                    raise ValueError(f"{var} must be an integer, got {env[var]!r}") from None
+                if value < 1:
+                    raise ValueError(f"{var} must be a positive integer, got {value}")
+                changes[f.name] = value
+        return replace(cls(), **changes)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def forward_cost(config: NetworkConfig, steps: int) -> int:
+    G, H, D = len(config.gates), config.hidden_size, config.num_directions
+    recurrent = sum(
+        D * steps * G * H * (config.layer_input_size(layer) + H) for layer in range(config.num_layers)
+    )
+    return recurrent + steps * (config.output_size or 0) * config.top_size
+
+
+def jacobian_cost(config: NetworkConfig, steps: int) -> int:
+    G, H, D = len(config.gates), config.hidden_size, config.num_directions
+    return config.num_layers * D * steps * G * H * H * H
+
+
+def _over(value: int, limit: int, what: str, loc: tuple[str | int, ...], env: str) -> None:
+    if value > limit:
+        raise LimitExceededError(
+            f"{what} is {value}, over the limit of {limit} (server setting UNROLLED_{env})", loc
+        )
+
+
+def check_config(
+    limits: Limits, config: NetworkConfig, model_loc: tuple[str | int, ...] = ("body", "model")
+) -> None:
+    """Every size of the configuration within its limit; the error names the field."""
+    _over(
+        config.hidden_size,
+        limits.max_hidden_size,
+        "hidden_size",
+        (*model_loc, "hidden_size"),
+        "MAX_HIDDEN_SIZE",
+    )
+    _over(config.num_layers, limits.max_layers, "num_layers", (*model_loc, "num_layers"), "MAX_LAYERS")
+    if config.vocab_size is not None:
+        _over(config.vocab_size, limits.max_vocab_size, "vocab size", (*model_loc, "vocab"), "MAX_VOCAB_SIZE")
+    _over(
+        config.input_size, limits.max_input_size, "input_size", (*model_loc, "input_size"), "MAX_INPUT_SIZE"
+    )
+    if config.output_size is not None:
+        _over(
+            config.output_size,
+            limits.max_output_size,
+            "output_size",
+            (*model_loc, "output_size"),
+            "MAX_OUTPUT_SIZE",
+        )
+
+
+def check_run(
+    limits: Limits,
+    config: NetworkConfig,
+    steps: int,
+    quantities: int,
+    *,
+    gradients: bool = False,
+    jacobian: bool = False,
+    steps_loc: tuple[str | int, ...] = ("body", "input"),
+) -> None:
+    """Sequence length, compute budget and response size of one run within their limits."""
+    check_config(limits, config)
+    _over(steps, limits.max_steps, "the number of timesteps", steps_loc, "MAX_STEPS")
+    cost = forward_cost(config, steps) * (3 if gradients else 1)
+    if jacobian:
+        cost += jacobian_cost(config, steps)
+    if cost > limits.max_compute:
+        hint = " (or set include_jacobian to false)" if jacobian else ""
+        raise LimitExceededError(
+            f"compute budget: this run needs about {cost} multiply-adds (T x H x (I + H) x gates x layers x "
+            f"directions), over the limit of {limits.max_compute} (server setting UNROLLED_MAX_COMPUTE); "
+            f"use a shorter input or a smaller model{hint}",
+            ("body",),
+        )
+    numbers = steps * config.hidden_size * quantities * config.num_layers * config.num_directions
+    _over(
+        numbers,
+        limits.max_numbers,
+        "the number of values in the response",
+        ("body", "include"),
+        "MAX_NUMBERS",
+    )

@@ -1,0 +1,87 @@
+"""The FastAPI application: ``create_app(settings)`` wires routers, handlers, middleware and the store.
+
+Middleware, outermost first: security headers (and the last-resort 500), CORS (only with an allowlist),
+rate limit on /api, body size limit, gzip. Swagger UI is off (it loads from a CDN and needs inline script,
+which our CSP forbids); the schema is at /openapi.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from app import handlers
+from app.api import API_PREFIX
+from app.api import router as api_router
+from app.cache import ResponseCache
+from app.jobs import JobManager
+from app.ratelimit import RateLimit
+from app.security import BodySizeLimit, SecurityHeaders
+from app.settings import Settings
+from app.store import ModelStore
+
+DESCRIPTION = """Unrolled records every hidden state, cell state and gate activation of a recurrent network
+(vanilla RNN, LSTM, GRU) at every timestep. Requests are validated strictly (unknown fields, booleans for
+integers and non-finite numbers are refused) and checked against the server's size limits and compute budget
+(GET /api/v1/limits). Numbers are rounded to `precision` significant digits; a number that is not finite is
+`null`, and `diverged_at` is the first timestep holding one."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title="Unrolled API", version="1.0.0", description=DESCRIPTION, docs_url=None, redoc_url=None
+    )
+    app.state.settings = settings
+    app.state.store = ModelStore(settings.database)
+    app.state.cache = ResponseCache(settings.cache_bytes)
+    app.state.jobs = JobManager(
+        app.state.store, settings.limits, max_running=settings.limits.max_training_jobs
+    )
+    handlers.install(app)
+    app.include_router(api_router)
+    _include_web(app)
+
+    # add_middleware wraps the app so far: the last one added is the outermost.
+    app.add_middleware(
+        GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=settings.gzip_level
+    )
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+        upload_paths=(f"{API_PREFIX}/models",),
+    )
+    if settings.rate_limit_per_minute > 0:
+        app.add_middleware(
+            RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+        )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type"],
+        )
+    app.add_middleware(SecurityHeaders, embed_frame_ancestors=settings.embed_frame_ancestors)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the thread pool that runs the (CPU-bound, GIL-holding) routes: a few threads keep requests moving
+    without the convoy of dozens of threads taking turns at the GIL."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
+    yield
+
+
+def _include_web(app: FastAPI) -> None:
+    """The HTML front end (app.web), owned separately; the API works without it."""
+    from app.web.routes import router as web_router
+
+    app.include_router(web_router)

@@ -1,0 +1,308 @@
+"""From a request to something core can run: a NetworkConfig, its parameters, and the encoded input.
+
+Seeded and inline weights take their configuration from ``model`` plus what the input implies (vector width,
+or the vocabulary); presets and stored models bring a fixed configuration and vocabulary, and the input is
+encoded against them. Every problem becomes an :class:`~app.errors.UnprocessableError` (422) or
+:class:`~app.errors.NotFoundError` (404) whose ``loc`` names the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.errors import NotAvailableError, NotFoundError, UnprocessableError
+from app.limits import Limits, check_config
+from app.schemas.model import InlineWeights, ModelSpec, PresetWeights, SeedWeights, StoredWeights
+from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceRequest, VectorsInput
+from app.store import ModelStore
+from core.config import ConfigError, NetworkConfig
+from core.params import Params, init_params
+
+
+@dataclass
+class ResolvedModel:
+    config: NetworkConfig
+    params: Params
+    vocab: list[str] | None  # labels of the input tokens
+    source: dict[str, Any]  # how the weights were obtained, echoed in the response
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output_labels(self) -> list[str] | None:
+        """Names of the output units: the model's own (e.g. sentiment classes), else the vocabulary."""
+        labels = self.meta.get("output_labels")
+        if labels is not None and len(labels) == self.config.output_size:
+            return list(labels)
+        if self.vocab is not None and len(self.vocab) == self.config.output_size:
+            return self.vocab
+        return None
+
+
+@dataclass
+class EncodedInput:
+    values: np.ndarray  # (T,) token ids or (T, input_size) floats
+    labels: list[str] | None  # the token of each step, when the vocabulary names them
+
+    @property
+    def steps(self) -> int:
+        return int(self.values.shape[0])
+
+
+def tokenize(text: str, tokenizer: str) -> list[str]:
+    """'chars': every character is a token; 'words': whitespace-separated words (punctuation attached)."""
+    return list(text) if tokenizer == "chars" else text.split()
+
+
+def resolve(
+    req: TraceRequest, store: ModelStore | None, limits: Limits
+) -> tuple[ResolvedModel, EncodedInput]:
+    """The model and the encoded input of a request, within the configured limits."""
+    if isinstance(req.weights, PresetWeights | StoredWeights):
+        if req.model is not None:
+            raise UnprocessableError(
+                "leave 'model' out when the weights come from a preset or a stored model: "
+                "their configuration is fixed",
+                ("body", "model"),
+            )
+        model = (
+            load_preset(req.weights.name)
+            if isinstance(req.weights, PresetWeights)
+            else load_stored(store, req.weights.id)
+        )
+        check_config(limits, model.config)
+        return model, encode_for(model, req.input, limits)
+    if isinstance(req.weights, InlineWeights) and req.model is None:
+        model = inline_model(req.weights, None)
+        check_config(limits, model.config)
+        return model, encode_for(model, req.input, limits)
+    spec = req.model or ModelSpec()
+    config, vocab = config_for_input(spec, req.input, limits)
+    check_config(limits, config)
+    if isinstance(req.weights, SeedWeights):
+        model = ResolvedModel(
+            config, init_params(config, req.weights.seed), vocab, {"source": "seed", "seed": req.weights.seed}
+        )
+    else:
+        model = inline_model(req.weights, config)
+        model.vocab = vocab
+    return model, encode_for(model, req.input, limits)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Configuration from the model fields and the input
+
+
+def config_for_input(
+    spec: ModelSpec, inp: InputSpec, limits: Limits
+) -> tuple[NetworkConfig, list[str] | None]:
+    """The NetworkConfig a ModelSpec describes, with input_size / vocabulary filled in from the input."""
+    encoding = spec.input_encoding or ("vector" if isinstance(inp, VectorsInput) else "onehot")
+    vocab: list[str] | None = None
+    vocab_size: int | None = None
+    if encoding == "vector":
+        if not isinstance(inp, VectorsInput):
+            raise UnprocessableError(
+                "text and token inputs need input_encoding 'onehot' or 'embedding'",
+                ("body", "model", "input_encoding"),
+            )
+        if spec.vocab is not None or spec.vocab_size is not None:
+            raise UnprocessableError(
+                "vocab and vocab_size apply to token inputs only", ("body", "model", "vocab")
+            )
+        input_size = spec.input_size or len(inp.vectors[0])
+    else:
+        vocab, vocab_size = _vocabulary(spec, inp, limits)
+        if encoding == "onehot":
+            if spec.input_size is not None and spec.input_size != vocab_size:
+                raise UnprocessableError(
+                    f"one-hot inputs have input_size == vocabulary size ({vocab_size}); "
+                    f"leave input_size out or set it to {vocab_size}",
+                    ("body", "model", "input_size"),
+                )
+            input_size = vocab_size
+        else:
+            input_size = spec.input_size or spec.hidden_size
+    try:
+        config = NetworkConfig(
+            cell=spec.cell,
+            input_size=input_size,
+            hidden_size=spec.hidden_size,
+            num_layers=spec.num_layers,
+            bidirectional=spec.bidirectional,
+            nonlinearity=spec.nonlinearity,
+            output_size=spec.output_size,
+            output_activation=spec.output_activation,
+            input_encoding=encoding,
+            vocab_size=vocab_size,
+            dtype=spec.dtype,
+        )
+    except ConfigError as exc:
+        raise UnprocessableError(str(exc), ("body", "model")) from None
+    return config, vocab
+
+
+def _vocabulary(spec: ModelSpec, inp: InputSpec, limits: Limits) -> tuple[list[str] | None, int]:
+    if spec.vocab is not None:
+        if len(set(spec.vocab)) != len(spec.vocab):
+            seen: set[str] = set()
+            dupes = sorted({t for t in spec.vocab if t in seen or seen.add(t)})
+            raise UnprocessableError(
+                f"vocab lists these tokens more than once: {dupes[:10]}", ("body", "model", "vocab")
+            )
+        if spec.vocab_size is not None and spec.vocab_size != len(spec.vocab):
+            raise UnprocessableError(
+                f"vocab_size {spec.vocab_size} differs from the {len(spec.vocab)} tokens in vocab",
+                ("body", "model", "vocab_size"),
+            )
+        return list(spec.vocab), len(spec.vocab)
+    if isinstance(inp, TextInput):
+        _check_text(inp, limits)
+        vocab = sorted(set(tokenize(inp.text, inp.tokenizer)))
+        if not vocab:
+            raise UnprocessableError("the text holds no tokens", ("body", "input", "text"))
+        if spec.vocab_size is not None and spec.vocab_size != len(vocab):
+            raise UnprocessableError(
+                f"vocab_size {spec.vocab_size} differs from the {len(vocab)} distinct tokens of the "
+                "text; give the tokens in 'vocab' to fix their order and number",
+                ("body", "model", "vocab_size"),
+            )
+        return vocab, len(vocab)
+    if isinstance(inp, TokensInput):
+        return None, spec.vocab_size or max(inp.tokens) + 1
+    raise UnprocessableError(
+        "vector inputs need input_encoding 'vector'", ("body", "model", "input_encoding")
+    )
+
+
+def _check_text(inp: TextInput, limits: Limits) -> None:
+    if len(inp.text) > limits.max_text_chars:
+        raise UnprocessableError(
+            f"text has {len(inp.text)} characters, over the limit of {limits.max_text_chars} "
+            "(server setting UNROLLED_MAX_TEXT_CHARS)",
+            ("body", "input", "text"),
+        )
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Weights
+
+
+def inline_model(weights: InlineWeights, config: NetworkConfig | None) -> ResolvedModel:
+    """Tensors from the request, renamed and checked by core.weights_io; config inferred if not given."""
+    from core.weights_io import WeightsError, infer_config, params_for_config
+
+    tensors: dict[str, np.ndarray] = {}
+    for name, values in weights.tensors.items():
+        try:
+            tensors[name] = np.array(values, dtype=np.float64)
+        except ValueError:
+            raise UnprocessableError(
+                f"tensor {name!r} is ragged: every row must have the same length",
+                ("body", "weights", "tensors", name),
+            ) from None
+    try:
+        if config is None:
+            config = infer_config(tensors)
+        params = params_for_config(tensors, config)
+    except (WeightsError, ConfigError) as exc:
+        raise UnprocessableError(str(exc), ("body", "weights", "tensors")) from None
+    return ResolvedModel(config, params, None, {"source": "inline"})
+
+
+def load_preset(name: str) -> ResolvedModel:
+    try:
+        from core import presets
+    except ImportError:
+        raise NotAvailableError(
+            "presets are not part of this installation (core.presets is missing)", ("body", "weights", "name")
+        ) from None
+    if name not in presets.preset_names():
+        raise NotFoundError(
+            f"no preset named {name!r}; GET /api/v1/presets lists them", ("body", "weights", "name")
+        )
+    preset = presets.load_preset(name)
+    if not isinstance(preset.config, NetworkConfig):
+        raise UnprocessableError(
+            f"preset {name!r} is a {preset.meta.get('kind')} model, which this endpoint does not trace",
+            ("body", "weights", "name"),
+        )
+    meta = dict(preset.meta)
+    return ResolvedModel(
+        preset.config,
+        preset.params,
+        vocab_tokens(meta.get("vocab")),
+        {"source": "preset", "name": name},
+        meta,
+    )
+
+
+def vocab_tokens(vocab: Any) -> list[str] | None:
+    """Token labels from a list, or from a {'tokens': [...]} description (presets and tasks)."""
+    if isinstance(vocab, dict):
+        vocab = vocab.get("tokens")
+    return None if vocab is None else [str(token) for token in vocab]
+
+
+def load_stored(store: ModelStore | None, model_id: str) -> ResolvedModel:
+    stored = store.get(model_id) if store is not None else None
+    if stored is None:
+        raise NotFoundError(f"no stored model with id {model_id!r}", ("body", "weights", "id"))
+    vocab = stored.meta.get("vocab")
+    return ResolvedModel(
+        stored.config,
+        stored.params,
+        list(vocab) if vocab is not None else None,
+        {"source": "stored", "id": model_id},
+        stored.meta,
+    )
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Input
+
+
+def encode_for(model: ResolvedModel, inp: InputSpec, limits: Limits) -> EncodedInput:
+    """The input as core reads it: (T, input_size) floats, or (T,) token ids checked against the vocab."""
+    config = model.config
+    loc: tuple[str | int, ...] = ("body", "input")
+    if config.input_encoding == "vector":
+        if not isinstance(inp, VectorsInput):
+            raise UnprocessableError(
+                f"this model reads vectors of {config.input_size} numbers; give input.vectors", loc
+            )
+        widths = {len(row) for row in inp.vectors}
+        if widths != {config.input_size}:
+            raise UnprocessableError(
+                f"every row of input.vectors must hold input_size = {config.input_size} numbers, "
+                f"got rows of {sorted(widths)}",
+                (*loc, "vectors"),
+            )
+        return EncodedInput(np.array(inp.vectors, dtype=np.float64), None)
+    assert config.vocab_size is not None
+    if isinstance(inp, VectorsInput):
+        raise UnprocessableError("this model reads tokens; give input.text or input.tokens", loc)
+    if isinstance(inp, TokensInput):
+        bad = sorted({t for t in inp.tokens if t >= config.vocab_size})
+        if bad:
+            raise UnprocessableError(
+                f"token ids must lie in [0, {config.vocab_size - 1}]; out of range: {bad[:10]}",
+                (*loc, "tokens"),
+            )
+        labels = [model.vocab[t] for t in inp.tokens] if model.vocab is not None else None
+        return EncodedInput(np.array(inp.tokens, dtype=np.int64), labels)
+    _check_text(inp, limits)
+    if model.vocab is None:
+        raise UnprocessableError(
+            "this model has no vocabulary labels to map text onto; give input.tokens", (*loc, "text")
+        )
+    index = {token: k for k, token in enumerate(model.vocab)}
+    words = tokenize(inp.text, inp.tokenizer)
+    unknown = sorted({w for w in words if w not in index})
+    if unknown:
+        raise UnprocessableError(f"tokens not in the vocabulary: {unknown[:20]}", (*loc, "text"))
+    if not words:
+        raise UnprocessableError("the text holds no tokens", (*loc, "text"))
+    return EncodedInput(np.array([index[w] for w in words], dtype=np.int64), words)

@@ -1,0 +1,28 @@
+"""Building blocks shared by every request model: strict by default.
+
+* unknown fields are refused (``extra='forbid'``), so a typo is an error and not a silently ignored option;
+* integers refuse booleans and strings (``StrictInt``), floats refuse booleans and strings but take integers;
+* floats must be finite (JSON has no NaN, but Python's json module accepts ``NaN`` and ``Infinity``);
+* every list and string has an upper bound, so validation itself is bounded; the server's configured limits
+  (app.limits) are checked after validation and are usually much tighter.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+#: Absolute caps that keep validation bounded whatever the configured limits are.
+MAX_LIST = 100_000
+MAX_TEXT = 100_000
+
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+Count = Annotated[StrictInt, Field(ge=1, le=MAX_LIST)]
+NonNegative = Annotated[StrictInt, Field(ge=0, le=2**63 - 1)]
+Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_LIST)]
+Matrix = Annotated[list[Vector], Field(min_length=1, max_length=MAX_LIST)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")

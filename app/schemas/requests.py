@@ -1,0 +1,138 @@
+"""Request bodies: a trace (model + weights + input + shape), one timestep of it, gradients of a loss."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, StrictBool, StrictInt, Tag
+
+from app.schemas.common import MAX_LIST, MAX_TEXT, Count, FiniteFloat, Matrix, NonNegative, StrictModel
+from app.schemas.model import ModelSpec, SeedWeights, Token, WeightSpec
+
+Shape = Literal["many_to_many", "many_to_one", "one_to_one", "one_to_many"]
+
+
+class VectorsInput(StrictModel):
+    """T timesteps of input_size real numbers each."""
+
+    vectors: Matrix
+
+
+class TextInput(StrictModel):
+    """Text split into characters or whitespace-separated words, then mapped through the vocabulary."""
+
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    tokenizer: Literal["chars", "words"] = "chars"
+
+
+class TokensInput(StrictModel):
+    """Token ids in [0, vocab_size)."""
+
+    tokens: Annotated[list[NonNegative], Field(min_length=1, max_length=MAX_LIST)]
+
+
+def _input_kind(value: Any) -> str | None:
+    """Which input form a body uses, told apart by its key: vectors, text or tokens."""
+    keys = (
+        value.keys() if isinstance(value, dict) else vars(value).keys() if hasattr(value, "__dict__") else ()
+    )
+    for kind in ("vectors", "text", "tokens"):
+        if kind in keys:
+            return kind
+    return None
+
+
+InputSpec = Annotated[
+    Annotated[VectorsInput, Tag("vectors")]
+    | Annotated[TextInput, Tag("text")]
+    | Annotated[TokensInput, Tag("tokens")],
+    Discriminator(
+        _input_kind,
+        custom_error_type="input_kind",
+        custom_error_message="input needs one of the keys 'vectors', 'text' or 'tokens'",
+    ),
+]
+
+
+class GenerationSpec(StrictModel):
+    """One-to-many options (core.generate): the input holds the first input only; ``steps`` are run.
+
+    feedback 'output' feeds each emitted token (argmax, or drawn from softmax(y / temperature) with ``seed``)
+    or output vector back in; 'repeat' feeds the first input again; 'zeros' feeds zero vectors. A token model
+    stops after emitting ``stop_token`` (an id or a vocabulary label).
+    """
+
+    steps: Count = 10
+    feedback: Literal["output", "repeat", "zeros"] = "output"
+    sample: StrictBool = False
+    temperature: Annotated[FiniteFloat, Field(gt=0, le=1000)] = 1.0
+    seed: NonNegative = 0
+    stop_token: NonNegative | Token | None = None
+
+
+class TraceRequest(StrictModel):
+    """Run one sequence through a network and record every number.
+
+    ``model`` may be left out when the weights come from a preset or a stored model (their configuration is
+    fixed). ``h0``/``c0`` are (num_layers x directions) rows of hidden_size numbers, zeros when left out.
+    ``precision`` is the number of significant digits in the reply; ``include`` narrows the recorded
+    quantities (e.g. ["h", "c"]); GET /api/v1/cells lists each cell's quantities.
+    """
+
+    model: ModelSpec | None = None
+    weights: WeightSpec = Field(default_factory=SeedWeights)
+    input: InputSpec
+    shape: Shape = "many_to_many"
+    generation: GenerationSpec | None = None
+    h0: Matrix | None = None
+    c0: Matrix | None = None
+    precision: Annotated[StrictInt, Field(ge=1, le=17)] | None = None
+    include: (
+        Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=64)] | None
+    ) = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "model": {"cell": "lstm", "hidden_size": 4},
+                    "input": {"text": "hello", "tokenizer": "chars"},
+                },
+                {
+                    "model": {"cell": "gru", "hidden_size": 3, "output_size": 1},
+                    "weights": {"source": "seed", "seed": 7},
+                    "input": {"vectors": [[0.5], [-1.0], [0.25]]},
+                    "shape": "many_to_one",
+                    "precision": 6,
+                },
+            ]
+        }
+    }
+
+
+class GradientRequest(TraceRequest):
+    """A trace plus a loss: cross-entropy on class ids, or mean squared error on output vectors.
+
+    ``targets`` holds T class ids (cross_entropy) or T rows of output_size numbers (mse); for a loss on the
+    last step only (many_to_one, or where='last') a single id or row is enough. ``where`` picks the counted
+    steps: 'all', 'last', or the shape's own outputs when left out. ||dh_T/dh_t|| costs H times a backward
+    pass; set include_jacobian to false to skip it.
+    """
+
+    targets: Annotated[list[NonNegative], Field(min_length=1, max_length=MAX_LIST)] | Matrix
+    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
+    where: Literal["all", "last"] | None = None
+    include_jacobian: StrictBool = True
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "model": {"cell": "rnn", "hidden_size": 4, "output_size": 3, "vocab": ["a", "b", "c"]},
+                    "input": {"text": "abcab"},
+                    "targets": [1, 2, 0, 1, 2],
+                    "loss": "cross_entropy",
+                },
+            ]
+        }
+    }

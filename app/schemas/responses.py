@@ -1,0 +1,177 @@
+"""Response bodies, for the OpenAPI schema (responses are built as dicts and serialised by orjson).
+
+Numbers are rounded to ``precision`` significant digits. A number that is not finite (a diverged relu RNN) is
+``null``; ``diverged_at`` is the first timestep holding one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Num = float | None
+Series = list[Num]
+Table = list[list[Num]]
+
+
+class InputSection(BaseModel):
+    tokens: list[int] | None
+    labels: list[str] | None
+    x: Table | None
+
+
+class OutputSection(BaseModel):
+    y: Table
+    probs: Table | None
+    mask: list[bool]
+    predicted: list[int]
+    predicted_labels: list[str | None] | None
+
+
+class LayerRecord(BaseModel):
+    layer: int
+    direction: Literal["forward", "reverse"]
+    quantities: dict[str, Table]
+
+
+class GenerationSection(BaseModel):
+    generated: list[int] | Table
+    labels: list[str | None] | None
+    feedback: str | None
+    stop: str | None
+
+
+class TraceResponse(BaseModel):
+    api_version: str
+    config: dict[str, Any]
+    weights: dict[str, Any]
+    shape: str
+    steps: int
+    precision: int
+    input: InputSection
+    layers: list[LayerRecord]
+    output: OutputSection | None
+    generation: GenerationSection | None
+    diverged_at: int | None
+
+
+class StepLayer(BaseModel):
+    layer: int
+    direction: Literal["forward", "reverse"]
+    quantities: dict[str, Series]
+
+
+class StepOutput(BaseModel):
+    y: Series
+    probs: Series | None
+    has_output: bool
+    predicted: int
+    predicted_label: str | None
+
+
+class StepResponse(BaseModel):
+    api_version: str
+    t: int
+    steps: int
+    precision: int
+    token: int | None
+    label: str | None
+    x: Series | None
+    layers: list[StepLayer]
+    output: StepOutput | None
+    diverged_at: int | None
+
+
+class GradientLayer(BaseModel):
+    layer: int
+    direction: Literal["forward", "reverse"]
+    dh_norm: Series
+    dc_norm: Series | None
+    jacobian_norm: Series | None
+    dh: Table
+    dc: Table | None
+
+
+class ParamGradient(BaseModel):
+    norm: Num
+    grad: Table | Series
+
+
+class GradientResponse(BaseModel):
+    api_version: str
+    config: dict[str, Any]
+    weights: dict[str, Any]
+    shape: str
+    steps: int
+    precision: int
+    loss_name: str
+    loss: Num
+    global_norm: Num
+    layers: list[GradientLayer]
+    params: dict[str, ParamGradient]
+    diverged_at: int | None
+
+
+class StoredModelInfo(BaseModel):
+    id: str
+    config: dict[str, Any]
+    meta: dict[str, Any]
+    created: float
+    weights_bytes: int
+
+
+class Seq2SeqSource(BaseModel):
+    tokens: list[int]
+    labels: list[str | None] | None
+
+
+class Seq2SeqEncoder(BaseModel):
+    steps: int
+    layers: list[LayerRecord]
+
+
+class Seq2SeqContext(BaseModel):
+    h: Table
+    c: Table | None
+
+
+class Seq2SeqDecoder(BaseModel):
+    steps: int
+    fed_tokens: list[int]
+    fed_labels: list[str | None] | None
+    teacher_forced: list[bool]
+    layers: list[LayerRecord]
+
+
+class Seq2SeqAttention(BaseModel):
+    scores: Table
+    weights: Table
+    context: Table
+    hidden: Table
+
+
+class Seq2SeqOutput(BaseModel):
+    logits: Table
+    probs: Table
+    topk_tokens: list[list[int]]
+    topk_probs: Table
+    tokens: list[int]
+    labels: list[str | None] | None
+    length: int
+    text: str | None
+
+
+class Seq2SeqResponse(BaseModel):
+    api_version: str
+    config: dict[str, Any]
+    weights: dict[str, Any]
+    mode: str
+    precision: int
+    source: Seq2SeqSource
+    encoder: Seq2SeqEncoder
+    context: Seq2SeqContext
+    decoder: Seq2SeqDecoder
+    attention: Seq2SeqAttention | None
+    output: Seq2SeqOutput
+    diverged_at: int | None

@@ -1,0 +1,238 @@
+"""Encoder-decoder requests to core.seq2seq runs: resolve the model and vocabularies, encode the sentences,
+decode (greedy, beam search or teacher forcing), within the limits.
+
+Cost, counted like app.limits: the encoder over S source tokens and the decoder over T steps (times the beam
+width for beam search), plus the output layer T * V * H_dec and attention T * S * K.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.errors import LimitExceededError, NotFoundError, UnprocessableError
+from app.limits import Limits, check_config, forward_cost
+from app.resolve import tokenize, vocab_tokens
+from app.schemas.model import PresetWeights
+from app.schemas.requests import TextInput
+from app.schemas.seq2seq import Seq2SeqModelSpec, Seq2SeqRequest, SequenceSpec
+from app.service import quantity_names
+from core.config import ConfigError
+from core.network import InputError
+
+SOURCE_RESERVED = ("<pad>",)
+TARGET_RESERVED = ("<pad>", "<start>", "<end>")
+
+
+@dataclass
+class Seq2SeqResult:
+    trace: Any  # core.seq2seq.Seq2SeqTrace
+    config: Any  # core.seq2seq.Seq2SeqConfig
+    src_vocab: list[str] | None
+    tgt_vocab: list[str] | None
+    source: dict[str, Any]  # how the weights were obtained
+    quantities: tuple[str, ...]
+    precision: int
+
+
+def _labels(
+    spec_labels: list[str] | None, seq: SequenceSpec | None, reserved: tuple[str, ...], loc: str
+) -> list[str] | None:
+    """Given labels (checked for duplicates), or reserved labels + the sorted unique tokens of a text."""
+    if spec_labels is not None:
+        if len(set(spec_labels)) != len(spec_labels):
+            raise UnprocessableError(f"{loc} lists a token more than once", ("body", "model", loc))
+        return list(spec_labels)
+    if isinstance(seq, TextInput):
+        words = sorted(set(tokenize(seq.text, seq.tokenizer)) - set(reserved))
+        return [*reserved, *words]
+    return None
+
+
+def _resolve(
+    req: Seq2SeqRequest, limits: Limits
+) -> tuple[Any, dict, list[str] | None, list[str] | None, dict]:
+    from core.seq2seq import Seq2SeqConfig, init_params
+
+    if isinstance(req.weights, PresetWeights):
+        if req.model is not None:
+            raise UnprocessableError(
+                "leave 'model' out for a preset: its configuration is fixed", ("body", "model")
+            )
+        from core import presets
+
+        if req.weights.name not in presets.preset_names():
+            raise NotFoundError(f"no preset named {req.weights.name!r}", ("body", "weights", "name"))
+        preset = presets.load_preset(req.weights.name)
+        if not isinstance(preset.config, Seq2SeqConfig):
+            raise UnprocessableError(
+                f"preset {req.weights.name!r} is not an encoder-decoder model; trace it with "
+                "POST /api/v1/trace",
+                ("body", "weights", "name"),
+            )
+        return (
+            preset.config,
+            preset.params,
+            vocab_tokens(preset.meta.get("vocab")),
+            vocab_tokens(preset.meta.get("target_vocab")),
+            {"source": "preset", "name": req.weights.name},
+        )
+    spec = req.model or Seq2SeqModelSpec()
+    src_vocab = _labels(spec.src_vocab, req.source, SOURCE_RESERVED, "src_vocab")
+    tgt_vocab = _labels(spec.tgt_vocab, req.targets, TARGET_RESERVED, "tgt_vocab")
+    fields = spec.model_dump(exclude={"src_vocab", "tgt_vocab", "src_vocab_size", "tgt_vocab_size"})
+    for name, labels, given, default in (
+        ("src_vocab_size", src_vocab, spec.src_vocab_size, None),
+        ("tgt_vocab_size", tgt_vocab, spec.tgt_vocab_size, 8),
+    ):
+        size = len(labels) if labels is not None else given or default
+        if size is None:  # token ids without labels: the largest id decides
+            size = (
+                max(req.source.tokens) + 1 if not isinstance(req.source, TextInput) else len(SOURCE_RESERVED)
+            )
+        if given is not None and given != size:
+            raise UnprocessableError(
+                f"{name} {given} differs from the {size} labels", ("body", "model", name)
+            )
+        _within(size, limits.max_vocab_size, name, "MAX_VOCAB_SIZE")
+        fields[name] = size
+    try:
+        config = Seq2SeqConfig(**fields)
+    except ConfigError as exc:
+        raise UnprocessableError(str(exc), ("body", "model")) from None
+    return (
+        config,
+        init_params(config, req.weights.seed),
+        src_vocab,
+        tgt_vocab,
+        {"source": "seed", "seed": req.weights.seed},
+    )
+
+
+def _within(value: int, limit: int, name: str, env: str) -> None:
+    if value > limit:
+        raise LimitExceededError(
+            f"{name} is {value}, over the limit of {limit} (server setting UNROLLED_{env})",
+            ("body", "model", name),
+        )
+
+
+def _ids(seq: SequenceSpec, vocab: list[str] | None, size: int, loc: str, limits: Limits) -> np.ndarray:
+    if isinstance(seq, TextInput):
+        if len(seq.text) > limits.max_text_chars:
+            raise UnprocessableError(
+                f"text is over {limits.max_text_chars} characters", ("body", loc, "text")
+            )
+        if vocab is None:
+            raise UnprocessableError("this model has no vocabulary labels; give tokens", ("body", loc))
+        index = {token: k for k, token in enumerate(vocab)}
+        words = tokenize(seq.text, seq.tokenizer)
+        unknown = sorted({w for w in words if w not in index})
+        if unknown:
+            raise UnprocessableError(f"tokens not in the vocabulary: {unknown[:20]}", ("body", loc, "text"))
+        if not words:
+            raise UnprocessableError("the text holds no tokens", ("body", loc, "text"))
+        return np.array([index[w] for w in words], dtype=np.int64)
+    bad = sorted({t for t in seq.tokens if t >= size})
+    if bad:
+        raise UnprocessableError(
+            f"token ids must lie in [0, {size - 1}]; out of range: {bad[:10]}", ("body", loc, "tokens")
+        )
+    return np.array(seq.tokens, dtype=np.int64)
+
+
+def _check_cost(
+    config: Any, source_steps: int, decoder_steps: int, width: int, quantities: int, limits: Limits
+) -> None:
+    if source_steps > limits.max_steps:
+        raise LimitExceededError(
+            f"the source has {source_steps} tokens, over the limit of {limits.max_steps}", ("body", "source")
+        )
+    if decoder_steps > limits.max_steps:
+        raise LimitExceededError(
+            f"max_length {decoder_steps} is over the limit of {limits.max_steps}", ("body", "max_length")
+        )
+    encoder, decoder = config.encoder_config(), config.decoder_config()
+    check_config(limits, encoder)
+    check_config(limits, decoder)
+    per_step = (
+        forward_cost(decoder, 1)
+        + config.tgt_vocab_size * config.dec_hidden
+        + source_steps * config.memory_size * 2
+    )
+    cost = forward_cost(encoder, source_steps) + width * decoder_steps * per_step
+    if cost > limits.max_compute:
+        raise LimitExceededError(
+            f"compute budget: this run needs about {cost} multiply-adds, over the limit of "
+            f"{limits.max_compute} (server setting UNROLLED_MAX_COMPUTE)",
+            ("body",),
+        )
+    numbers = (
+        (source_steps * config.memory_size + decoder_steps * config.dec_hidden)
+        * quantities
+        * config.num_layers
+    )
+    if numbers > limits.max_numbers:
+        raise LimitExceededError(
+            f"the reply would hold {numbers} numbers, over the limit of {limits.max_numbers}",
+            ("body", "include"),
+        )
+
+
+def run_seq2seq(req: Seq2SeqRequest, *, limits: Limits | None = None) -> Seq2SeqResult:
+    from core.seq2seq import beam_decode, forward, greedy_decode
+
+    limits = limits or Limits()
+    config, params, src_vocab, tgt_vocab, source = _resolve(req, limits)
+    encoder = config.encoder_config()
+    available = quantity_names(encoder)
+    include = req.include or list(available)
+    unknown = [name for name in include if name not in available]
+    if unknown:
+        raise UnprocessableError(
+            f"unknown quantities {unknown}; choose from {list(available)}", ("body", "include")
+        )
+    quantities = tuple(name for name in available if name in include)
+    precision = req.precision or limits.default_precision
+    if precision > limits.max_precision:
+        raise UnprocessableError(
+            f"precision is over the limit of {limits.max_precision}", ("body", "precision")
+        )
+    src = _ids(req.source, src_vocab, config.src_vocab_size, "source", limits)
+    if (src == config.pad_id).any():
+        raise UnprocessableError("the source may not contain the padding token", ("body", "source"))
+    if req.decode == "teacher_forcing":
+        if req.targets is None:
+            raise UnprocessableError("teacher forcing needs targets", ("body", "targets"))
+        tgt = _ids(req.targets, tgt_vocab, config.tgt_vocab_size, "targets", limits)
+        if tgt.size == 0 or tgt[-1] != config.end_id:
+            tgt = np.append(tgt, config.end_id)
+        steps = len(tgt)
+    else:
+        if req.targets is not None:
+            raise UnprocessableError("targets apply to decode 'teacher_forcing' only", ("body", "targets"))
+        steps = req.max_length or config.max_length
+    width = req.beam_width if req.decode == "beam" else 1
+    top_k = min(req.top_k, config.tgt_vocab_size)
+    _check_cost(config, len(src), steps, width, len(quantities), limits)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if req.decode == "greedy":
+                trace = greedy_decode(params, config, src, max_length=steps, top_k=top_k)
+            elif req.decode == "beam":
+                trace = beam_decode(params, config, src, width=width, max_length=steps, top_k=top_k)
+            else:
+                trace = forward(
+                    params,
+                    config,
+                    src,
+                    tgt,
+                    teacher_forcing=req.teacher_forcing,
+                    seed=req.seed,
+                    top_k=top_k,
+                )
+    except (InputError, ValueError) as exc:
+        raise UnprocessableError(str(exc), ("body",)) from None
+    return Seq2SeqResult(trace, config, src_vocab, tgt_vocab, source, quantities, precision)

@@ -1,0 +1,252 @@
+"""From results (NumPy) to JSON-ready dicts, column-oriented, rounded to a number of significant digits.
+
+Each layer and direction carries one T x H array per quantity; outputs are T x O. Arrays go to orjson as NumPy
+arrays (OPT_SERIALIZE_NUMPY), never through Python lists or FastAPI's jsonable_encoder.
+
+Rounding to p significant digits, vectorised: with e = floor(log10|x|) (from the binary exponent) and
+k = p - 1 - e,
+
+    round(x, p) = rint(x * 10^k) / 10^k   (k >= 0)        rint(x / 10^-k) * 10^-k   (k < 0)
+
+with an exact power of ten (10^0 .. 10^22), which gives the double nearest the decimal result and hence its
+shortest printed form; the rare numbers that would need a larger power are rounded by Python's formatting.
+(x * 10^k is itself rounded, so a value within ~1e-16 of a tie may round the other way.) Non-finite numbers
+are left as they are: orjson writes NaN and +-inf as null, so JSON never holds them, and ``diverged_at`` says
+where they start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import orjson
+
+from app.service import GradientResult, TraceResult
+from core.trace import Trace
+
+API_VERSION = "v1"
+DIRECTIONS = ("forward", "reverse")
+#: 10^k is exactly representable in float64 for k <= 22.
+MAX_EXACT_POWER = 22
+#: 10^n for every decimal exponent a float64 can have, to compare magnitudes against (index n + POWER_OFFSET).
+POWER_OFFSET = 400
+POWERS_OF_TEN = np.array([float(f"1e{n}") for n in range(-POWER_OFFSET, POWER_OFFSET)])
+#: Scale factors by k (index k + SCALE_OFFSET): SCALE_UP = 10^k for k >= 0, SCALE_DOWN = 10^-k for k < 0,
+#: else 1 (capped at 10^22: beyond it the numbers go through the exact fallback).
+SCALE_OFFSET = 400
+_K = np.arange(-SCALE_OFFSET, SCALE_OFFSET)
+SCALE_UP = np.where(_K >= 0, 10.0 ** np.minimum(np.abs(_K), MAX_EXACT_POWER), 1.0)
+SCALE_DOWN = np.where(_K < 0, 10.0 ** np.minimum(np.abs(_K), MAX_EXACT_POWER), 1.0)
+
+
+def round_significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """A float64 copy of ``values`` rounded to ``digits`` significant digits (non-finite values unchanged)."""
+    a = np.array(values, dtype=np.float64)
+    flat = a.reshape(-1)
+    mantissa, binary_exponent = np.frexp(flat)
+    usable = (mantissa != 0) & np.isfinite(flat)  # zeros and non-finite values are left as they are
+    idx = None if usable.all() else np.flatnonzero(usable)
+    x = flat if idx is None else flat[idx]
+    if idx is not None:
+        binary_exponent = binary_exponent[idx]
+    # |x| lies in [2^(b-1), 2^b), so e = floor(log10|x|) is floor((b-1) log10 2) or one more;
+    # floor(n log10 2) = (n * 78913) >> 18 exactly for |n| < 2^11.
+    e = ((binary_exponent.astype(np.int64) - 1) * 78913) >> 18
+    e += np.abs(x) >= POWERS_OF_TEN[e + (POWER_OFFSET + 1)]
+    k = (digits - 1 + SCALE_OFFSET) - e
+    # Multiply by 10^k (k >= 0) or divide by 10^-k (k < 0); the other factor is 1, so only one step rounds.
+    mul, div = SCALE_UP[k], SCALE_DOWN[k]
+    rounded = np.rint(x * mul / div) * div / mul
+    inexact = np.abs(k - SCALE_OFFSET) > MAX_EXACT_POWER
+    if inexact.any():
+        # Tiny or huge magnitudes (rare in a trace) have no exact power of ten: let Python's formatting round.
+        rounded[inexact] = [float(f"{v:.{digits}g}") for v in x[inexact]]
+    if idx is None:
+        return rounded.reshape(a.shape)
+    flat[idx] = rounded
+    return a
+
+
+def dumps(payload: dict[str, Any]) -> bytes:
+    return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _r(values: np.ndarray | None, digits: int) -> np.ndarray | None:
+    return None if values is None else round_significant(values, digits)
+
+
+def model_section(result: TraceResult) -> dict[str, Any]:
+    config = result.model.config.to_dict()
+    config["vocab"] = result.model.vocab
+    config["output_labels"] = result.model.output_labels
+    return config
+
+
+def layer_records(
+    trace: Trace, quantities: tuple[str, ...], precision: int, steps: slice | int = slice(None)
+) -> list[dict[str, Any]]:
+    """Each layer and direction's selected quantities of sequence 0 of ``trace``, rounded, at ``steps``."""
+    out = []
+    for k, row in enumerate(trace.layers):
+        for d, lt in enumerate(row):
+            recorded = lt.quantities()
+            out.append(
+                {
+                    "layer": k,
+                    "direction": DIRECTIONS[d],
+                    "quantities": {name: _r(recorded[name][steps, 0], precision) for name in quantities},
+                }
+            )
+    return out
+
+
+def rounded_quantities(result: TraceResult, steps: slice | int = slice(None)) -> list[dict[str, Any]]:
+    return layer_records(result.trace, result.quantities, result.precision, steps)
+
+
+def trace_payload(result: TraceResult) -> dict[str, Any]:
+    """The whole trace of sequence 0, one array per quantity, layer and direction."""
+    trace = result.trace
+    return {
+        "api_version": API_VERSION,
+        "config": model_section(result),
+        "weights": result.model.source,
+        "shape": trace.shape,
+        "steps": trace.num_steps,
+        "precision": result.precision,
+        "input": _input_section(result),
+        "layers": rounded_quantities(result),
+        "output": _output_section(result, slice(None)),
+        "generation": _generation_section(result),
+        "diverged_at": trace.diverged_at(),
+    }
+
+
+def _input_section(result: TraceResult) -> dict[str, Any]:
+    trace = result.trace
+    tokens = None if trace.tokens is None else np.ascontiguousarray(trace.tokens[:, 0])
+    labels = None
+    if tokens is not None and result.model.vocab is not None:
+        labels = [result.model.vocab[t] for t in tokens]
+    x = None if trace.tokens is not None else _r(trace.inputs[:, 0], result.precision)
+    return {"tokens": tokens, "labels": labels, "x": x}
+
+
+def _output_section(result: TraceResult, steps: slice) -> dict[str, Any] | None:
+    trace = result.trace
+    if trace.logits is None:
+        return None
+    p = result.precision
+    y = trace.logits[steps, 0]
+    with np.errstate(invalid="ignore"):
+        predicted = np.where(np.isfinite(y).all(-1), np.argmax(np.nan_to_num(y, nan=-np.inf), -1), -1)
+    labels = result.model.output_labels
+    return {
+        "y": _r(y, p),
+        "probs": _r(None if trace.probs is None else trace.probs[steps, 0], p),
+        "mask": np.ascontiguousarray(trace.output_mask[steps, 0]),
+        "predicted": predicted,
+        "predicted_labels": None if labels is None else [labels[k] if k >= 0 else None for k in predicted],
+    }
+
+
+def _generation_section(result: TraceResult) -> dict[str, Any] | None:
+    extra = result.trace.extra
+    if "generated" not in extra:
+        return None
+    generated = np.asarray(extra["generated"])
+    labels = None
+    vocab = result.model.vocab
+    if generated.ndim == 1 and vocab is not None:
+        labels = [vocab[k] if 0 <= k < len(vocab) else None for k in generated]
+    values = generated if generated.ndim == 1 else _r(generated, result.precision)
+    return {
+        "generated": values,
+        "labels": labels,
+        "feedback": extra.get("feedback"),
+        "stop": extra.get("stop"),
+    }
+
+
+def step_payload(result: TraceResult, t: int) -> dict[str, Any]:
+    """The numbers of timestep ``t`` only: each quantity as an H vector per layer and direction."""
+    trace = result.trace
+    p = result.precision
+    layers = rounded_quantities(result, t)
+    inputs = _input_section(result)
+    output = _output_section(result, slice(t, t + 1))
+    return {
+        "api_version": API_VERSION,
+        "t": t,
+        "steps": trace.num_steps,
+        "precision": p,
+        "token": None if inputs["tokens"] is None else int(inputs["tokens"][t]),
+        "label": None if inputs["labels"] is None else inputs["labels"][t],
+        "x": None if inputs["x"] is None else inputs["x"][t],
+        "layers": layers,
+        "output": None
+        if output is None
+        else {
+            "y": output["y"][0],
+            "probs": None if output["probs"] is None else output["probs"][0],
+            "has_output": bool(output["mask"][0]),
+            "predicted": int(output["predicted"][0]),
+            "predicted_label": None if output["predicted_labels"] is None else output["predicted_labels"][0],
+        },
+        "diverged_at": trace.diverged_at(),
+    }
+
+
+def gradients_payload(result: GradientResult) -> dict[str, Any]:
+    """Loss, per-timestep gradient norms per layer and direction, every parameter gradient and its norm."""
+    # Norms of exploding gradients overflow to inf, which the reply shows as null: no warning needed.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _gradients_payload(result)
+
+
+def _gradients_payload(result: GradientResult) -> dict[str, Any]:
+    run = result.run
+    p = run.precision
+    grads = result.gradients
+    dh_norms, dc_norms = grads.dh_norms(), grads.dc_norms()
+    layers = []
+    for k, row in enumerate(run.trace.layers):
+        for d in range(len(row)):
+            layers.append(
+                {
+                    "layer": k,
+                    "direction": DIRECTIONS[d],
+                    "dh_norm": _r(dh_norms[k][d], p),
+                    "dc_norm": _r(dc_norms[k][d], p),
+                    "jacobian_norm": None
+                    if result.jacobian_norms is None
+                    else _r(result.jacobian_norms[k][d], p),
+                    "dh": _r(grads.dh[k][d][:, 0], p),
+                    "dc": _r(None if grads.dc[k][d] is None else grads.dc[k][d][:, 0], p),
+                }
+            )
+    params = {
+        name: {"norm": float(round_significant(np.linalg.norm(g), p)), "grad": _r(g, p)}
+        for name, g in grads.params.items()
+    }
+    loss = float(round_significant(np.array(result.loss), p))
+    return {
+        "api_version": API_VERSION,
+        "config": model_section(run),
+        "weights": run.model.source,
+        "shape": run.trace.shape,
+        "steps": run.trace.num_steps,
+        "precision": p,
+        "loss_name": result.loss_name,
+        "loss": loss if np.isfinite(loss) else None,
+        "global_norm": _finite_or_none(round_significant(np.array(grads.global_norm()), p)),
+        "layers": layers,
+        "params": params,
+        "diverged_at": run.trace.diverged_at(),
+    }
+
+
+def _finite_or_none(value: np.ndarray) -> float | None:
+    v = float(value)
+    return v if np.isfinite(v) else None

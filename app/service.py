@@ -1,0 +1,238 @@
+"""The service layer: plain functions from a validated request to core results, shared by the JSON API, the
+HTML front end and the ``unrolled trace`` command.
+
+    request --resolve--> (config, params, encoded input) --core.forward / core.generate--> Trace
+            --core.bptt--> loss and gradients
+
+Nothing here knows about HTTP; errors are app.errors exceptions that carry the offending field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.errors import NotAvailableError, UnprocessableError
+from app.limits import Limits, check_run
+from app.resolve import EncodedInput, ResolvedModel, resolve
+from app.schemas.requests import GenerationSpec, GradientRequest, TraceRequest
+from app.store import ModelStore
+from core import bptt, losses
+from core.bptt import Gradients
+from core.cells import kernel_for
+from core.config import NetworkConfig
+from core.network import InputError, forward
+from core.trace import Trace
+
+
+@dataclass
+class TraceResult:
+    trace: Trace
+    model: ResolvedModel
+    input: EncodedInput
+    quantities: tuple[str, ...]  # the recorded quantities the reply includes, in the cell's order
+    precision: int
+
+
+@dataclass
+class GradientResult:
+    run: TraceResult
+    loss: float
+    loss_name: str
+    gradients: Gradients
+    jacobian_norms: list[list[np.ndarray]] | None
+
+
+def quantity_names(config: NetworkConfig) -> tuple[str, ...]:
+    """Every quantity a layer records for this cell, e.g. LSTM: i_pre .. o_pre, i .. o, c, tanh_c, h, h_prev,
+    c_prev (read off a one-step record so the list always matches core)."""
+    kernel = kernel_for(config.cell, config.nonlinearity)
+    names = list(kernel.quantities(kernel.allocate(1, 1, 1, np.dtype(np.float64))))
+    names.append("h_prev")
+    if config.has_cell_state:
+        names.append("c_prev")
+    return tuple(names)
+
+
+def select_quantities(config: NetworkConfig, include: list[str] | None) -> tuple[str, ...]:
+    available = quantity_names(config)
+    if include is None:
+        return available
+    unknown = [name for name in include if name not in available]
+    if unknown:
+        raise UnprocessableError(
+            f"unknown quantities {unknown} for a {config.cell} cell; choose from {list(available)}",
+            ("body", "include"),
+        )
+    return tuple(name for name in available if name in include)
+
+
+def _precision(req: TraceRequest, limits: Limits) -> int:
+    if req.precision is None:
+        return limits.default_precision
+    if req.precision > limits.max_precision:
+        raise UnprocessableError(
+            f"precision {req.precision} is over the limit of {limits.max_precision} significant digits "
+            "(server setting UNROLLED_MAX_PRECISION)",
+            ("body", "precision"),
+        )
+    return req.precision
+
+
+def _states(req: TraceRequest) -> tuple[np.ndarray | None, np.ndarray | None]:
+    h0 = None if req.h0 is None else _matrix(req.h0, "h0")
+    c0 = None if req.c0 is None else _matrix(req.c0, "c0")
+    return h0, c0
+
+
+def _matrix(rows: list[list[float]], name: str) -> np.ndarray:
+    if len({len(r) for r in rows}) != 1:
+        raise UnprocessableError(f"every row of {name} must have the same length", ("body", name))
+    return np.array(rows, dtype=np.float64)
+
+
+def run_trace(
+    req: TraceRequest, *, store: ModelStore | None = None, limits: Limits | None = None
+) -> TraceResult:
+    """Run the request's sequence (or generate from its first input) and record every number."""
+    limits = limits or Limits()
+    model, encoded = resolve(req, store, limits)
+    quantities = select_quantities(model.config, req.include)
+    precision = _precision(req, limits)
+    h0, c0 = _states(req)
+    if req.shape == "one_to_many":
+        trace = _generate(req, model, encoded, limits, len(quantities), h0, c0)
+    else:
+        if req.generation is not None:
+            raise UnprocessableError(
+                "generation options apply to shape 'one_to_many' only", ("body", "generation")
+            )
+        check_run(limits, model.config, encoded.steps, len(quantities))
+        try:
+            trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
+        except (InputError, ValueError) as exc:
+            raise UnprocessableError(str(exc), ("body",)) from None
+    return TraceResult(trace, model, encoded, quantities, precision)
+
+
+def _generate(
+    req: TraceRequest,
+    model: ResolvedModel,
+    encoded: EncodedInput,
+    limits: Limits,
+    n_quantities: int,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
+) -> Trace:
+    try:
+        from core.generate import generate
+    except ImportError:
+        raise NotAvailableError(
+            "one-to-many generation is not part of this installation", ("body", "shape")
+        ) from None
+    options = req.generation or GenerationSpec()
+    if encoded.steps != 1:
+        raise UnprocessableError(
+            f"shape 'one_to_many' reads exactly one first input, got {encoded.steps} timesteps",
+            ("body", "input"),
+        )
+    check_run(limits, model.config, options.steps, n_quantities, steps_loc=("body", "generation", "steps"))
+    stop = options.stop_token
+    if isinstance(stop, str):
+        if model.vocab is None or stop not in model.vocab:
+            raise UnprocessableError(
+                f"stop_token {stop!r} is not a token of the vocabulary", ("body", "generation", "stop_token")
+            )
+        stop = model.vocab.index(stop)
+    first = encoded.values[0]
+    try:
+        return generate(
+            model.params,
+            model.config,
+            int(first) if first.ndim == 0 else first,
+            options.steps,
+            feedback=options.feedback,
+            temperature=options.temperature,
+            sample=options.sample,
+            seed=options.seed,
+            h0=h0,
+            c0=c0,
+            stop_token=stop,
+        )
+    except (InputError, ValueError) as exc:
+        raise UnprocessableError(str(exc), ("body",)) from None
+
+
+def _targets(req: GradientRequest, trace: Trace) -> np.ndarray:
+    """(T, 1) class ids or (T, 1, O) rows; a single target is placed at the last step."""
+    T = trace.num_steps
+    last_only = req.where == "last" or (req.where is None and req.shape in ("many_to_one", "one_to_one"))
+    given = len(req.targets)
+    if given not in ((1, T) if last_only else (T,)):
+        need = f"1 or {T}" if last_only else f"{T} (one per timestep)"
+        raise UnprocessableError(f"targets holds {given} entries, expected {need}", ("body", "targets"))
+    first = req.targets[0]
+    if req.loss == "cross_entropy":
+        if not isinstance(first, int):
+            raise UnprocessableError(
+                "cross_entropy needs targets as class ids (integers)", ("body", "targets")
+            )
+        out = np.zeros((T, 1), np.int64)
+    else:
+        if not isinstance(first, list):
+            raise UnprocessableError("mse needs targets as rows of output_size numbers", ("body", "targets"))
+        widths = {len(row) for row in req.targets}  # type: ignore[arg-type]
+        if widths != {trace.config.output_size}:
+            raise UnprocessableError(
+                f"every target row must hold output_size = {trace.config.output_size} numbers",
+                ("body", "targets"),
+            )
+        out = np.zeros((T, 1, trace.config.output_size or 0))
+    values = np.array(req.targets)
+    if given == T:
+        out[:, 0] = values
+    else:
+        out[T - 1, 0] = values[0]
+    return out
+
+
+def run_gradients(
+    req: GradientRequest, *, store: ModelStore | None = None, limits: Limits | None = None
+) -> GradientResult:
+    """Forward pass, loss, BPTT and (optionally) the state Jacobian norms ||dh_T/dh_t||."""
+    limits = limits or Limits()
+    if req.shape == "one_to_many":
+        raise UnprocessableError(
+            "gradients are computed for many_to_many, many_to_one and one_to_one", ("body", "shape")
+        )
+    model, encoded = resolve(req, store, limits)
+    if model.config.output_size is None:
+        raise UnprocessableError(
+            "a loss needs an output layer: set model.output_size", ("body", "model", "output_size")
+        )
+    precision = _precision(req, limits)
+    check_run(limits, model.config, encoded.steps, 4, gradients=True, jacobian=req.include_jacobian)
+    h0, c0 = _states(req)
+    try:
+        trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
+    except (InputError, ValueError) as exc:
+        raise UnprocessableError(str(exc), ("body",)) from None
+    targets = _targets(req, trace)
+    assert trace.logits is not None
+    try:
+        loss, d_logits = losses.compute(
+            req.loss,
+            trace.logits,
+            targets,
+            bptt.output_weights(trace, req.where),
+            model.config.output_activation == "softmax",
+        )
+    except ValueError as exc:
+        raise UnprocessableError(str(exc), ("body", "targets")) from None
+    with np.errstate(over="ignore", invalid="ignore"):
+        grads = bptt.backward(model.params, trace, d_logits)
+    with np.errstate(over="ignore", invalid="ignore"):
+        jac = bptt.state_jacobian_norms(model.params, trace) if req.include_jacobian else None
+    run = TraceResult(trace, model, encoded, (), precision)
+    return GradientResult(run, loss, req.loss, grads, jac)

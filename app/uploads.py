@@ -1,0 +1,84 @@
+"""Import a model file (.npz or .safetensors keyed by PyTorch state_dict names) into the store.
+
+The network's shape is read off the tensors (core.weights_io.infer_config); what the tensors cannot show
+(nonlinearity, output activation, one-hot inputs, dtype) and the labels (vocabulary, output classes) come
+from the optional ``config`` form field, a JSON object validated by :class:`UploadConfig`.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from app.errors import UnprocessableError
+from app.limits import Limits, check_config
+from app.schemas.common import MAX_LIST, StrictModel
+from app.schemas.model import Token
+from app.store import ModelStore
+from core.config import ConfigError
+
+
+class UploadConfig(StrictModel):
+    """Fields of the network the tensors cannot show, and labels kept with the model."""
+
+    name: Annotated[str, Field(max_length=100)] | None = None
+    cell: Literal["rnn", "lstm", "gru"] | None = None
+    nonlinearity: Literal["tanh", "sigmoid", "relu"] | None = None
+    output_activation: Literal["identity", "softmax"] | None = None
+    input_encoding: Literal["vector", "onehot", "embedding"] | None = None
+    dtype: Literal["float64", "float32"] | None = None
+    vocab: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
+    output_labels: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
+
+
+#: What a malformed file can raise inside the readers besides WeightsError (all mean "not a model file").
+MALFORMED = (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, RuntimeError)
+
+
+def parse_upload_config(raw: str | None) -> UploadConfig:
+    if raw is None or not raw.strip():
+        return UploadConfig()
+    try:
+        return UploadConfig.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise UnprocessableError(
+            f"config: {first.get('msg')}" + (f" at {where}" if where else ""), ("body", "config")
+        ) from None
+
+
+def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: Limits) -> dict[str, Any]:
+    from core.weights_io import infer_config, load_weights, params_for_config
+
+    try:
+        tensors = load_weights(data)
+    except MALFORMED as exc:
+        raise UnprocessableError(
+            f"not a readable .npz or .safetensors file: {exc}", ("body", "file")
+        ) from None
+    overrides = options.model_dump(exclude_none=True, exclude={"name", "vocab", "output_labels"})
+    try:
+        config = infer_config(tensors, **overrides)
+        if options.vocab is not None and config.vocab_size != len(options.vocab):
+            raise UnprocessableError(
+                f"vocab has {len(options.vocab)} tokens but the model reads {config.vocab_size}",
+                ("body", "config"),
+            )
+        check_config(limits, config, ("body", "file"))
+        params = params_for_config(tensors, config)
+    except (ConfigError, ValueError) as exc:
+        if isinstance(exc, UnprocessableError):
+            raise
+        raise UnprocessableError(str(exc), ("body", "file")) from None
+    if options.output_labels is not None and len(options.output_labels) != config.output_size:
+        raise UnprocessableError(
+            f"output_labels has {len(options.output_labels)} labels but the model has "
+            f"output_size {config.output_size}",
+            ("body", "config"),
+        )
+    meta = options.model_dump(exclude_none=True, include={"name", "vocab", "output_labels"})
+    model_id = store.put(config, params, meta)
+    return store.describe(model_id) or {}

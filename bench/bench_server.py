@@ -1,0 +1,337 @@
+"""Load test of ``unrolled serve`` on loopback: an LSTM trace (T=50, H=64) against /api/v1/health.
+
+Starts one uvicorn worker on a free 127.0.0.1 port (rate limit off, a throw-away data directory), then for
+each scenario runs a closed loop of 64 connections for a fixed time with wrk (or, without wrk, asyncio + httpx
+with a bounded number of requests), and writes bench/results/server.md and server.json:
+
+* throughput of the trace as a fraction of /health's (target >= 25%),
+* p50 / p99 latency of the trace (target p99 <= 150 ms),
+* bytes per recorded number of one default JSON trace (precision 4), raw and gzipped.
+
+Usage: .venv/bin/python bench/bench_server.py [--seconds 10] [--connections 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+UNCACHED, UNCACHED_GZIP = "trace (new seed each request)", "trace gzip (new seed each request)"
+CACHED = "trace (same request: cached reply)"
+RESULTS = Path(__file__).resolve().parent / "results"
+TEXT = "the quick brown fox jumps over the lazy dog; then the"[:50]
+VOCAB = sorted(set(TEXT))
+TRACE_BODY = {
+    "model": {
+        "cell": "lstm",
+        "hidden_size": 64,
+        "output_size": len(VOCAB),
+        "output_activation": "softmax",
+        "vocab": VOCAB,
+    },
+    "weights": {"source": "seed", "seed": 0},
+    "input": {"text": TEXT},
+}
+WRK_SCRIPT = """
+wrk.method = "{method}"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "application/json"
+{extra_headers}
+local threads = 0
+setup = function(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+local sent = 0
+if {distinct} then
+  -- a new seed for every request (16 * n + thread id never repeats), so no reply can come from the cache
+  request = function()
+    sent = sent + 1
+    local body = string.gsub(wrk.body, '"seed": 0', '"seed": ' .. (16 * sent + tid))
+    return wrk.format(nil, nil, nil, body)
+  end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {{"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, '
+    .. '"p99_us": %d, "max_us": %d, "socket_errors": %d, "non_2xx": %d}}\\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int, data_dir: str) -> subprocess.Popen:
+    env = {**os.environ, "UNROLLED_DATA_DIR": data_dir, "UNROLLED_RATE_LIMIT": "0"}
+    script = Path(sys.executable).parent / "unrolled"
+    server = subprocess.Popen(
+        [
+            str(script),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("the server did not start within 30 s")
+
+
+def post(url: str, body: dict[str, Any], gzip_ok: bool = False) -> tuple[bytes, dict[str, str]]:
+    headers = {"content-type": "application/json"}
+    if gzip_ok:
+        headers["accept-encoding"] = "gzip"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return r.read(), dict(r.headers)
+
+
+def count_numbers(payload: dict[str, Any]) -> int:
+    """Recorded numbers in a trace reply: every quantity of every layer, input x, y and probs."""
+
+    def size(value: Any) -> int:
+        return sum(size(v) for v in value) if isinstance(value, list) else int(value is not None)
+
+    total = sum(size(q) for layer in payload["layers"] for q in layer["quantities"].values())
+    output = payload["output"] or {}
+    total += size(output.get("y") or []) + size(output.get("probs") or []) + size(payload["input"]["x"] or [])
+    return total
+
+
+def run_wrk(
+    url: str, method: str, body: str | None, seconds: int, connections: int, gzip_ok: bool, distinct: bool
+) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(
+            WRK_SCRIPT.format(
+                method=method,
+                body=json.dumps(body) if body else "nil",
+                extra_headers='wrk.headers["Accept-Encoding"] = "gzip"' if gzip_ok else "",
+                distinct="true" if distinct else "false",
+            )
+        )
+        script = f.name
+    try:
+        done = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        )
+    finally:
+        os.unlink(script)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+    r = json.loads(line[len("RESULT ") :])
+    return {
+        "tool": "wrk",
+        "requests": r["requests"],
+        "seconds": r["duration_us"] / 1e6,
+        "rps": r["requests"] / (r["duration_us"] / 1e6),
+        "p50_ms": r["p50_us"] / 1e3,
+        "p99_ms": r["p99_us"] / 1e3,
+        "max_ms": r["max_us"] / 1e3,
+        "errors": r["socket_errors"] + r["non_2xx"],
+        "bytes_per_response": r["bytes"] / max(r["requests"], 1),
+    }
+
+
+async def run_httpx(
+    url: str,
+    method: str,
+    body: str | None,
+    seconds: int,
+    connections: int,
+    gzip_ok: bool,
+    distinct: bool,
+    max_requests: int = 20_000,
+) -> dict:
+    import httpx
+
+    headers = {"content-type": "application/json", "accept-encoding": "gzip" if gzip_ok else "identity"}
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.monotonic() < stop_at and len(latencies) < max_requests:
+                t0 = time.perf_counter()
+                content = body
+                if distinct and body is not None:
+                    content = body.replace('"seed": 0', f'"seed": {len(latencies) + 1}', 1)
+                try:
+                    r = await client.request(method, url, content=content, headers=headers)
+                    errors += r.status_code >= 300
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append(time.perf_counter() - t0)
+
+        start = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.monotonic() - start
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1e3  # noqa: E731
+    return {
+        "tool": "httpx",
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pick(0.5),
+        "p99_ms": pick(0.99),
+        "max_ms": latencies[-1] * 1e3,
+        "errors": errors,
+    }
+
+
+def load(
+    url: str,
+    method: str,
+    body: dict | None,
+    seconds: int,
+    connections: int,
+    gzip_ok: bool = False,
+    distinct: bool = False,
+) -> dict:
+    raw = json.dumps(body) if body is not None else None
+    if shutil.which("wrk"):
+        return run_wrk(url, method, raw, seconds, connections, gzip_ok, distinct)
+    return asyncio.run(run_httpx(url, method, raw, seconds, connections, gzip_ok, distinct))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="unrolled-bench-") as data_dir:
+        server = start_server(port, data_dir)
+        try:
+            raw, _ = post(f"{base}/api/v1/trace", TRACE_BODY)
+            zipped, headers = post(f"{base}/api/v1/trace", TRACE_BODY, gzip_ok=True)
+            assert headers.get("content-encoding") == "gzip"
+            numbers = count_numbers(json.loads(raw))
+            assert len(gzip.decompress(zipped)) == len(raw)
+            load(f"{base}/api/v1/health", "GET", None, 2, args.connections)  # warm-up
+            trace_url, n, t = f"{base}/api/v1/trace", args.connections, args.seconds
+            scenarios = {
+                "health": load(f"{base}/api/v1/health", "GET", None, t, n),
+                "trace (new seed each request)": load(trace_url, "POST", TRACE_BODY, t, n, distinct=True),
+                "trace gzip (new seed each request)": load(trace_url, "POST", TRACE_BODY, t, n, True, True),
+                "trace (same request: cached reply)": load(trace_url, "POST", TRACE_BODY, t, n),
+            }
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1min": os.getloadavg()[0],
+        },
+        "setup": {
+            "workers": 1,
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "trace": "LSTM, T=50, H=64, one-hot chars, softmax output, precision 4",
+        },
+        "scenarios": scenarios,
+        "throughput_ratio": scenarios[UNCACHED]["rps"] / scenarios["health"]["rps"],
+        "throughput_ratio_gzip": scenarios[UNCACHED_GZIP]["rps"] / scenarios["health"]["rps"],
+        "throughput_ratio_cached": scenarios[CACHED]["rps"] / scenarios["health"]["rps"],
+        "trace_numbers": numbers,
+        "trace_bytes": len(raw),
+        "trace_bytes_gzip": len(zipped),
+        "bytes_per_number": len(raw) / numbers,
+        "bytes_per_number_gzip": len(zipped) / numbers,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "server.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / "server.md").write_text(report(result))
+    print(report(result))
+    return 0
+
+
+def report(r: dict) -> str:
+    s = r["scenarios"]
+    rows = "\n".join(
+        f"| {name} | {v['tool']} | {v['requests']} | {v['rps']:.0f} | {v['p50_ms']:.1f} | "
+        f"{v['p99_ms']:.1f} | {v['errors']} |"
+        for name, v in s.items()
+    )
+    m, setup = r["machine"], r["setup"]
+    return f"""# Server benchmark
+
+{r["date"]}; {m["cpus"]} CPUs shared with other work
+(1-min load average at the end: {m["load_average_1min"]:.1f}); Python {m["python"]}.
+`unrolled serve` with {setup["workers"]} worker, {setup["connections"]} connections on 127.0.0.1 for
+{setup["seconds"]} s per scenario; the load generator runs on the same CPUs.
+Trace: {setup["trace"]}. Command: `.venv/bin/python bench/bench_server.py`
+
+| scenario | tool | requests | req/s | p50 ms | p99 ms | errors |
+|---|---|---|---|---|---|---|
+{rows}
+
+- Trace / health throughput, every reply computed: **{r["throughput_ratio"]:.0%}** (gzip:
+  {r["throughput_ratio_gzip"]:.0%}; cached reply: {r["throughput_ratio_cached"]:.0%}). Target >= 25%.
+- Trace p99, every reply computed: **{s[UNCACHED]["p99_ms"]:.0f} ms**
+  (gzip: {s[UNCACHED_GZIP]["p99_ms"]:.0f} ms; cached: {s[CACHED]["p99_ms"]:.0f} ms). Target <= 150 ms.
+- One default JSON trace: {r["trace_numbers"]} numbers in {r["trace_bytes"]} bytes =
+  **{r["bytes_per_number"]:.2f} bytes per number** ({r["trace_bytes_gzip"]} bytes gzipped =
+  {r["bytes_per_number_gzip"]:.2f} bytes per number).
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""``unrolled trace`` writes json, csv and npz through the same service code as the API."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from app_bodies import lstm_request
+from fastapi.testclient import TestClient
+
+from app.cli import main
+
+
+@pytest.fixture
+def request_file(tmp_path: Path) -> Path:
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(lstm_request(precision=6)))
+    return path
+
+
+def test_trace_json_equals_the_api(
+    request_file: Path, tmp_path: Path, client: TestClient, monkeypatch
+) -> None:
+    monkeypatch.setenv("UNROLLED_DATA_DIR", str(tmp_path / "cli-data"))
+    out = tmp_path / "trace.json"
+    assert main(["trace", str(request_file), "--format", "json", "-o", str(out)]) == 0
+    api = client.post("/api/v1/trace", json=json.loads(request_file.read_text())).json()
+    assert json.loads(out.read_text()) == api
+
+
+def test_trace_csv_and_npz(request_file: Path, tmp_path: Path) -> None:
+    csv_path, npz_path = tmp_path / "t.csv", tmp_path / "t.npz"
+    assert main(["trace", str(request_file), "--format", "csv", "-o", str(csv_path)]) == 0
+    assert csv_path.read_text().startswith("t,layer,direction,quantity,unit,value\n")
+    assert main(["trace", str(request_file), "--format", "npz", "-o", str(npz_path)]) == 0
+    with np.load(npz_path, allow_pickle=False) as npz:
+        assert npz["layer0/forward/h"].shape == (4, 3)
+
+
+def test_bad_requests_exit_2_with_a_message(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"input": {"text": "ab"}, "model": {"hidden_size": 9999}}))
+    assert main(["trace", str(bad)]) == 2
+    assert "hidden_size" in capsys.readouterr().err
+    bad.write_text('{"input": 1}')
+    assert main(["trace", str(bad)]) == 2
+
+
+def test_the_console_script_runs_as_a_process(request_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.csv"
+    script = Path(sys.executable).parent / "unrolled"
+    done = subprocess.run(
+        [str(script), "trace", str(request_file), "--format", "csv", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().count("\n") > 10
+
+
+def test_serve_starts_uvicorn_on_loopback(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "UNROLLED_DATA_DIR": str(tmp_path / "serve-data"), "UNROLLED_RATE_LIMIT": "0"}
+    script = Path(sys.executable).parent / "unrolled"
+    server = subprocess.Popen([str(script), "serve", "--port", str(port), "--log-level", "warning"], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/ready", timeout=2) as response:
+                    assert json.loads(response.read())["status"] == "ready"
+                    assert response.headers["x-frame-options"] == "DENY"
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "unrolled serve did not answer within 60 s"
+                time.sleep(0.2)
+        assert (tmp_path / "serve-data" / "models.sqlite3").is_file()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

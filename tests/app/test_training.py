@@ -1,0 +1,136 @@
+"""Training jobs: start, stream progress as SSE, cancel, and trace the stored result."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.jobs import Job
+from app.limits import Limits
+
+
+@pytest.fixture
+def trainer_client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client(limits=Limits(max_train_steps=40, max_train_seconds=20, max_training_jobs=1))
+
+
+def parse_sse(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.split("\n") if not line.startswith(":"))
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def wait_until_finished(client: TestClient, job_id: str) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/v1/training/{job_id}").json()
+        if status["state"] != "running":
+            return status
+        time.sleep(0.05)
+    raise AssertionError("the training job did not finish within 60 s")
+
+
+def test_train_stream_and_trace_the_result(trainer_client: TestClient) -> None:
+    started = trainer_client.post(
+        "/api/v1/training", json={"task": "sentiment", "settings": {"steps": 25, "seed": 3, "eval_every": 5}}
+    )
+    assert started.status_code == 202, started.text
+    job_id = started.json()["id"]
+    assert started.json()["settings"]["steps"] == 25
+    with trainer_client.stream("GET", f"/api/v1/training/{job_id}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = parse_sse(stream.read().decode())
+    progress = [data for kind, data in events if kind == "progress"]
+    assert [p["step"] for p in progress] == list(range(1, 26))
+    assert progress[-1]["done"] and progress[-1]["reason"] in ("steps", "target")
+    kind, end = events[-1]
+    assert kind == "end" and end["state"] == "done" and end["result_id"]
+    model = trainer_client.get(f"/api/v1/models/{end['result_id']}").json()
+    assert model["meta"]["task"] == "sentiment" and model["meta"]["vocab"]
+    trace = trainer_client.post(
+        "/api/v1/trace",
+        json={
+            "weights": {"source": "stored", "id": end["result_id"]},
+            "input": {"text": "the cake was good .", "tokenizer": "words"},
+            "shape": "many_to_one",
+        },
+    )
+    assert trace.status_code == 200, trace.text
+
+
+def test_the_same_seed_trains_the_same_model(trainer_client: TestClient) -> None:
+    body = {"task": "sine", "settings": {"steps": 5, "seed": 7}}
+    ids = []
+    for _ in range(2):
+        job_id = trainer_client.post("/api/v1/training", json=body).json()["id"]
+        ids.append(wait_until_finished(trainer_client, job_id)["result_id"])
+    assert ids[0] == ids[1]
+
+
+def test_cancel_stops_a_long_run(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(limits=Limits(max_train_steps=100_000, max_train_seconds=60))
+    body = {"task": "chars", "settings": {"steps": 100_000, "seed": 1, "eval_every": 100_000}}
+    job_id = client.post("/api/v1/training", json=body).json()["id"]
+    cancelled = client.post(f"/api/v1/training/{job_id}/cancel")
+    assert cancelled.status_code == 202
+    final = wait_until_finished(client, job_id)
+    assert final["state"] == "done" and final["last"]["reason"] == "stopped"
+    assert final["steps_done"] < 100_000 and final["result_id"]
+
+
+def test_a_worker_runs_a_bounded_number_of_jobs(trainer_client: TestClient) -> None:
+    manager = trainer_client.app.state.jobs
+    busy_id = "f" * 32
+    manager.jobs[busy_id] = Job(
+        busy_id, "chars", {}, {}, trainer=None
+    )  # a run in progress (max_training_jobs=1)
+    response = trainer_client.post("/api/v1/training", json={"task": "sine", "settings": {"steps": 2}})
+    assert response.status_code == 429 and response.headers["retry-after"] == "5"
+    assert "training runs are in progress" in response.json()["detail"]
+    manager.jobs[busy_id].state = "done"
+    assert (
+        trainer_client.post("/api/v1/training", json={"task": "sine", "settings": {"steps": 2}}).status_code
+        == 202
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "loc"),
+    [
+        ({"task": "no-such-task"}, 404, None),
+        ({"task": "sentiment", "settings": {"steps": 41}}, 422, ["body", "settings", "steps"]),
+        ({"task": "sentiment", "settings": {"lr": -1.0}}, 422, ["body", "settings", "lr"]),
+        ({"task": "sentiment", "settings": {"steps": True}}, 422, ["body", "settings", "steps"]),
+        ({"task": "adding", "options": {"lag": "long"}}, 422, ["body", "options"]),
+        ({"task": "adding", "options": {"colour": 1}}, 422, ["body", "options"]),
+        ({"task": "sentiment", "extra": 1}, 422, ["body", "extra"]),
+    ],
+)
+def test_bad_training_requests(trainer_client: TestClient, body: dict, status: int, loc: list | None) -> None:
+    response = trainer_client.post("/api/v1/training", json=body)
+    assert response.status_code == status, response.text
+    if loc is not None:
+        assert response.json()["detail"][0]["loc"] == loc
+
+
+def test_unknown_jobs_are_404(trainer_client: TestClient) -> None:
+    missing = "0" * 32
+    assert trainer_client.get(f"/api/v1/training/{missing}").status_code == 404
+    assert trainer_client.get(f"/api/v1/training/{missing}/events").status_code == 404
+    assert trainer_client.post(f"/api/v1/training/{missing}/cancel").status_code == 404
+    assert trainer_client.get("/api/v1/training/not-an-id").status_code == 422
+
+
+def test_null_settings_mean_defaults_and_null_clip_norm_means_no_clipping(trainer_client: TestClient) -> None:
+    body = {"task": "sine", "settings": {"steps": None, "lr": None, "clip_norm": None, "seed": 2}}
+    response = trainer_client.post("/api/v1/training", json=body)
+    assert response.status_code == 202, response.text
+    settings = response.json()["settings"]
+    assert settings["clip_norm"] is None and settings["lr"] > 0 and settings["steps"] == 40
+    wait_until_finished(trainer_client, response.json()["id"])
