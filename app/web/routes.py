@@ -1,5 +1,192 @@
-"""HTML routes of the simulator; filled in by the front-end work."""
+"""HTML routes of the simulator: one page per view, plus the cell-view fragment fetched when the step changes.
 
-from fastapi import APIRouter
+Every page reads its whole state from the query string (app.web.state), so a URL is a permalink. Model changes
+arrive as htmx GETs of the same page that swap #sim; stepping happens in the browser (static/js/sim.js) by
+switching classes on columns that were all rendered once, so a step needs no request."""
 
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.web import cellview, gradients, heatmaps, lessons, seq2seq_routes, training, unrolled
+from app.web.colors import Scale
+from app.web.simulation import Simulation, simulate, supported_presets, try_simulate
+from app.web.state import (
+    ACTIVATIONS,
+    CELLS,
+    MAX_HIDDEN,
+    MAX_LAYERS,
+    MAX_SEED,
+    MAX_STEPS,
+    ViewState,
+    parse,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter(include_in_schema=False)
+router.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+
+VIEWS = (
+    ("unrolled", "/", "Unrolled network"),
+    ("cell", "/cell", "Inside the cell"),
+    ("heatmaps", "/heatmaps", "Heatmaps over time"),
+    ("gradients", "/gradients", "Gradients through time"),
+    ("compare", "/compare", "RNN vs LSTM vs GRU"),
+)
+RANDOM_WEIGHT_VIEWS = ("gradients", "compare")
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+LIMITS = {"hidden": MAX_HIDDEN, "layers": MAX_LAYERS, "seed": MAX_SEED, "steps": MAX_STEPS}
+
+
+def step_labels(sim: Simulation) -> list[str]:
+    """What the timeline announces for each step, e.g. 'step 3 of 11, input “l”'."""
+    return [f"step {t} of {sim.steps - 1}, input “{sim.labels[t]}”" for t in range(sim.steps)]
+
+
+def layer_choices(sim: Simulation) -> list[tuple[str, str]]:
+    """('layer:direction', label) for every recurrent layer the gate view can show."""
+    cfg = sim.config
+    arrows = ("left to right", "right to left") if cfg.bidirectional else ("",)
+    return [
+        (f"{layer}:{d}", f"layer {layer + 1}" + (f", {arrow}" if arrow else ""))
+        for layer in range(cfg.num_layers)
+        for d, arrow in enumerate(arrows)
+    ]
+
+
+def shown_model(state: ViewState, sim: Simulation | None) -> dict:
+    """What the model fields of the form show: the state's choices, or a preset's own configuration."""
+    if state.preset and sim is not None:
+        cfg = sim.config
+        return {
+            "cell": cfg.cell,
+            "act": cfg.nonlinearity,
+            "hidden": cfg.hidden_size,
+            "layers": cfg.num_layers,
+            "bi": cfg.bidirectional,
+            "seed": state.seed,
+        }
+    return {
+        "cell": state.cell,
+        "act": state.act,
+        "hidden": state.hidden,
+        "layers": state.layers,
+        "bi": state.bi,
+        "seed": state.seed,
+    }
+
+
+def base_context(request: Request, view: str) -> dict:
+    state, errors = parse(request.query_params)
+    if state.preset and view in RANDOM_WEIGHT_VIEWS:
+        errors.append(
+            f"This view compares cells with random weights from the seed, so the preset "
+            f"“{state.preset}” is not used here."
+        )
+        state = replace(state, preset="")
+    sim, problem = try_simulate(state)
+    if sim is not None:
+        state = sim.state
+    if problem:
+        errors.append(problem)
+    return {
+        "request": request,
+        "view": view,
+        "views": VIEWS,
+        "state": state,
+        "errors": errors,
+        "sim": sim,
+        "cells": CELLS,
+        "cell_names": CELL_NAMES,
+        "activations": ACTIVATIONS,
+        "limits": LIMITS,
+        "step_labels": step_labels(sim) if sim else [],
+        "layer_choices": layer_choices(sim) if sim else [],
+        "shown_model": shown_model(state, sim),
+        "presets": supported_presets(),
+        "preset": next((c for c in supported_presets() if c.name == state.preset), None),
+        "path": {v: p for v, p, _ in VIEWS}[view],
+        "title": {v: label for v, _, label in VIEWS}[view],
+        "last_step": sim.steps - 1 if sim else 0,
+    }
+
+
+def render(name: str, context: dict) -> HTMLResponse:
+    """The page; for an htmx form swap, also its canonical URL (defaults left out) to push into history."""
+    request = context["request"]
+    response = templates.TemplateResponse(request, name, context)
+    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+        query = context["state"].query()
+        response.headers["HX-Push-Url"] = context["path"] + (f"?{query}" if query else "")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def unrolled_page(request: Request) -> HTMLResponse:
+    ctx = base_context(request, "unrolled")
+    if ctx["sim"] is not None:
+        ctx["diagram"] = unrolled.build(ctx["sim"])
+        ctx["cellview"] = cellview.build(ctx["sim"])
+    return render("unrolled.html", ctx)
+
+
+@router.get("/cell", response_class=HTMLResponse)
+def cell_page(request: Request) -> HTMLResponse:
+    ctx = base_context(request, "cell")
+    if ctx["sim"] is not None:
+        ctx["cellview"] = cellview.build(ctx["sim"])
+    return render("cell.html", ctx)
+
+
+@router.get("/fragment/cell", response_class=HTMLResponse)
+def cell_fragment(request: Request) -> HTMLResponse:
+    """Just the cell view of one step, swapped into #cellview by sim.js when the step changes."""
+    ctx = base_context(request, "cell")
+    if ctx["sim"] is not None:
+        ctx["cellview"] = cellview.build(ctx["sim"])
+    return render("fragments/cellview.html", ctx)
+
+
+@router.get("/heatmaps", response_class=HTMLResponse)
+def heatmaps_page(request: Request) -> HTMLResponse:
+    ctx = base_context(request, "heatmaps")
+    sim = ctx["sim"]
+    if sim is not None:
+        ctx["heatmaps"] = heatmaps.heatmaps(sim)
+        ctx["chart"] = heatmaps.unit_chart(sim, sim.state.unit) if sim.state.unit is not None else None
+    return render("heatmaps.html", ctx)
+
+
+@router.get("/gradients", response_class=HTMLResponse)
+def gradients_page(request: Request) -> HTMLResponse:
+    ctx = base_context(request, "gradients")
+    if ctx["sim"] is not None:
+        ctx["chart"] = gradients.build(ctx["sim"])
+    return render("gradients.html", ctx)
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request) -> HTMLResponse:
+    ctx = base_context(request, "compare")
+    sim = ctx["sim"]
+    if sim is not None:
+        sims = [simulate(replace(sim.state, cell=c)) for c in CELLS]
+        # One hidden-state scale for all three, so the same colour means the same number in each picture.
+        shared = Scale.for_values([v for other in sims for v in unrolled.all_quantity_values(other, "h")])
+        ctx["diagrams"] = [
+            (CELL_NAMES[c], unrolled.build(other, shared)) for c, other in zip(CELLS, sims, strict=True)
+        ]
+        ctx["shared_scale"] = shared
+    return render("compare.html", ctx)
+
+
+router.include_router(lessons.router)  # lessons, trained-model pages and every /embed form
+router.include_router(seq2seq_routes.router)  # /seq2seq: the encoder-decoder view
+router.include_router(training.router)  # /train: training runs with live curves

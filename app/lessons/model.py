@@ -1,0 +1,100 @@
+"""What a lesson is: a titled sequence of steps, each pairing a few sentences with one live simulator state.
+
+A step's state is a URL, so a lesson never stores numbers: the page frames the state's embed form and links
+to its full page, and whatever the simulator computes for that URL is what the student sees.
+
+    simulator state   /<view>?<query>            and  /embed/<view>?<query>   (the view's URL state)
+    trained preset    /presets/<name>?sample=k&t=n  and  /embed/presets/<name>?...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from app.web.seq2seq_state import Seq2SeqState
+from app.web.state import ViewState
+
+#: Simulator views a step may show, and their paths (the front end's routes).
+VIEW_PATHS = {
+    "unrolled": "/",
+    "cell": "/cell",
+    "heatmaps": "/heatmaps",
+    "gradients": "/gradients",
+    "compare": "/compare",
+    "seq2seq": "/seq2seq",
+}
+#: The URL state of each view: the encoder-decoder has its own (app.web.seq2seq_state), the others share one.
+STATE_TYPES: dict[str, type] = {"seq2seq": Seq2SeqState}
+
+
+@dataclass(frozen=True)
+class Live:
+    """One state to show: a simulator view with ViewState fields, or a trained preset on a sample."""
+
+    view: str = "unrolled"
+    state: dict = field(default_factory=dict)  # ViewState fields (simulator views)
+    preset: str | None = None
+    sample: int = 0
+    t: int = 0
+
+    def __post_init__(self) -> None:
+        if self.preset is None:
+            if self.view not in VIEW_PATHS:
+                raise ValueError(f"unknown simulator view {self.view!r}")
+            self.view_state()  # unknown field names fail here, when the lesson module is imported
+
+    def view_state(self) -> ViewState | Seq2SeqState:
+        return STATE_TYPES.get(self.view, ViewState)(**self.state)
+
+    @property
+    def query(self) -> str:
+        if self.preset is not None:
+            pairs = [("sample", self.sample)] if self.sample else []
+            return urlencode(pairs + ([("t", self.t)] if self.t else []))
+        return self.view_state().query()
+
+    @property
+    def path(self) -> str:
+        return f"/presets/{self.preset}" if self.preset is not None else VIEW_PATHS[self.view]
+
+    @property
+    def url(self) -> str:
+        """The full page of this state."""
+        return self.path + (f"?{self.query}" if self.query else "")
+
+    @property
+    def embed_url(self) -> str:
+        path = "/embed" + ("" if self.path == "/" else self.path)
+        return path + (f"?{self.query}" if self.query else "")
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    text: tuple[str, ...]  # paragraphs, plain text
+    try_it: str
+    live: Live
+    equations: tuple[str, ...] = ()  # shown as code, in the notes' notation
+
+    def __post_init__(self) -> None:
+        # One paragraph in parentheses without a trailing comma is a str, which a template prints per letter.
+        for name in ("text", "equations"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(p, str) for p in value):
+                raise TypeError(f"step {self.title!r}: {name} must be a tuple of strings")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    slug: str
+    title: str
+    summary: str
+    steps: tuple[Step, ...]
+
+    def __post_init__(self) -> None:
+        if not 2 <= len(self.steps) <= 6:
+            raise ValueError(f"lesson {self.slug!r} has {len(self.steps)} steps; a lesson has 2 to 6")
+
+    def step_url(self, n: int) -> str:
+        return f"/lessons/{self.slug}/{n}"

@@ -1,0 +1,125 @@
+"""Lessons 9-10: the encoder-decoder and its context vector; attention as the fix for a fixed-size context.
+
+The live states are the simulator's encoder-decoder view (/seq2seq) with the shipped translation preset, a GRU
+encoder-decoder trained on short English -> French pairs; it was trained with dot attention, which lesson 10
+opens up.
+"""
+
+from __future__ import annotations
+
+from app.lessons.model import Lesson, Live, Step
+
+STUDENT, WATCHING, DOG = "I am a student", "They are watching .", "She sees the dog ."
+
+ENCODER_DECODER = Lesson(
+    "encoder-decoder",
+    "Encoder-decoder: sequence to sequence",
+    "Two recurrent networks in a row: one reads the source sentence into a vector, the other writes the "
+    "target sentence from it, one token at a time, for input and output of different lengths.",
+    (
+        Step(
+            "Encoding “I am a student”, one word at a time",
+            (
+                "The encoder is an ordinary RNN (a GRU here) that reads the source one token per step. At "
+                "the first step the previous state h_0 is all zeros, so h_1 depends on “I” alone; h_2 mixes "
+                "“am” with h_1, and so on.",
+                "The encoder's own outputs are not used for a prediction; what matters is the hidden "
+                "state it "
+                "passes along.",
+            ),
+            "Press → three times and watch the encoder row fill in: four words, four states.",
+            Live("seq2seq", {"input": STUDENT, "t": 0}),
+            ("h_t = f(W_hh h_{t-1} + W_hx x_t),  h_0 = 0",),
+        ),
+        Step(
+            "The context vector",
+            (
+                "After the last word the encoder's final state h_4 is the context vector, sometimes called "
+                "the thought vector: a fixed number of values (32 here) that has to summarise the whole "
+                "sentence.",
+                "It becomes the decoder's initial state. Everything the decoder will know about the source "
+                "must pass through this one vector, however long the sentence.",
+            ),
+            "Compare the context column with the encoder's last column: they hold the same numbers.",
+            Live("seq2seq", {"input": STUDENT, "t": 3}),
+            ("context = h_S = s_0",),
+        ),
+        Step(
+            "Decoding “They are watching .” from START",
+            (
+                "The decoder is a second RNN with its own weights. Its first input is a special START token, "
+                "its first state the context vector; from these it computes s_1 and a probability for every "
+                "French word, and the most likely one, “Ils”, is written out.",
+                "The source has four tokens and the translation three words plus END: the two lengths do not "
+                "have to match.",
+            ),
+            "Step to the first decoder column. How sure is the model about “Ils”, and what came second?",
+            Live("seq2seq", {"input": WATCHING, "t": 4}),
+            ("s_t = f(W_hh s_{t-1} + W_hx y_{t-1}),  y_0 = START,  s_0 = context",),
+        ),
+        Step(
+            "Feeding back until END",
+            (
+                "At every later step the decoder reads the word it just wrote, so “Ils” becomes the input "
+                "that produces “regardent”. Decoding stops when the model writes END, or at a length cap.",
+                "During training the decoder is usually fed the correct previous word instead of its own "
+                "guess (teacher forcing); at translation time it only has its own guesses.",
+            ),
+            "Step to the END column and read the whole output row: Ils regardent .",
+            Live("seq2seq", {"input": WATCHING, "t": 7}),
+        ),
+    ),
+)
+
+ATTENTION = Lesson(
+    "attention",
+    "Attention: beyond a fixed-size context",
+    "Instead of squeezing the sentence into one vector, let every decoder step look back at all the "
+    "encoder's states and take a weighted mix of them.",
+    (
+        Step(
+            "The bottleneck",
+            (
+                "A single context vector has the same size for a three-word sentence and a thirty-word one. "
+                "The longer the source, the more the encoder must cram into it, and the first words have "
+                "passed through the most steps by the time it is read.",
+                "Attention keeps every encoder state h_1 … h_S as a memory the decoder may consult, so "
+                "nothing has to survive only inside the final state.",
+            ),
+            "Step through the encoder: every column's state stays available to the decoder, not just the "
+            "last one.",
+            Live("seq2seq", {"input": WATCHING, "t": 0}),
+        ),
+        Step(
+            "Scores, weights, context",
+            (
+                "At decoder step t the model scores each encoder state against its current state, here with "
+                "a dot product s_t · h_j. A softmax turns the scores into weights that sum to 1, and the "
+                "weighted sum of the encoder states is a context made for this step only.",
+                "The “This step” panel lists the weights of the current decoder step, one per source word, "
+                "and the heatmap below collects the rows of every step so far; darker orange means more "
+                "weight.",
+            ),
+            "Step to the decoder column that writes “regardent”: which source word gets most of the weight?",
+            Live("seq2seq", {"input": WATCHING, "t": 5}),
+            ("a_tj = softmax_j(s_t · h_j)", "ctx_t = Σ_j a_tj h_j", "o_t = tanh(W_c [ctx_t; s_t] + b_c)"),
+        ),
+        Step(
+            "Reading the alignment",
+            (
+                "Row by row, the attention heatmap shows where each output word looked. "
+                "Nobody told the model which words correspond; it learnt to look wherever it helped to "
+                "translate. Sometimes that is the matching word, sometimes not: in “She sees the dog .” "
+                "the model looks at the full stop while writing “Elle”, and splits “chien” between “She” and "
+                "“dog”.",
+                "Attention is what made neural translation work on long sentences, and its idea, looking "
+                "back at every position with learnt weights, is the seed of the Transformer.",
+            ),
+            "Read the table row by row. Which output words look at the word they translate, and which "
+            "do not?",
+            Live("seq2seq", {"input": DOG, "t": 10}),
+        ),
+    ),
+)
+
+LESSONS = (ENCODER_DECODER, ATTENTION)

@@ -1,0 +1,346 @@
+"""The Seq2Seq view: an encoder-decoder reading a source sentence and writing its output token by token.
+
+    encoder    h_j = cell(E_src[x_j], h_{j-1}),  h_0 = 0                       j = 1..S
+    context    s_0 = h_S  (the encoder's final state is handed to the decoder)
+    decoder    s_t = cell(E_dec[y_{t-1}], s_{t-1}),  y_0 = START
+    attention  a_t = softmax_j(score(s_t, h_j)),  c_t = sum_j a_tj h_j,  o_t = tanh(W_c [c_t; s_t])
+    output     p_t = softmax(W_o o_t + b_o)   (o_t = s_t without attention)
+    greedy     y_t = argmax p_t, fed back in until END or the length cap
+    beam       keep the `width` best partial outputs by sum_t log p(y_t | y_<t, x)
+
+The state becomes the same body POST /api/v1/seq2seq/trace takes and runs through the same service
+(app.seq2seq_service.run_seq2seq), so the page shows exactly the API's numbers. Random weights keep the
+preset's vocabularies and sizes (cell, hidden size and attention as chosen), so an untrained and a trained
+model can be compared on the same sentence. Every number and colour is placed here; templates only lay out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from app.errors import ApiError
+from app.schemas.seq2seq import Seq2SeqRequest
+from app.seq2seq_service import run_seq2seq
+from app.web.colors import Scale, text_colour
+from app.web.seq2seq_state import MAX_SOURCE_TOKENS, Seq2SeqState
+from core import presets
+
+TOP_K = 5
+SQUARES_PER_ROW = 8
+SPECIAL = {"<start>": "START", "<end>": "END", "<pad>": "PAD"}
+
+
+class Seq2SeqInputError(ValueError):
+    """A source or model the view cannot run; the message is shown as is."""
+
+
+@dataclass(frozen=True)
+class Square:
+    css: str  # colour bin class, + ' neg' when negative (drawn with a dash: colour is not the only cue)
+    title: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    token: str
+    probability: float
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class EncoderColumn:
+    t: int
+    token: str
+    state: tuple[Square, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class DecoderColumn:
+    t: int  # position on the timeline (S + k)
+    k: int  # decoder step, from 0
+    fed: str
+    state: tuple[Square, ...]
+    summary: str
+    output: str
+    probability: float
+    top: tuple[Candidate, ...]
+    attention: tuple[float, ...]  # weight on each source token (empty without attention)
+
+
+@dataclass(frozen=True)
+class BeamRow:
+    hypothesis: str  # the parent's tokens so far
+    token: str
+    log_prob: float
+    score: float
+    fate: str
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    x: float
+    y: float
+    fill: str
+    ink: str  # 'ink-light' or 'ink-dark', whichever reads on the fill (a class: CSS fills beat attributes)
+    text: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Attention as a picture: rows are decoder steps (what was written), columns source tokens."""
+
+    width: int
+    height: int
+    cell_w: int
+    cell_h: int
+    left: int
+    top: int
+    col_labels: tuple[tuple[float, str], ...]
+    rows: tuple[tuple[int, float, str, tuple[HeatCell, ...]], ...]  # (timeline t, label y, output, cells)
+
+
+@dataclass(frozen=True)
+class Seq2SeqView:
+    state: Seq2SeqState
+    title: str
+    cell: str
+    attention: str
+    hidden: int
+    source: tuple[str, ...]
+    output: str
+    finished: bool  # END was written
+    encoder: tuple[EncoderColumn, ...]
+    context: tuple[Square, ...]
+    context_summary: str
+    decoder: tuple[DecoderColumn, ...]
+    scale: Scale
+    heatmap: Heatmap | None
+    beam: tuple[tuple[BeamRow, ...], ...]  # per search step
+    tokenizer: str  # 'words' or 'chars'
+    vocab: tuple[str, ...]  # source tokens a person may type
+
+    @property
+    def source_text(self) -> str:
+        return ("" if self.tokenizer == "chars" else " ").join(self.source)
+
+    @property
+    def steps(self) -> int:
+        return len(self.encoder) + len(self.decoder)
+
+    @property
+    def step_labels(self) -> list[str]:
+        last, s = self.steps - 1, len(self.encoder)
+        enc = [f"step {e.t} of {last}: encoder step {e.t + 1} reads “{e.token}”" for e in self.encoder]
+        dec = [
+            f"step {s + d.k} of {last}: decoder step {d.k + 1} reads {d.fed}, writes {d.output}"
+            for d in self.decoder
+        ]
+        return enc + dec
+
+
+def seq2seq_presets() -> tuple[str, ...]:
+    return tuple(m["name"] for m in presets.list_presets() if m.get("kind") == "seq2seq")
+
+
+def shown(token: str) -> str:
+    return SPECIAL.get(token, token)
+
+
+def squares(values: np.ndarray, scale: Scale, name: str) -> tuple[Square, ...]:
+    return tuple(
+        Square(scale.css_class(float(v)) + (" neg" if v < 0 else ""), f"{name}[{j}] = {float(v):+.3f}")
+        for j, v in enumerate(values)
+    )
+
+
+def summary(values: np.ndarray, name: str) -> str:
+    """A vector in words for a screen reader: its size and its extremes."""
+    hi, lo = int(np.argmax(values)), int(np.argmin(values))
+    return (
+        f"{name}: {len(values)} values, largest {values[hi]:+.2f} (unit {hi}), "
+        f"smallest {values[lo]:+.2f} (unit {lo})"
+    )
+
+
+def api_request(state: Seq2SeqState, meta: dict[str, Any]) -> dict[str, Any]:
+    """The POST /api/v1/seq2seq/trace body of this view (the page runs exactly this)."""
+    tokenizer = "chars" if meta["vocab"].get("joiner") == "" else "words"
+    body: dict[str, Any] = {
+        "source": {"text": state.input, "tokenizer": tokenizer},
+        "decode": state.decode,
+        "top_k": TOP_K,
+    }
+    if state.decode == "beam":
+        body["beam_width"] = state.width
+    if state.random:
+        cfg = meta["config"]
+        body["model"] = {
+            "cell": state.cell,
+            "hidden_size": state.hidden,
+            "embedding_size": cfg["embedding_size"],
+            "attention": state.attn,
+            "max_length": cfg["max_length"],
+            "src_vocab": meta["vocab"]["tokens"],
+            "tgt_vocab": meta["target_vocab"]["tokens"],
+        }
+        body["weights"] = {"source": "seed", "seed": state.seed}
+    else:
+        body["weights"] = {"source": "preset", "name": state.preset}
+    return body
+
+
+def default_source(meta: dict[str, Any]) -> str:
+    """The task's first sample sentence: what the view shows before anything is typed."""
+    from core.tasks import get_task
+
+    return get_task(meta["task"], **meta.get("task_options", {})).samples()[0].text
+
+
+def examples(meta: dict[str, Any]) -> list[str]:
+    from core.tasks import get_task
+
+    return [s.text for s in get_task(meta["task"], **meta.get("task_options", {})).samples()]
+
+
+def preset_meta(name: str) -> dict[str, Any]:
+    for meta in presets.list_presets():
+        if meta.get("name") == name and meta.get("kind") == "seq2seq":
+            return meta
+    raise Seq2SeqInputError(f"There is no encoder-decoder preset “{name}”.")
+
+
+def ink(fill: str) -> str:
+    return "ink-light" if text_colour(fill) == "#ffffff" else "ink-dark"
+
+
+def heatmap(source: tuple[str, ...], decoder: tuple[DecoderColumn, ...]) -> Heatmap:
+    """The T x S attention matrix laid out as cells coloured on [0, 1] (white = 0, orange = 1)."""
+    unit = Scale(1.0)
+    cell_w = max(46, 8 * max(len(w) for w in source) + 10)
+    cell_h = 26
+    left = max(60, 8 * max(len(d.output) for d in decoder) + 16)
+    top = 22
+    rows = []
+    for r, d in enumerate(decoder):
+        y = top + r * cell_h
+        cells = tuple(
+            HeatCell(
+                left + j * cell_w,
+                y,
+                unit.colour(w),
+                ink(unit.colour(w)),
+                f"{w:.2f}",
+                f"writing {d.output}, weight on “{source[j]}” = {w:.3f}",
+            )
+            for j, w in enumerate(d.attention)
+        )
+        rows.append((d.t, y + cell_h / 2 + 4, d.output, cells))
+    labels = tuple((left + j * cell_w + cell_w / 2, w) for j, w in enumerate(source))
+    return Heatmap(
+        left + len(source) * cell_w + 4,
+        top + len(decoder) * cell_h + 4,
+        cell_w,
+        cell_h,
+        left,
+        top,
+        labels,
+        tuple(rows),
+    )
+
+
+def beam_rows(search: Any, tgt_vocab: list[str]) -> tuple[tuple[BeamRow, ...], ...]:
+    out = []
+    for step in search.steps:
+        rows = []
+        for parent, token, log_p, score, fate in zip(
+            step.parents, step.tokens, step.log_probs, step.scores, step.fates, strict=True
+        ):
+            so_far = " ".join(shown(tgt_vocab[i]) for i in step.beams[int(parent)]) or "START"
+            rows.append(BeamRow(so_far, shown(tgt_vocab[int(token)]), float(log_p), float(score), fate))
+        out.append(tuple(rows))
+    return tuple(out)
+
+
+@lru_cache(maxsize=32)
+def _build(key: tuple, state: Seq2SeqState) -> Seq2SeqView:
+    meta = preset_meta(state.preset)
+    try:
+        result = run_seq2seq(Seq2SeqRequest.model_validate(api_request(state, meta)))
+    except (ApiError, ValidationError) as exc:
+        raise Seq2SeqInputError(f"The model could not be run: {exc}") from None
+    trace, src_vocab, tgt_vocab = result.trace, result.src_vocab, result.tgt_vocab
+    assert src_vocab is not None and tgt_vocab is not None
+    source = tuple(src_vocab[int(k)] for k in trace.source[: trace.source_lengths[0], 0])
+    S, T = len(source), int(trace.output_lengths[0])
+    enc_h = trace.encoder.layers[-1][0].quantities()["h"][:S, 0]
+    if trace.config.bidirectional:  # the memory is both directions side by side
+        enc_h = np.concatenate([enc_h, trace.encoder.layers[-1][1].quantities()["h"][:S, 0]], axis=-1)
+    dec_h = trace.decoder.layers[-1][0].quantities()["h"][:T, 0]
+    context = trace.context[-1, 0]
+    scale = Scale.for_values(np.concatenate([enc_h.ravel(), dec_h.ravel(), context.ravel()]))
+    encoder = tuple(
+        EncoderColumn(j, tok, squares(enc_h[j], scale, f"h_{j + 1}"), summary(enc_h[j], f"h_{j + 1}"))
+        for j, tok in enumerate(source)
+    )
+    weights = trace.attention_matrix()
+    decoder = []
+    for k in range(T):
+        out = int(trace.tokens[k, 0])
+        top = tuple(
+            Candidate(shown(tgt_vocab[int(i)]), float(p), int(i) == out)
+            for i, p in zip(trace.topk_tokens[k, 0], trace.topk_probs[k, 0], strict=True)
+        )
+        decoder.append(
+            DecoderColumn(
+                t=S + k,
+                k=k,
+                fed=shown(tgt_vocab[int(trace.fed_tokens[k, 0])]),
+                state=squares(dec_h[k], scale, f"s_{k + 1}"),
+                summary=summary(dec_h[k], f"s_{k + 1}"),
+                output=shown(tgt_vocab[out]),
+                probability=float(trace.probs[k, 0, out]),
+                top=top,
+                attention=() if weights is None else tuple(float(w) for w in weights[k]),
+            )
+        )
+    decoder_t = tuple(decoder)
+    written = [tgt_vocab[i] for i in trace.output_ids() if i != trace.config.end_id]
+    joiner = "" if meta["target_vocab"].get("joiner") == "" else " "
+    return Seq2SeqView(
+        state=state,
+        title=meta.get("title", state.preset),
+        cell=trace.config.cell,
+        attention=trace.config.attention,
+        hidden=trace.config.hidden_size,
+        source=source,
+        output=joiner.join(written),
+        finished=trace.config.end_id in trace.output_ids(),
+        encoder=encoder,
+        context=squares(context, scale, "s_0"),
+        context_summary=summary(context, "context s_0"),
+        decoder=decoder_t,
+        scale=scale,
+        heatmap=heatmap(source, decoder_t) if weights is not None else None,
+        beam=beam_rows(trace.beams[0], tgt_vocab) if trace.beams else (),
+        tokenizer="chars" if meta["vocab"].get("joiner") == "" else "words",
+        vocab=tuple(w for w in src_vocab if w != "<pad>"),
+    )
+
+
+def build(state: Seq2SeqState) -> Seq2SeqView:
+    """The view of ``state``; an empty source becomes the task's first sample, the step is clamped."""
+    meta = preset_meta(state.preset)
+    if not state.input:
+        state = replace(state, input=default_source(meta))
+    count = len(state.input) if meta["vocab"].get("joiner") == "" else len(state.input.split())
+    if count > MAX_SOURCE_TOKENS:
+        raise Seq2SeqInputError(f"The source may hold at most {MAX_SOURCE_TOKENS} tokens, got {count}.")
+    view = _build(state.model_key(), replace(state, t=0))
+    return replace(view, state=replace(state, t=min(state.t, view.steps - 1)))

@@ -1,0 +1,69 @@
+"""The Seq2Seq page: ``/seq2seq?<state>`` (app.web.seq2seq_state), swapped whole by htmx when the form
+changes.
+
+Stepping happens in the browser (static/js/sim.js marks every element carrying data-t past / current /
+future), so a step needs no request; the step is kept in the URL for permalinks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app.web import seq2seq
+from app.web.embed import templates
+from app.web.seq2seq_state import ATTENTIONS, MAX_HIDDEN, MAX_WIDTH, parse
+from app.web.state import CELLS, MAX_SEED, ViewState
+
+router = APIRouter(include_in_schema=False)
+
+NAV_VIEWS = (
+    ("unrolled", "/", "Unrolled network"),
+    ("cell", "/cell", "Inside the cell"),
+    ("heatmaps", "/heatmaps", "Heatmaps over time"),
+    ("gradients", "/gradients", "Gradients through time"),
+    ("compare", "/compare", "RNN vs LSTM vs GRU"),
+)
+
+
+def context(request: Request) -> dict:
+    names = seq2seq.seq2seq_presets()
+    state, errors = parse(request.query_params, names)
+    view = None
+    try:
+        view = seq2seq.build(state)
+        state = view.state
+    except seq2seq.Seq2SeqInputError as problem:
+        errors.append(str(problem))
+    metas = {name: seq2seq.preset_meta(name) for name in names}
+    return {
+        "request": request,
+        "view": "seq2seq",
+        "views": NAV_VIEWS,
+        "state": ViewState(t=view.state.t if view else 0),  # what the shared player reads
+        "keep_query": False,  # the other views have their own state: their links open them afresh
+        "s2": state,
+        "errors": errors,
+        "sim": view,
+        "s2s": view,
+        "title": "Encoder-decoder (Seq2Seq)",
+        "path": "/seq2seq",
+        "presets": [(name, metas[name].get("title", name)) for name in names],
+        "examples": seq2seq.examples(metas[state.preset]) if state.preset in metas else [],
+        "cells": CELLS,
+        "attentions": ATTENTIONS,
+        "limits": {"hidden": MAX_HIDDEN, "width": MAX_WIDTH, "seed": MAX_SEED},
+        "step_labels": view.step_labels if view else [],
+        "last_step": view.steps - 1 if view else 0,
+    }
+
+
+@router.get("/seq2seq", response_class=HTMLResponse)
+def seq2seq_page(request: Request) -> HTMLResponse:
+    ctx = context(request)
+    response = templates.TemplateResponse(request, "seq2seq.html", ctx)
+    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+        query = replace(ctx["s2"], input=request.query_params.get("input", "").strip()).query()
+        response.headers["HX-Push-Url"] = "/seq2seq" + (f"?{query}" if query else "")
+    return response

@@ -1,0 +1,122 @@
+"""The Seq2Seq view's state, all in the query string: which model (a trained preset's task, with its trained
+or random weights), the source sentence, how to decode, and the step on the timeline.
+
+The timeline runs over the encoder's S steps first and then the decoder's T steps, so ``t`` in [0, S) is
+encoder step t + 1 and ``t`` in [S, S + T) is decoder step t - S + 1; the simulator's player and keys step
+through both. ``parse(query)`` never fails: a value it cannot use becomes a message and the field keeps its
+default, and ``parse(state.query())`` gives the same state back (only non-default fields are written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from urllib.parse import urlencode
+
+from app.web.state import CELLS, MAX_SEED
+
+WEIGHTS = ("trained", "random")
+DECODINGS = ("greedy", "beam")
+ATTENTIONS = ("none", "additive", "dot", "general")
+MAX_HIDDEN = 64
+MAX_WIDTH = 8
+MAX_SOURCE_TOKENS = 40
+MAX_TIMELINE = 80  # at most MAX_SOURCE_TOKENS source tokens plus the decoder's length cap
+MAX_SOURCE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Seq2SeqState:
+    preset: str = "translation"  # the task and vocabulary: a seq2seq preset's name
+    weights: str = "trained"  # 'random': the preset's shape and vocabulary, weights drawn from the seed
+    cell: str = "gru"  # random weights only, like hidden, attn and seed
+    hidden: int = 32
+    attn: str = "dot"
+    seed: int = 0
+    input: str = ""  # empty: the task's first sample sentence
+    decode: str = "greedy"
+    width: int = 3  # beam width
+    t: int = 0
+
+    @property
+    def random(self) -> bool:
+        return self.weights == "random"
+
+    def query(self, **changes) -> str:
+        """The query string (without '?') with ``changes`` applied; defaults left out."""
+        state = replace(self, **changes)
+        default = Seq2SeqState()
+        pairs = [
+            (f.name, getattr(state, f.name))
+            for f in fields(Seq2SeqState)
+            if getattr(state, f.name) != getattr(default, f.name)
+        ]
+        return urlencode(pairs)
+
+    def model_key(self) -> tuple:
+        """What decides the decoded run (everything but the step shown)."""
+        model = (self.cell, self.hidden, self.attn, self.seed) if self.random else ()
+        return (
+            self.preset,
+            self.weights,
+            *model,
+            self.input,
+            self.decode,
+            self.width if self.decode == "beam" else 0,
+        )
+
+
+def _choice(raw: str | None, choices: tuple[str, ...], label: str, errors: list[str]) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if raw in choices:
+        return raw
+    errors.append(f"{label} must be one of {', '.join(choices)}, got “{raw}”.")
+    return None
+
+
+def _number(raw: str | None, label: str, lo: int, hi: int, errors: list[str]) -> int | None:
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        errors.append(f"{label} must be a whole number, got “{raw}”.")
+        return None
+    if not lo <= value <= hi:
+        errors.append(f"{label} must be between {lo} and {hi}, got {value}.")
+        return None
+    return value
+
+
+def parse(query, presets: tuple[str, ...]) -> tuple[Seq2SeqState, list[str]]:
+    """Read a query mapping into a state plus messages on what could not be used; ``presets`` are the
+    encoder-decoder presets installed."""
+    errors: list[str] = []
+    get = query.get
+    values: dict = {}
+    for name, choices, label in (
+        ("preset", presets, "Model"),
+        ("weights", WEIGHTS, "Weights"),
+        ("cell", CELLS, "Cell"),
+        ("attn", ATTENTIONS, "Attention"),
+        ("decode", DECODINGS, "Decoding"),
+    ):
+        choice = _choice(get(name), choices, label, errors)
+        if choice is not None:
+            values[name] = choice
+    for name, lo, hi, label in (
+        ("hidden", 1, MAX_HIDDEN, "Hidden size"),
+        ("seed", 0, MAX_SEED, "Seed"),
+        ("width", 1, MAX_WIDTH, "Beam width"),
+        ("t", 0, MAX_TIMELINE - 1, "Step"),
+    ):
+        number = _number(get(name), label, lo, hi, errors)
+        if number is not None:
+            values[name] = number
+    raw_input = get("input")
+    if raw_input is not None:
+        if len(raw_input) > MAX_SOURCE_CHARS:
+            errors.append(f"The source holds at most {MAX_SOURCE_CHARS} characters, got {len(raw_input)}.")
+        else:
+            values["input"] = raw_input.strip()
+    return Seq2SeqState(**values), errors

@@ -1,0 +1,233 @@
+"""Turn a view state into a model and its trace: the one place the pages get their numbers from.
+
+The state becomes the same request body the JSON API takes (POST /api/v1/trace) and runs through the same
+service (app.service.run_trace), so a page shows exactly the numbers the API returns for that body.
+
+Text input: each character is a token; the vocabulary is the input's distinct characters in sorted order, read
+one-hot, and the output layer predicts the next character, p_t = softmax(W_hy h_t + b_y) over that vocabulary.
+Numbers: one number per timestep (input_size 1) and a single linear output y_t = W_hy h_t + b_y. Weights are
+PyTorch's default initialisation drawn from the seed, so the same URL always shows the same numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from app.errors import ApiError
+from app.schemas.requests import TraceRequest
+from app.service import run_trace
+from app.web.state import BadInputError, ViewState, parse_numbers, parse_text, parse_words
+from core.config import NetworkConfig
+from core.params import Params
+from core.trace import Trace
+
+
+@dataclass(frozen=True)
+class Simulation:
+    state: ViewState
+    config: NetworkConfig
+    params: Params
+    trace: Trace
+    labels: tuple[str, ...]  # what x_t is, per timestep: the character or the number as typed
+    vocab: tuple[str, ...] | None  # text mode: token id -> character
+    inputs: np.ndarray  # what forward() was given: (T,) token ids or (T, 1) numbers
+    output_labels: tuple[str, ...] | None = None  # names of the output units (the vocabulary, or classes)
+
+    @property
+    def steps(self) -> int:
+        return self.trace.num_steps
+
+    def output_label(self, t: int) -> str:
+        """y_t in words: the most likely output (next character, class) and its probability, or the number."""
+        if self.trace.probs is not None and self.output_labels is not None:
+            p = self.trace.probs[t, 0]
+            k = int(np.argmax(p))
+            return f"{show_char(self.output_labels[k])} {p[k]:.0%}"
+        assert self.trace.logits is not None
+        return f"{self.trace.logits[t, 0, 0]:.3g}"
+
+
+def show_char(ch: str) -> str:
+    """A character made visible: a space is shown as '␣'."""
+    return "␣" if ch == " " else ch
+
+
+@dataclass(frozen=True)
+class PresetChoice:
+    """A ready-trained model the simulator can run: its input is text (characters or words) or one number."""
+
+    name: str
+    title: str
+    description: str
+    cell: str
+    mode: str  # 'text' or 'numbers'
+    tokenizer: str  # 'chars' or 'words' (text presets)
+    vocab: tuple[str, ...]
+    examples: tuple[tuple[str, str], ...] = ()  # (label, input as typed) from the preset's task
+
+
+def task_examples(meta: dict[str, Any], tokens: tuple[str, ...], joiner: str) -> tuple[tuple[str, str], ...]:
+    """The task's ready-made samples as inputs a person could type: tokens joined, or numbers listed."""
+    try:
+        from core.tasks import get_task
+
+        samples = get_task(meta["task"], **meta.get("task_options", {})).samples()
+    except (ImportError, KeyError, TypeError, ValueError):
+        return ()
+    examples = []
+    for sample in samples:
+        values = np.asarray(sample.inputs)
+        if values.ndim == 1 and tokens:
+            text = joiner.join(tokens[int(k)] for k in values)
+        elif values.ndim == 2 and values.shape[1] == 1:
+            text = ", ".join(f"{float(v):.3g}" for v in values[:, 0])
+        else:
+            continue
+        examples.append((sample.label, text))
+    return tuple(examples)
+
+
+def supported_presets() -> tuple[PresetChoice, ...]:
+    """The presets whose inputs a person can type here (token or single-number inputs of a plain network).
+
+    Re-read when the preset files change (they are rewritten when presets are retrained)."""
+    try:
+        from core.presets import PRESETS_DIR
+    except ImportError:
+        return ()
+    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(PRESETS_DIR.glob("*.json")))
+    return _supported_presets(stamp)
+
+
+@lru_cache(maxsize=2)
+def _supported_presets(stamp: tuple) -> tuple[PresetChoice, ...]:
+    from core.presets import list_presets
+
+    choices = []
+    try:
+        metas = list_presets()
+    except (OSError, ValueError):  # a preset being rewritten right now: offer none until it is complete
+        return ()
+    for meta in metas:
+        cfg = meta.get("config", {})
+        if meta.get("kind") != "network":
+            continue
+        vocab = meta.get("vocab") or {}
+        tokens = tuple(vocab.get("tokens", ())) if isinstance(vocab, dict) else tuple(vocab)
+        if cfg.get("input_encoding") in ("onehot", "embedding") and tokens:
+            tokenizer = "chars" if isinstance(vocab, dict) and vocab.get("joiner") == "" else "words"
+            mode = "text"
+        elif cfg.get("input_encoding") == "vector" and cfg.get("input_size") == 1:
+            tokenizer, mode = "chars", "numbers"
+        else:
+            continue
+        choices.append(
+            PresetChoice(
+                meta["name"],
+                meta.get("title", meta["name"]),
+                meta.get("description", ""),
+                cfg.get("cell", ""),
+                mode,
+                tokenizer,
+                tokens,
+                task_examples(meta, tokens, "" if tokenizer == "chars" else " "),
+            )
+        )
+    return tuple(choices)
+
+
+def preset_choice(name: str) -> PresetChoice:
+    for choice in supported_presets():
+        if choice.name == name:
+            return choice
+    names = ", ".join(c.name for c in supported_presets()) or "none installed"
+    raise BadInputError(f"There is no preset “{name}” the simulator can run (available: {names}).")
+
+
+def api_request(state: ViewState) -> dict[str, Any]:
+    """The POST /api/v1/trace body that describes this view's model and input (the page runs exactly this).
+
+    Random weights: text is read as characters, one-hot over the text's own sorted vocabulary, with a softmax
+    output over that vocabulary; numbers are one per timestep as a 1-vector with one linear output. A preset
+    brings its own configuration, weights and vocabulary. BadInputError for input that cannot be used.
+    """
+    if state.preset:
+        choice = preset_choice(state.preset)
+        if choice.mode == "numbers":
+            inp: dict[str, Any] = {"vectors": [[v] for v in parse_numbers(state.input)]}
+        else:
+            (parse_text if choice.tokenizer == "chars" else parse_words)(state.input)
+            inp = {"text": state.input, "tokenizer": choice.tokenizer}
+        return {"weights": {"source": "preset", "name": state.preset}, "input": inp}
+    model: dict[str, Any] = {
+        "cell": state.cell,
+        "hidden_size": state.hidden,
+        "num_layers": state.layers,
+        "bidirectional": state.bi,
+        "nonlinearity": state.act if state.cell == "rnn" else "tanh",
+    }
+    if state.mode == "numbers":
+        numbers = parse_numbers(state.input)
+        model.update(output_size=1, output_activation="identity")
+        inp = {"vectors": [[v] for v in numbers]}
+    else:
+        chars = parse_text(state.input)
+        model.update(output_size=len(set(chars)), output_activation="softmax")
+        inp = {"text": state.input, "tokenizer": "chars"}
+    return {"model": model, "weights": {"source": "seed", "seed": state.seed}, "input": inp}
+
+
+@lru_cache(maxsize=64)
+def _simulate(key: tuple, state: ViewState) -> Simulation:
+    body = api_request(state)
+    try:
+        result = run_trace(TraceRequest.model_validate(body))
+    except (ApiError, ValidationError) as exc:
+        raise BadInputError(f"The model could not be run: {exc}") from None
+    model, encoded = result.model, result.input
+    vocab = tuple(model.vocab) if model.vocab is not None else None
+    if vocab is not None:
+        labels = tuple(show_char(vocab[int(k)]) for k in encoded.values)
+        output_labels = model.output_labels
+    else:
+        labels = tuple(f"{float(v[0]):g}" for v in encoded.values)
+        output_labels = model.output_labels
+    return Simulation(
+        state,
+        model.config,
+        model.params,
+        result.trace,
+        labels,
+        vocab,
+        encoded.values,
+        tuple(output_labels) if output_labels else None,
+    )
+
+
+def simulate(state: ViewState) -> Simulation:
+    """Run (or fetch from a small cache) the model of ``state``; the timestep is clamped into the sequence."""
+    if state.preset:
+        state = replace(state, mode=preset_choice(state.preset).mode)
+    sim = _simulate(state.model_key(), replace(state, t=0, unit=None, layer=0, dir=0, panel=""))
+    cfg = sim.config
+    unit = state.unit if state.unit is not None and state.unit < cfg.hidden_size else None
+    shown = replace(
+        state,
+        t=min(state.t, sim.steps - 1),
+        layer=min(state.layer, cfg.num_layers - 1),
+        dir=min(state.dir, cfg.num_directions - 1),
+        unit=unit,
+    )
+    return replace(sim, state=shown)
+
+
+def try_simulate(state: ViewState) -> tuple[Simulation | None, str | None]:
+    """The simulation, or the message to show when the input cannot be run."""
+    try:
+        return simulate(state), None
+    except BadInputError as problem:
+        return None, str(problem)

@@ -1,0 +1,198 @@
+"""The whole view state lives in the URL's query string: model, input, seed, timestep, selected unit, open
+panel.
+
+``parse(query)`` reads a query mapping into a :class:`ViewState` plus a list of messages for values it could
+not use (the page shows them and falls back to the default for that field, so a bad link never breaks the
+page). ``ViewState.query(**changes)`` writes it back; only fields that differ from the defaults are written,
+so links stay short, and ``parse(state.query())`` gives the same state back (tested as a round trip)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, fields, replace
+from urllib.parse import urlencode
+
+CELLS = ("rnn", "lstm", "gru")
+ACTIVATIONS = ("tanh", "sigmoid", "relu")
+INPUT_MODES = ("text", "numbers")
+PANELS = ("", "cell")
+
+MAX_HIDDEN = 32
+MAX_LAYERS = 3
+MAX_STEPS = 40
+MAX_INPUT_CHARS = 400
+MAX_SEED = 2**32 - 1
+MAX_ABS_NUMBER = 1e6
+MAX_UNIT = 1023  # presets can be wider than MAX_HIDDEN
+PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ViewState:
+    cell: str = "lstm"
+    act: str = "tanh"
+    hidden: int = 8
+    layers: int = 1
+    bi: bool = False
+    seed: int = 0
+    mode: str = "text"
+    input: str = "hello world"
+    t: int = 0
+    unit: int | None = None
+    layer: int = 0
+    dir: int = 0
+    panel: str = ""
+    preset: str = ""  # a ready-trained model (core.presets); when set it fixes the cell, sizes and weights
+
+    def query(self, **changes) -> str:
+        """The query string (without '?') for this state with ``changes`` applied, defaults left out."""
+        state = replace(self, **changes)
+        default = ViewState()
+        pairs = []
+        for f in fields(ViewState):
+            value = getattr(state, f.name)
+            if value == getattr(default, f.name):
+                continue
+            if isinstance(value, bool):
+                value = int(value)
+            pairs.append((f.name, "" if value is None else value))
+        return urlencode(pairs)
+
+    def model_key(self) -> tuple:
+        """What determines the trace (not the timestep, unit, panel, layer shown)."""
+        if self.preset:
+            return ("preset", self.preset, self.mode, self.input)
+        return (
+            self.cell,
+            self.act if self.cell == "rnn" else "tanh",
+            self.hidden,
+            self.layers,
+            self.bi,
+            self.seed,
+            self.mode,
+            self.input,
+        )
+
+
+def _int_in(raw: str, name: str, lo: int, hi: int, errors: list[str]) -> int | None:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        errors.append(f"{name} must be a whole number, got “{raw}”.")
+        return None
+    if not lo <= value <= hi:
+        errors.append(f"{name} must be between {lo} and {hi}, got {value}.")
+        return None
+    return value
+
+
+def parse(query) -> tuple[ViewState, list[str]]:
+    """Read a query mapping (e.g. request.query_params) into a ViewState and messages on unusable values."""
+    errors: list[str] = []
+    values: dict = {}
+    get = query.get
+
+    for name, choices, label in (
+        ("cell", CELLS, "Cell"),
+        ("act", ACTIVATIONS, "Activation"),
+        ("mode", INPUT_MODES, "Input type"),
+        ("panel", PANELS, "Panel"),
+    ):
+        raw = get(name)
+        if raw is None:
+            continue
+        if raw in choices:
+            values[name] = raw
+        else:
+            errors.append(f"{label} must be one of {', '.join(c for c in choices if c)}.")
+    for name, lo, hi, label in (
+        ("hidden", 1, MAX_HIDDEN, "Hidden size"),
+        ("layers", 1, MAX_LAYERS, "Layers"),
+        ("seed", 0, MAX_SEED, "Seed"),
+        ("t", 0, MAX_STEPS - 1, "Timestep"),
+        ("layer", 0, MAX_LAYERS - 1, "Layer shown"),
+        ("dir", 0, 1, "Direction shown"),
+    ):
+        raw = get(name)
+        if raw is None or raw == "":
+            continue
+        value = _int_in(raw, label, lo, hi, errors)
+        if value is not None:
+            values[name] = value
+    raw_unit = get("unit")
+    if raw_unit:
+        unit = _int_in(raw_unit, "Unit", 0, MAX_UNIT, errors)
+        if unit is not None:
+            values["unit"] = unit
+    raw_bi = get("bi")
+    if raw_bi is not None:
+        values["bi"] = raw_bi in ("1", "true", "on")
+    raw_preset = get("preset")
+    if raw_preset:
+        if PRESET_NAME.match(raw_preset):
+            values["preset"] = raw_preset
+        else:
+            errors.append("Preset names hold lower-case letters, digits, '-' and '_' only.")
+    raw_input = get("input")
+    if raw_input is not None:
+        values["input"] = raw_input
+    state = ViewState(**values)
+    # A preset brings its own sizes; the simulation clamps the shown layer and unit against them instead.
+    return (state if state.preset else clamp_to_model(state)), errors
+
+
+def clamp_to_model(state: ViewState) -> ViewState:
+    """Keep the shown layer, direction and unit inside the model (a smaller model keeps a valid view)."""
+    layer = min(state.layer, state.layers - 1)
+    direction = state.dir if state.bi else 0
+    unit = state.unit if state.unit is not None and state.unit < state.hidden else None
+    return replace(state, layer=layer, dir=direction, unit=unit)
+
+
+class BadInputError(ValueError):
+    """Typed input that cannot be run; the message is shown to the person as is."""
+
+
+def parse_numbers(text: str) -> list[float]:
+    """'0.5, -1 2' -> [0.5, -1.0, 2.0]: one number per timestep, separated by commas, semicolons or spaces."""
+    if len(text) > MAX_INPUT_CHARS:
+        raise BadInputError(f"The numbers field holds at most {MAX_INPUT_CHARS} characters, got {len(text)}.")
+    parts = [p for p in text.replace(",", " ").replace(";", " ").split() if p]
+    if not parts:
+        raise BadInputError("Type at least one number, e.g. 0.5, -1, 2.")
+    numbers = []
+    for p in parts:
+        try:
+            v = float(p)
+        except ValueError:
+            raise BadInputError(f"“{p}” is not a number. Separate numbers with commas or spaces.") from None
+        if not math.isfinite(v) or abs(v) > MAX_ABS_NUMBER:
+            raise BadInputError(f"Numbers must be finite and at most {MAX_ABS_NUMBER:g} in size, got “{p}”.")
+        numbers.append(v)
+    if len(numbers) > MAX_STEPS:
+        raise BadInputError(f"At most {MAX_STEPS} numbers (timesteps), got {len(numbers)}.")
+    return numbers
+
+
+def parse_text(text: str) -> list[str]:
+    """Characters as tokens: 'hi!' -> ['h', 'i', '!']."""
+    if not text:
+        raise BadInputError("Type some text: each character becomes one timestep.")
+    if len(text) > MAX_STEPS:
+        raise BadInputError(f"At most {MAX_STEPS} characters (timesteps), got {len(text)}.")
+    if any(not ch.isprintable() for ch in text):
+        raise BadInputError("The text may only hold printable characters (no tabs or line breaks).")
+    return list(text)
+
+
+def parse_words(text: str) -> list[str]:
+    """Whitespace-separated words as tokens: 'a good film' -> ['a', 'good', 'film']."""
+    if len(text) > MAX_INPUT_CHARS:
+        raise BadInputError(f"The text holds at most {MAX_INPUT_CHARS} characters, got {len(text)}.")
+    words = text.split()
+    if not words:
+        raise BadInputError("Type some words: each word becomes one timestep.")
+    if len(words) > MAX_STEPS:
+        raise BadInputError(f"At most {MAX_STEPS} words (timesteps), got {len(words)}.")
+    return words

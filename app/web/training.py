@@ -1,0 +1,291 @@
+"""The Training view: train a built-in task's default model on the server, watch its loss and held-out metric.
+
+    /train?task=&seed=&steps=&job=     the form, and (with job) the run's curves, table and status
+    POST /train                         start a run through the server's training jobs (app.jobs), then 303
+                                        to the page of that job (so the URL names the run)
+    POST /train/stop                    ask the run to stop after its current step, then 303 back
+    GET  /train/live?job=               the curves, table and status only: static/js/training.js fetches it
+                                        again as GET /api/v1/training/{id}/events streams progress (SSE)
+
+Each step's Progress carries the minibatch loss L_t; every ``eval_every`` steps also the task's metric on a
+fixed held-out batch. The curves plot both against the step, on a linear axis from min(0, min y) to max y:
+
+    x(step) = x0 + (x1 - x0) * step / planned_steps,   y(v) = y1 - (y1 - y0) * (v - lo) / (hi - lo)
+
+Runs are bounded by the job manager (its step, time and concurrency limits) and here by MAX_STEPS and
+TIME_BUDGET. A finished network's weights are in the model store (result_id), but the simulator's pages run
+presets only, so "step through" opens the ready-trained preset of the same task and model.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.errors import ApiError
+from app.web.embed import templates
+from app.web.seq2seq_routes import NAV_VIEWS
+from app.web.state import MAX_SEED, ViewState
+
+MAX_STEPS = 2000
+TIME_BUDGET = 60.0  # seconds per run from this page
+MAX_POINTS = 300  # loss points drawn; the table keeps every evaluation
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class TrainForm:
+    task: str = "sentiment"
+    seed: int = 0
+    steps: int = 0  # 0: the task's recommended number of steps (capped at MAX_STEPS)
+    job: str = ""
+
+    def query(self, **changes: Any) -> str:
+        values = {**self.__dict__, **changes}
+        default = TrainForm()
+        return urlencode([(k, v) for k, v in values.items() if v != getattr(default, k)])
+
+
+@lru_cache(maxsize=1)
+def tasks() -> dict[str, dict[str, Any]]:
+    """Every built-in task, described, with its default model's cell and size."""
+    from core.tasks import get_task, list_tasks
+
+    described = {}
+    for d in list_tasks():
+        cfg = get_task(d["name"]).default_config()
+        described[d["name"]] = {
+            **d,
+            "cell": cfg.cell,
+            "hidden": cfg.hidden_size,
+            "seq2seq": d.get("model") == "seq2seq",
+            "metric_label": d["metric"].replace("_", " "),
+        }
+    return described
+
+
+def recommended_steps(task: str) -> int:
+    return min(int(tasks()[task]["training"].get("steps", 500)), MAX_STEPS)
+
+
+def parse(values) -> tuple[TrainForm, list[str]]:
+    """Read query or form values; anything unusable becomes a message and keeps its default."""
+    errors: list[str] = []
+    found: dict[str, Any] = {}
+    task = values.get("task")
+    if task:
+        if task in tasks():
+            found["task"] = task
+        else:
+            errors.append(f"There is no task “{task}” (choose one from the list).")
+    for name, hi, label in (("seed", MAX_SEED, "Seed"), ("steps", MAX_STEPS, "Steps")):
+        raw = (values.get(name) or "").strip()
+        if raw:
+            if raw.isdigit() and int(raw) <= hi and (name == "seed" or int(raw) >= 1):
+                found[name] = int(raw)
+            else:
+                errors.append(f"{label} must be a whole number from {0 if name == 'seed' else 1} to {hi}.")
+    job = values.get("job") or ""
+    if job:
+        if JOB_ID.match(job):
+            found["job"] = job
+        else:
+            errors.append("That training run id is not valid.")
+    form = TrainForm(**found)
+    return form, errors
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    width: int
+    height: int
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the plot area
+    points: str  # the polyline
+    marks: tuple[tuple[float, float, str], ...]  # circles with their value as a tooltip
+    y_ticks: tuple[tuple[float, str], ...]
+    x_ticks: tuple[tuple[float, str], ...]
+
+
+def chart(title: str, steps: list[int], values: list[float], planned: int, marks: bool) -> Chart:
+    """A line chart of values over steps 0..planned (the axis does not move as the run grows)."""
+    width, height = 520, 200
+    x0, y0, x1, y1 = 56, 12, width - 12, height - 30
+    pairs = [(s, v) for s, v in zip(steps, values, strict=True) if math.isfinite(v)]
+    lo = min([0.0, *(v for _, v in pairs)])
+    hi = max([v for _, v in pairs], default=1.0)
+    hi = hi if hi > lo else lo + 1.0
+    span = max(planned, max((s for s, _ in pairs), default=1), 1)
+
+    def xy(step: int, v: float) -> tuple[float, float]:
+        return round(x0 + (x1 - x0) * step / span, 1), round(y1 - (y1 - y0) * (v - lo) / (hi - lo), 1)
+
+    coords = [xy(s, v) for s, v in pairs]
+    return Chart(
+        title,
+        width,
+        height,
+        (x0, y0, x1, y1),
+        " ".join(f"{x},{y}" for x, y in coords),
+        tuple((x, y, f"step {s}: {v:.4g}") for (x, y), (s, v) in zip(coords, pairs, strict=True))
+        if marks
+        else (),
+        tuple((round(y1 - (y1 - y0) * k / 4, 1), f"{lo + (hi - lo) * k / 4:.3g}") for k in range(5)),
+        tuple((round(x0 + (x1 - x0) * k / 4, 1), str(round(span * k / 4))) for k in range(5)),
+    )
+
+
+def thinned(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most MAX_POINTS records, evenly strided, always with the last."""
+    stride = max(1, math.ceil(len(records) / MAX_POINTS))
+    kept = records[::stride]
+    if records and kept[-1] is not records[-1]:
+        kept.append(records[-1])
+    return kept
+
+
+def step_through_link(task: str) -> tuple[str, str]:
+    """Where to step through a trained model of ``task``: its ready-trained preset (same task and model)."""
+    from app.web.simulation import supported_presets
+
+    info = tasks()[task]
+    if info["seq2seq"]:
+        return f"/seq2seq?preset={task}", "the Seq2Seq view"
+    if any(p.name == task for p in supported_presets()):
+        return "/?" + ViewState().query(preset=task), "the simulator"
+    return f"/presets/{task}", "the trained-model page"
+
+
+def live_view(job: Any) -> dict[str, Any]:
+    """Curves, table rows and a one-line summary of a job's progress so far."""
+    status = job.status()
+    info = tasks()[job.task]
+    metric, label = info["metric"], info["metric_label"]
+    planned = int(job.settings["steps"])
+    records = list(job.progress)
+    shown = thinned(records)
+    evals = [r for r in records if r.get("eval")]
+    last = records[-1] if records else None
+    if last is None:
+        summary = "Starting…"
+    else:
+        held = f", held-out {label} {last['eval'][metric]:.3g}" if last.get("eval") else ""
+        summary = f"Step {last['step']} of {planned}: loss {last['loss']:.4g}{held}."
+    if status["state"] == "done" and last is not None:
+        summary = (
+            f"Finished after {last['step']} steps ({REASONS.get(last['reason'], last['reason'])}). " + summary
+        )
+    elif status["state"] == "failed":
+        summary = f"The run failed: {status['error']}"
+    link, where = step_through_link(job.task)
+    return {
+        "job": status,
+        "metric": label,
+        "planned": planned,
+        "summary": summary,
+        "loss_chart": chart(
+            "Training loss (minibatch)",
+            [r["step"] for r in shown],
+            [r["loss"] for r in shown],
+            planned,
+            marks=False,
+        ),
+        "metric_chart": chart(
+            f"Held-out {label} ({'higher' if info['goal'] == 'max' else 'lower'} is better)",
+            [r["step"] for r in evals],
+            [r["eval"][metric] for r in evals],
+            planned,
+            marks=True,
+        ),
+        "rows": [(r["step"], r["loss"], r["eval"][metric], r["elapsed"]) for r in evals],
+        "step_link": link,
+        "step_where": where,
+    }
+
+
+REASONS = {
+    "steps": "the step budget ran out",
+    "time": "the time budget ran out",
+    "target": "it reached the task's target",
+    "stopped": "stopped on request",
+    "diverged": "the loss stopped being finite",
+}
+
+
+def page(request: Request, form: TrainForm, errors: list[str], status_code: int = 200) -> HTMLResponse:
+    jobs = request.app.state.jobs
+    job = None
+    if form.job:
+        try:
+            job = jobs.get(form.job)
+        except ApiError:
+            errors.append("That training run is not on this server any more; start a new one.")
+    info = tasks()[form.task]
+    context = {
+        "request": request,
+        "view": "training",
+        "views": NAV_VIEWS,
+        "state": ViewState(),
+        "keep_query": False,
+        "errors": errors,
+        "title": "Train a model",
+        "path": "/train",
+        "form": form,
+        "tasks": tasks(),
+        "info": info,
+        "steps": form.steps or recommended_steps(form.task),
+        "limits": {"steps": MAX_STEPS, "seed": MAX_SEED, "seconds": int(TIME_BUDGET)},
+        "live": live_view(job) if job is not None else None,
+    }
+    return templates.TemplateResponse(request, "training.html", context, status_code=status_code)
+
+
+@router.get("/train", response_class=HTMLResponse)
+def training_page(request: Request) -> HTMLResponse:
+    form, errors = parse(request.query_params)
+    return page(request, form, errors)
+
+
+@router.post("/train", response_class=HTMLResponse)
+async def start_training(request: Request) -> Response:
+    form, errors = parse(await request.form())
+    if errors:
+        return page(request, form, errors, 422)
+    steps = form.steps or recommended_steps(form.task)
+    try:
+        job = request.app.state.jobs.start(
+            form.task, {}, {"steps": steps, "seed": form.seed, "time_budget": TIME_BUDGET}
+        )
+    except ApiError as exc:
+        return page(request, form, [exc.message], exc.status)
+    return RedirectResponse(
+        "/train?" + TrainForm(form.task, form.seed, steps, job.id).query(), status_code=303
+    )
+
+
+@router.post("/train/stop", response_class=HTMLResponse)
+async def stop_training(request: Request) -> Response:
+    form, errors = parse(await request.form())
+    if form.job:
+        with suppress(ApiError):  # a run this server forgot: the page it redirects to says so
+            request.app.state.jobs.cancel(form.job)
+    return RedirectResponse("/train?" + form.query(), status_code=303)
+
+
+@router.get("/train/live", response_class=HTMLResponse)
+def training_live(request: Request) -> HTMLResponse:
+    form, _ = parse(request.query_params)
+    try:
+        job = request.app.state.jobs.get(form.job)
+    except ApiError:
+        return HTMLResponse("<p>That training run is not on this server any more.</p>", status_code=404)
+    return templates.TemplateResponse(request, "fragments/training_live.html", {"live": live_view(job)})

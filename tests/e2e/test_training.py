@@ -1,0 +1,59 @@
+"""The Training view in Chromium: a short run streams its curve and finishes, Stop ends a long run, the task
+picker updates the page, a11y and reflow."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def points(page, n: int) -> int:
+    return len((page.get_attribute(f"#train-live svg.chart >> nth={n} >> polyline", "points") or "").split())
+
+
+def test_short_run_streams_its_curve_and_finishes(server, page, axe, screenshot, until):
+    page.goto(server + "/train?task=reverse")
+    page.fill("#t-steps", "120")
+    page.fill("#t-seed", "1")
+    page.click("#t-start")
+    page.wait_for_url("**/train?task=reverse&seed=1&steps=120&job=*")
+    until(page, "document.querySelector('#training').dataset.state === 'done'", 60000)
+    until(page, "document.querySelector('#train-live .train-done') !== null", 10000)
+    assert points(page, 0) >= 100  # one loss point per step (120 < the thinning budget)
+    assert points(page, 1) >= 4  # the held-out metric every 25 steps
+    assert "Finished after 120 steps" in page.inner_text("#train-status")
+    assert page.get_attribute("#train-live .train-done a", "href") == "/seq2seq?preset=reverse"
+    assert page.locator("#stop-form").is_hidden()
+    page.click("#train-live details.numbers summary")
+    assert page.locator("table.train-table tbody tr").count() >= 4
+    screenshot(page, "training-reverse")
+    assert axe(page) == []
+    assert page.errors_seen == []
+
+
+def test_curve_updates_while_running_and_stop_works(server, page, until):
+    page.goto(server + "/train?task=chars&steps=2000")
+    page.click("#t-start")
+    page.wait_for_url("**job=*")
+    loss_points = "document.querySelector('#train-live svg.chart polyline').getAttribute('points').split(' ')"
+    first = page.evaluate(loss_points + ".length")
+    until(page, f"{loss_points}.length > {first} + 2", 30000)  # redrawn from the event stream
+    assert page.get_attribute("#training", "data-state") == "running"
+    page.click("#t-stop")
+    until(page, "document.querySelector('#training').dataset.state === 'done'", 30000)
+    until(page, "document.querySelector('#train-status').textContent.includes('stopped on request')", 10000)
+    assert page.errors_seen == []
+
+
+def test_task_picker_and_narrow_screen(server, browser, axe, screenshot):
+    context = browser.new_context(viewport={"width": 320, "height": 800})
+    page = context.new_page()
+    page.goto(server + "/train")
+    page.select_option("#t-task", "translation")
+    page.wait_for_url("**/train?task=translation")
+    assert "Translate English to French" in page.inner_text("#t-about")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "training-320")
+    assert axe(page) == []
+    context.close()

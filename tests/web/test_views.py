@@ -1,0 +1,182 @@
+"""View-models against core: the numbers drawn are the trace's numbers, and the geometry fits its canvas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from app.web import cellview, gradients, heatmaps, unrolled
+from app.web.simulation import simulate
+from app.web.state import ViewState
+from core.bptt import loss_and_gradients
+from core.config import NetworkConfig
+from core.network import forward
+from core.params import init_params
+
+
+def core_trace(state: ViewState):
+    """The same model built straight from core: one-hot over the sorted characters, softmax output."""
+    vocab = sorted(set(state.input))
+    V = len(vocab)
+    cfg = NetworkConfig(
+        cell=state.cell,
+        input_size=V,
+        hidden_size=state.hidden,
+        num_layers=state.layers,
+        bidirectional=state.bi,
+        nonlinearity=state.act if state.cell == "rnn" else "tanh",
+        output_size=V,
+        output_activation="softmax",
+        input_encoding="onehot",
+        vocab_size=V,
+    )
+    params = init_params(cfg, state.seed)
+    tokens = np.array([vocab.index(ch) for ch in state.input])
+    return cfg, params, tokens, forward(params, cfg, tokens)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_simulation_equals_core(cell):
+    state = ViewState(cell=cell, hidden=5, layers=2, bi=True, seed=11, input="abcab")
+    sim = simulate(state)
+    _, _, _, ref = core_trace(state)
+    for layer in range(2):
+        for d in range(2):
+            np.testing.assert_allclose(
+                sim.trace.quantity(layer, d, "h"), ref.quantity(layer, d, "h"), atol=1e-12
+            )
+    assert sim.labels == tuple("abcab")
+
+
+@pytest.mark.parametrize("cell, per_box", [("lstm", 2), ("gru", 1), ("rnn", 1)])
+def test_unrolled_geometry(cell, per_box):
+    state = ViewState(cell=cell, hidden=11, layers=2, bi=True, input="hello")
+    d = unrolled.build(simulate(state))
+    assert len(d.columns) == 5 and len(d.rows) == 4
+    assert [r.label for r in d.rows] == ["layer 2 →", "layer 2 ←", "layer 1 →", "layer 1 ←"]
+    xs = [c.x for c in d.columns]
+    assert xs == sorted(xs)
+    for col in d.columns:
+        cells = [b for b in col.boxes if b.kind == "cell"]
+        assert len(cells) == 4
+        for box in col.boxes:
+            assert box.x >= 0 and box.x + box.w <= d.width and box.y >= 0 and box.y + box.h <= d.height
+            for sq in box.squares:
+                assert box.x <= sq.x and sq.x + sq.size <= box.x + box.w
+                assert box.y <= sq.y and sq.y + sq.size <= box.y + box.h
+                assert (sq.dash is not None) == (sq.value < 0)
+        assert sum(len(b.squares) for b in cells) == 4 * 11 * per_box
+        for a in col.arrows:
+            assert min(a.x1, a.x2) >= 0 and max(a.x1, a.x2) <= d.width
+    # The square for unit j of layer 1 (forward) at t=2 shows h exactly.
+    sim = simulate(state)
+    box = [b for b in d.columns[2].boxes if b.kind == "cell"][2]
+    assert [s.value for s in box.squares[:11]] == pytest.approx(sim.trace.quantity(0, 0, "h")[2].tolist())
+    assert len(d.table_rows) == 5 and len(d.table_headers) == len(d.table_rows[0])
+
+
+def test_lstm_cell_view_numbers_come_from_the_trace():
+    state = ViewState(cell="lstm", hidden=4, input="abc", t=2, unit=3)
+    sim = simulate(state)
+    cv = cellview.build(sim)
+    q = sim.trace.layers[0][0].quantities()
+    eq = {e.key: e for e in cv.equations}
+    assert list(eq) == ["f", "i", "g", "c", "o", "h"]
+    for key in "figco":
+        assert [v.value for v in eq[key].vector.values] == pytest.approx(q[key][2, 0].tolist())
+    f, c_prev, i, g, c = (float(q[k][2, 0, 3]) for k in ("f", "c_prev", "i", "g", "c"))
+    assert eq["c"].example.endswith(f"= {c:.3f}") and f"{f:.3f} × " in eq["c"].example
+    assert f * c_prev + i * g == pytest.approx(c)
+    assert eq["f"].vector.listing.startswith("[") and len(eq["f"].vector.values) == 4
+    for node in cv.nodes:
+        assert node.x >= 0 and node.x + node.w <= cv.width and node.y >= 0 and node.y + node.h <= cv.height
+
+
+@pytest.mark.parametrize("cell, keys", [("gru", ["r", "z", "n", "h"]), ("rnn", ["h"])])
+def test_gru_and_rnn_cell_views(cell, keys):
+    sim = simulate(ViewState(cell=cell, hidden=3, input="xyz", t=1))
+    cv = cellview.build(sim)
+    assert [e.key for e in cv.equations] == keys
+    h = sim.trace.quantity(0, 0, "h")[1]
+    assert [v.value for v in cv.equations[-1].vector.values] == pytest.approx(h.tolist())
+
+
+def test_heatmaps_and_unit_chart():
+    sim = simulate(ViewState(cell="lstm", hidden=3, input="abcd", unit=1))
+    maps = heatmaps.heatmaps(sim)
+    assert [m.key for m in maps] == ["h", "c", "f", "i", "g", "o"]
+    assert [label for _, label in maps[0].col_labels] == list("abcd")
+    assert len(maps[0].columns) == 4 and all(len(cells) == 3 for _, _, cells in maps[0].columns)
+    chart = heatmaps.unit_chart(sim, 1)
+    assert chart.top_y < chart.zero_y < chart.bottom_y
+    h = sim.trace.quantity(0, 0, "h")[:, 1]
+    ys = [y for _, y, _ in chart.series[0].marks]
+    for v, y in zip(h, ys, strict=True):
+        half = (chart.bottom_y - chart.top_y) / 2
+        assert y == pytest.approx(chart.zero_y - v / chart.vmax * half, abs=0.06)
+
+
+def test_gradient_norms_equal_core_bptt_on_the_recall_loss():
+    state = ViewState(input="abcba", hidden=4, seed=2)
+    chart = gradients.build(simulate(state))
+    assert [line.cell for line in chart.lines] == ["rnn", "lstm", "gru"]
+    for line in chart.lines:
+        cfg, params, tokens, _ = core_trace(ViewState(cell=line.cell, input="abcba", hidden=4, seed=2))
+        targets = np.full((5, 1), tokens[0])
+        loss, _, grads = loss_and_gradients(params, cfg, tokens, targets, where="last")
+        assert line.loss == pytest.approx(loss)
+        assert line.norms == pytest.approx(grads.dh_norms(0)[0][0].tolist())
+    lo = min(float(label[2:]) for _, label in chart.ticks)
+    hi = max(float(label[2:]) for _, label in chart.ticks)
+    assert all(10**lo <= v <= 10**hi for line in chart.lines for v in line.norms)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    return TestClient(create_app(Settings(data_dir=tmp_path_factory.mktemp("data"))))
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/cell", "/heatmaps?unit=1", "/gradients", "/compare", "/fragment/cell?t=2"]
+)
+def test_pages_render(client, path):
+    r = client.get(path)
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+
+
+def test_typed_markup_is_escaped(client):
+    payload = '"><img src=x onerror=alert(1)><script>alert(1)</script>'
+    for path in ("/", "/heatmaps", "/cell"):
+        html = client.get(path, params={"input": payload}).text
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;" in html
+
+
+def test_htmx_swaps_push_the_canonical_url(client):
+    r = client.get(
+        "/heatmaps", params={"cell": "gru", "hidden": "8", "t": "0"}, headers={"HX-Request": "true"}
+    )
+    assert r.headers["HX-Push-Url"] == "/heatmaps?cell=gru"
+
+
+def test_presets_run_their_own_model_and_their_examples_fit():
+    from app.web.simulation import supported_presets
+
+    choices = {c.name: c for c in supported_presets()}
+    if "chars" not in choices:
+        pytest.skip("the chars preset is not installed")
+    for choice in choices.values():
+        for _, text in choice.examples:
+            sim = simulate(ViewState(preset=choice.name, input=text, unit=1000, layer=2))
+            assert sim.config.cell == choice.cell and sim.steps >= 1
+            assert sim.state.unit is None and sim.state.layer < sim.config.num_layers
+    sim = simulate(ViewState(preset="chars", input="the river"))
+    assert sim.output_label(0).split()[0] in choices["chars"].vocab + ("␣",)
+
+
+def test_preset_views_that_need_random_weights_say_so(client):
+    html = client.get("/compare", params={"preset": "chars"}).text
+    assert "is not used here" in html
