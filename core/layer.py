@@ -1,9 +1,9 @@
 """Run one recurrent layer in one direction over a whole sequence, forward and backward.
 
-Forward: one GEMM projects every timestep's input at once, pre[t] = x_t W_ih^T + bias, then the cell's ``step``
-finishes each timestep in place. Padded batches carry a mask (T, B): where a sequence has ended, the state is
-carried over unchanged, so a reverse layer starts at each sequence's own last element, as PyTorch's packed
-sequences do.
+Forward: one GEMM projects every timestep's input at once, pre[t] = x_t W_ih^T + bias, then the cell's
+``scan`` finishes each timestep in place, in time order. Padded batches carry a mask (T, B): where a sequence
+has ended, the state is carried over unchanged, so a reverse layer starts at each sequence's own last element,
+as PyTorch's packed sequences do.
 
 Backward (BPTT): walk the timesteps in the opposite order of the forward pass, adding the gradient from outside the
 layer (output or layer above) at each step to the gradient carried from the next step. No clipping here: clipping

@@ -28,18 +28,14 @@ from core.cells.kernel import (
     recurrent_matrix,
     step_from_scan,
     time_slice,
+    zeroed_record,
 )
 
 GATES = ("r", "z", "n")
 
 
 def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
-    return {
-        "pre": np.zeros((T, B, 3 * H), dtype),
-        "act": np.zeros((T, B, 3 * H), dtype),
-        "hn": np.zeros((T, B, H), dtype),
-        "h": np.zeros((T, B, H), dtype),
-    }
+    return zeroed_record(T, B, {"pre": 3 * H, "act": 3 * H, "hn": H, "h": H}, dtype)
 
 
 def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
@@ -61,6 +57,7 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     # view taken by iterating the record arrays (cheaper than indexing them).
     H = h_prev.shape[-1]
     hid, tmp, half = work["hid"], work["tmp"], work["half"]
+    h_prev = h_prev.astype(hid.dtype, copy=False)  # np.dot writes only its own dtype to out
     hid_rz, hid_n = hid[:, : 2 * H], hid[:, 2 * H :]
     b_hn = np.tile(b_hh[2 * H :], (h_prev.shape[0], 1))  # one row per sequence: equal shapes, no broadcasting
     span = time_slice(times)

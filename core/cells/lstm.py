@@ -32,19 +32,14 @@ from core.cells.kernel import (
     recurrent_matrix,
     step_from_scan,
     time_slice,
+    zeroed_record,
 )
 
 GATES = ("i", "f", "g", "o")
 
 
 def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
-    return {
-        "pre": np.zeros((T, B, 4 * H), dtype),
-        "act": np.zeros((T, B, 4 * H), dtype),
-        "c": np.zeros((T, B, H), dtype),
-        "tanh_c": np.zeros((T, B, H), dtype),
-        "h": np.zeros((T, B, H), dtype),
-    }
+    return zeroed_record(T, B, {"pre": 4 * H, "act": 4 * H, "c": H, "tanh_c": H, "h": H}, dtype)
 
 
 def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
@@ -66,6 +61,7 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     # taken by iterating the record arrays (cheaper than indexing them) and NumPy's functions bound to locals.
     H = h_prev.shape[-1]
     hid, ig, scale, shift = work["hid"], work["ig"], work["scale"], work["shift"]
+    h_prev = h_prev.astype(hid.dtype, copy=False)  # np.dot writes only its own dtype to out
     span = time_slice(times)
     W_hhT = recurrent_matrix(W_hhT, rec, span)
     act = rec["act"][span]

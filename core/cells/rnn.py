@@ -25,11 +25,12 @@ from core.cells.kernel import (
     recurrent_matrix,
     step_from_scan,
     time_slice,
+    zeroed_record,
 )
 
 
 def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
-    return {"pre": np.zeros((T, B, H), dtype), "h": np.zeros((T, B, H), dtype)}
+    return zeroed_record(T, B, {"pre": H, "h": H}, dtype)
 
 
 def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
@@ -54,6 +55,7 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
         span = time_slice(times)
         W_hhT = recurrent_matrix(W_hhT, rec, span)
         hid = work["hid"]
+        h_prev = h_prev.astype(hid.dtype, copy=False)  # np.dot writes only its own dtype to out
         dot, add = np.dot, np.add
         for pre, h, ended in zip(rec["pre"][span], rec["h"][span], ended_rows(mask, times), strict=False):
             dot(h_prev, W_hhT, hid)
