@@ -21,8 +21,8 @@ import numpy as np
 
 from core import losses
 from core.config import NetworkConfig
-from core.layer import state_jacobian_norms as _layer_jacobian_norms
 from core.layer import backward_layer
+from core.layer import state_jacobian_norms as _layer_jacobian_norms
 from core.network import forward
 from core.params import Params, cast_params, recurrent_names
 from core.trace import Trace
@@ -96,7 +96,9 @@ def backward(
             w_ih, w_hh, b_ih, b_hh = recurrent_names(layer, lt.reverse)
             idx = layer * D + d
             lg = backward_layer(
-                lt, params[w_hh], np.ascontiguousarray(g_out[..., d * H : (d + 1) * H]),
+                lt,
+                params[w_hh],
+                np.ascontiguousarray(g_out[..., d * H : (d + 1) * H]),
                 None if dh_final is None else dh_final[idx],
                 None if dc_final is None or not config.has_cell_state else dc_final[idx],
             )
@@ -142,7 +144,9 @@ def loss_and_gradients(
     trace = forward(params, config, inputs, h0=h0, c0=c0, lengths=lengths, shape=shape)
     weights = output_weights(trace, where)
     assert trace.logits is not None
-    value, d_logits = losses.compute(loss, trace.logits, targets, weights, config.output_activation == "softmax")
+    value, d_logits = losses.compute(
+        loss, trace.logits, targets, weights, config.output_activation == "softmax"
+    )
     return value, trace, backward(params, trace, d_logits)
 
 

@@ -56,27 +56,45 @@ class NetworkConfig:
         need(self.cell in CELLS, f"cell must be one of {CELLS}, got {self.cell!r}")
         for name in ("input_size", "hidden_size", "num_layers"):
             value = getattr(self, name)
-            need(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
-                 f"{name} must be a positive integer, got {value!r}")
-        need(self.nonlinearity in NONLINEARITIES,
-             f"nonlinearity must be one of {NONLINEARITIES}, got {self.nonlinearity!r}")
-        need(self.cell == "rnn" or self.nonlinearity == "tanh",
-             "nonlinearity applies to the vanilla RNN only; LSTM and GRU use fixed sigmoid/tanh gates")
-        need(self.output_activation in OUTPUT_ACTIVATIONS,
-             f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}")
-        need(self.output_size is None or (isinstance(self.output_size, int) and self.output_size >= 1),
-             f"output_size must be a positive integer or None, got {self.output_size!r}")
-        need(self.input_encoding in INPUT_ENCODINGS,
-             f"input_encoding must be one of {INPUT_ENCODINGS}, got {self.input_encoding!r}")
+            need(
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                f"{name} must be a positive integer, got {value!r}",
+            )
+        need(
+            self.nonlinearity in NONLINEARITIES,
+            f"nonlinearity must be one of {NONLINEARITIES}, got {self.nonlinearity!r}",
+        )
+        need(
+            self.cell == "rnn" or self.nonlinearity == "tanh",
+            "nonlinearity applies to the vanilla RNN only; LSTM and GRU use fixed sigmoid/tanh gates",
+        )
+        need(
+            self.output_activation in OUTPUT_ACTIVATIONS,
+            f"output_activation must be one of {OUTPUT_ACTIVATIONS}, got {self.output_activation!r}",
+        )
+        need(
+            self.output_size is None or (isinstance(self.output_size, int) and self.output_size >= 1),
+            f"output_size must be a positive integer or None, got {self.output_size!r}",
+        )
+        need(
+            self.input_encoding in INPUT_ENCODINGS,
+            f"input_encoding must be one of {INPUT_ENCODINGS}, got {self.input_encoding!r}",
+        )
         need(self.dtype in DTYPES, f"dtype must be one of {DTYPES}, got {self.dtype!r}")
         if self.input_encoding == "vector":
-            need(self.vocab_size is None, "vocab_size is only used with input_encoding 'onehot' or 'embedding'")
+            need(
+                self.vocab_size is None, "vocab_size is only used with input_encoding 'onehot' or 'embedding'"
+            )
         else:
-            need(isinstance(self.vocab_size, int) and self.vocab_size >= 1,
-                 f"input_encoding {self.input_encoding!r} needs a positive vocab_size")
+            need(
+                isinstance(self.vocab_size, int) and self.vocab_size >= 1,
+                f"input_encoding {self.input_encoding!r} needs a positive vocab_size",
+            )
         if self.input_encoding == "onehot":
-            need(self.input_size == self.vocab_size,
-                 f"one-hot inputs need input_size == vocab_size ({self.input_size} != {self.vocab_size})")
+            need(
+                self.input_size == self.vocab_size,
+                f"one-hot inputs need input_size == vocab_size ({self.input_size} != {self.vocab_size})",
+            )
 
     @property
     def num_directions(self) -> int:

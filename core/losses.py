@@ -23,8 +23,10 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray) 
     V = logits.shape[-1]
     targets = np.asarray(targets)
     if targets.shape != logits.shape[:2] or not np.issubdtype(targets.dtype, np.integer):
-        raise ValueError(f"cross-entropy targets must be integer class ids shaped {logits.shape[:2]}, "
-                         f"got {targets.dtype} {targets.shape}")
+        raise ValueError(
+            f"cross-entropy targets must be integer class ids shaped {logits.shape[:2]}, "
+            f"got {targets.dtype} {targets.shape}"
+        )
     counted = weights.astype(bool)
     if (targets[counted] < 0).any() or (targets[counted] >= V).any():
         raise ValueError(f"cross-entropy targets must lie in [0, {V - 1}]")
@@ -34,13 +36,16 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray) 
     picked = np.take_along_axis(logp, safe_targets[..., None], axis=-1)[..., 0]
     loss = -float(picked[counted].sum()) / n
     grad = np.exp(logp)
-    np.put_along_axis(grad, safe_targets[..., None], np.take_along_axis(grad, safe_targets[..., None], -1) - 1.0, -1)
+    np.put_along_axis(
+        grad, safe_targets[..., None], np.take_along_axis(grad, safe_targets[..., None], -1) - 1.0, -1
+    )
     grad *= counted[..., None] / n
     return loss, grad
 
 
-def mse(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray, softmax_output: bool = False
-        ) -> tuple[float, np.ndarray]:
+def mse(
+    logits: np.ndarray, targets: np.ndarray, weights: np.ndarray, softmax_output: bool = False
+) -> tuple[float, np.ndarray]:
     targets = np.asarray(targets, dtype=logits.dtype)
     if targets.shape != logits.shape:
         raise ValueError(f"MSE targets must have shape {logits.shape}, got {targets.shape}")
@@ -55,8 +60,9 @@ def mse(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray, softmax_ou
     return loss, grad_out
 
 
-def compute(name: str, logits: np.ndarray, targets: np.ndarray, weights: np.ndarray,
-            softmax_output: bool = False) -> tuple[float, np.ndarray]:
+def compute(
+    name: str, logits: np.ndarray, targets: np.ndarray, weights: np.ndarray, softmax_output: bool = False
+) -> tuple[float, np.ndarray]:
     if name == "cross_entropy":
         return cross_entropy(logits, targets, weights)
     if name == "mse":

@@ -24,7 +24,9 @@ class InputError(ValueError):
     """Inputs that do not fit the configuration; the message says what was expected."""
 
 
-def encode_inputs(params: Params, config: NetworkConfig, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def encode_inputs(
+    params: Params, config: NetworkConfig, inputs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Turn raw inputs into the (T, B, input_size) float array layer 0 reads, plus (T, B) tokens if any."""
     dtype = config.np_dtype
     arr = np.asarray(inputs)
@@ -32,8 +34,10 @@ def encode_inputs(params: Params, config: NetworkConfig, inputs: np.ndarray) -> 
         if arr.ndim == 2:
             arr = arr[:, None, :]
         if arr.ndim != 3 or arr.shape[2] != config.input_size:
-            raise InputError(f"vector inputs must have shape (T, {config.input_size}) or (T, B, {config.input_size}),"
-                             f" got {arr.shape}")
+            raise InputError(
+                f"vector inputs must have shape (T, {config.input_size}) or (T, B, {config.input_size}),"
+                f" got {arr.shape}"
+            )
         if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
             raise InputError("vector inputs must be real numbers")
         x = np.ascontiguousarray(arr, dtype=dtype)
@@ -71,7 +75,9 @@ def initial_states(
         if v.ndim == 2:
             v = v[:, None, :]
         if v.shape != shape:
-            raise InputError(f"{name} must have shape {shape} (layers*directions, batch, hidden), got {v.shape}")
+            raise InputError(
+                f"{name} must have shape {shape} (layers*directions, batch, hidden), got {v.shape}"
+            )
         if not np.isfinite(v).all():
             raise InputError(f"{name} must be finite")
         return v
@@ -95,7 +101,9 @@ def output_mask_for(shape: str, lengths: np.ndarray, num_steps: int) -> np.ndarr
     return steps == (lengths - 1)[None, :]
 
 
-def apply_output(params: Params, config: NetworkConfig, top: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+def apply_output(
+    params: Params, config: NetworkConfig, top: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     if config.output_size is None:
         return None, None
     with np.errstate(over="ignore", invalid="ignore"):
@@ -148,10 +156,23 @@ def forward(
             idx = layer * config.num_directions + d
             c0_l = c0_all[idx] if c0_all is not None else None
             directions.append(
-                run_layer(kernel, layer_input, w_ih, w_hh, b_ih, b_hh, h0_all[idx], c0_l,
-                          layer=layer, reverse=reverse, mask=mask)
+                run_layer(
+                    kernel,
+                    layer_input,
+                    w_ih,
+                    w_hh,
+                    b_ih,
+                    b_hh,
+                    h0_all[idx],
+                    c0_l,
+                    layer=layer,
+                    reverse=reverse,
+                    mask=mask,
+                )
             )
         layers.append(directions)
-        layer_input = directions[0].h if len(directions) == 1 else np.concatenate([lt.h for lt in directions], -1)
+        layer_input = (
+            directions[0].h if len(directions) == 1 else np.concatenate([lt.h for lt in directions], -1)
+        )
     logits, probs = apply_output(params, config, layer_input)
     return Trace(config, shape, x, tokens, lens, layers, layer_input, logits, probs, out_mask)

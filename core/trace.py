@@ -74,9 +74,14 @@ class Trace:
         layers = [
             [
                 LayerTrace(
-                    lt.layer, lt.reverse, lt.kernel, lt.x[:n, b : b + 1],
+                    lt.layer,
+                    lt.reverse,
+                    lt.kernel,
+                    lt.x[:n, b : b + 1],
                     {k: v[:n, b : b + 1] for k, v in lt.record.items()},
-                    lt.h0[b : b + 1], None if lt.c0 is None else lt.c0[b : b + 1], None,
+                    lt.h0[b : b + 1],
+                    None if lt.c0 is None else lt.c0[b : b + 1],
+                    None,
                 )
                 for lt in directions
             ]

@@ -48,7 +48,9 @@ class Kernel:
     scan: Callable[..., tuple[np.ndarray, np.ndarray | None]]
     #: (record, t, h_prev, c_prev, W_hh, dh_t, dc_t) ->
     #:     (d input projection, d hidden projection, dh_prev, dc_prev, total dL/dc_t or None)
-    step_backward: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]]
+    step_backward: Callable[
+        ..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
+    ]
     #: record -> named (T, B, H) views: every gate's pre-activation and activation, candidate, states.
     quantities: Callable[[Record], dict[str, np.ndarray]]
 
@@ -107,8 +109,9 @@ def ended_rows(mask: np.ndarray | None, times: range) -> Iterator[np.ndarray | N
     return iter([None if all_live[t] else ~mask[t][:, None] for t in times])
 
 
-def carry_over(ended: np.ndarray, h_t: np.ndarray, h_prev: np.ndarray, c_t: np.ndarray | None,
-               c_prev: np.ndarray | None) -> None:
+def carry_over(
+    ended: np.ndarray, h_t: np.ndarray, h_prev: np.ndarray, c_t: np.ndarray | None, c_prev: np.ndarray | None
+) -> None:
     """Copy the previous state into the rows of sequences that have ended (masked, padded batches)."""
     np.copyto(h_t, h_prev, where=ended)
     if c_t is not None and c_prev is not None:

@@ -66,8 +66,17 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     W_hhT = recurrent_matrix(W_hhT, rec, span)
     act = rec["act"][span]
     steps = zip(
-        rec["pre"][span], act, act[..., :H], act[..., H : 2 * H], act[..., 2 * H : 3 * H], act[..., 3 * H :],
-        rec["c"][span], rec["tanh_c"][span], rec["h"][span], ended_rows(mask, times), strict=False,
+        rec["pre"][span],
+        act,
+        act[..., :H],
+        act[..., H : 2 * H],
+        act[..., 2 * H : 3 * H],
+        act[..., 3 * H :],
+        rec["c"][span],
+        rec["tanh_c"][span],
+        rec["h"][span],
+        ended_rows(mask, times),
+        strict=False,
     )
     dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh
     for pre, a, i, f, g, o, c, tc, h, ended in steps:

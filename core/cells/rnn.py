@@ -48,7 +48,9 @@ def _quantities(rec: Record) -> dict[str, np.ndarray]:
 @cache
 def rnn_kernel(nonlinearity: str) -> Kernel:
     if nonlinearity not in activations.NONLINEARITIES:
-        raise ValueError(f"unknown nonlinearity {nonlinearity!r}; expected one of {activations.NONLINEARITIES}")
+        raise ValueError(
+            f"unknown nonlinearity {nonlinearity!r}; expected one of {activations.NONLINEARITIES}"
+        )
     act = {"tanh": activations.tanh, "sigmoid": activations.sigmoid, "relu": activations.relu}[nonlinearity]
 
     def scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
