@@ -5,10 +5,10 @@
     cancel(id)                                  Trainer.stop(): the run ends after its current step
     finished run -> its weights go into the model store; ``result_id`` is their content id
 
-Jobs live in the memory of the worker that started them (a finished job's model is in the shared store): with
-several workers, route a job's status and events to the worker that started it (sticky sessions), or run
-training on one worker. At most ``max_kept`` jobs are remembered; the oldest finished ones are forgotten
-first.
+Every job is also kept in the shared SQLite file (app.job_store): the running worker writes its progress
+there at least every FLUSH_SECONDS and polls a cancel flag at the same moments, so status, events and cancel
+work from any worker process (no sticky sessions). The worker that runs a job answers from memory; the others
+read the file. At most ``max_kept`` finished jobs are remembered; the oldest are forgotten first.
 """
 
 from __future__ import annotations
@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import ApiError, NotFoundError, UnprocessableError
-from app.limits import Limits, check_config
+from app.job_store import JobStore
+from app.limits import Limits
 from app.resolve import vocab_tokens
 from app.store import ModelStore
+from app.training_model import model_config
 from core.config import NetworkConfig
 
 STATES = ("running", "done", "failed")
+#: Longest wait before a running job's progress reaches the file and a cancel from another worker is seen.
+FLUSH_SECONDS = 0.2
 
 
 class BusyError(ApiError):
@@ -50,6 +54,7 @@ class Job:
     progress: list[dict[str, Any]] = field(default_factory=list)
     result_id: str | None = None
     error: str | None = None
+    model: dict[str, Any] = field(default_factory=dict)  # the fields changed from the task's default model
 
     def status(self) -> dict[str, Any]:
         last = self.progress[-1] if self.progress else None
@@ -58,6 +63,7 @@ class Job:
             "task": self.task,
             "options": self.options,
             "settings": self.settings,
+            "model": self.model,
             "state": self.state,
             "steps_done": last["step"] if last else 0,
             "last": last,
@@ -73,10 +79,17 @@ class JobManager:
         self.limits = limits
         self.max_running = max_running
         self.max_kept = max_kept
-        self.jobs: OrderedDict[str, Job] = OrderedDict()
+        self.jobs: OrderedDict[str, Job] = OrderedDict()  # the jobs this process runs or ran
         self.lock = threading.Lock()
+        self.shared = JobStore(store.path)
 
-    def start(self, task_name: str, options: dict[str, Any], overrides: dict[str, Any]) -> Job:
+    def start(
+        self,
+        task_name: str,
+        options: dict[str, Any],
+        overrides: dict[str, Any],
+        model: dict[str, Any] | None = None,
+    ) -> Job:
         from core.tasks import TASKS, get_task
         from core.train import Trainer, TrainSettings
 
@@ -105,9 +118,8 @@ class JobManager:
             raise UnprocessableError(str(exc), ("body", "settings")) from None
         if settings.steps > self.limits.max_train_steps:
             settings = TrainSettings(**{**settings.to_dict(), "steps": self.limits.max_train_steps})
-        config = task.default_config()
-        if isinstance(config, NetworkConfig):
-            check_config(self.limits, config)
+        model = {name: value for name, value in (model or {}).items() if value is not None}
+        config = model_config(task, model, self.limits)
         with self.lock:
             running = sum(job.state == "running" for job in self.jobs.values())
             if running >= self.max_running:
@@ -115,38 +127,104 @@ class JobManager:
                     f"{running} training runs are in progress on this worker (the limit is "
                     f"{self.max_running}); try again when one finishes"
                 )
-            job = Job(uuid.uuid4().hex, task_name, options, settings.to_dict(), Trainer(task, settings))
+            trainer = Trainer(task, settings, config)
+            job = Job(uuid.uuid4().hex, task_name, options, settings.to_dict(), trainer, model=model)
+            self.shared.create(
+                {
+                    "id": job.id,
+                    "task": job.task,
+                    "options": options,
+                    "settings": job.settings,
+                    "model": model,
+                    "created": job.created,
+                }
+            )
             self.jobs[job.id] = job
             self._forget_old()
         threading.Thread(target=self._run, args=(job, task), name=f"train-{job.id[:8]}", daemon=True).start()
         return job
 
     def get(self, job_id: str) -> Job:
+        """The job, from memory if this process runs it, else as the shared file last recorded it."""
         with self.lock:
             job = self.jobs.get(job_id)
-        if job is None:
-            raise NotFoundError(f"no training job {job_id!r} on this worker")
-        return job
+        if job is not None:
+            return job
+        row = self.shared.load(job_id)
+        if row is None:
+            raise NotFoundError(f"no training job {job_id!r}")
+        return Job(
+            row["id"],
+            row["task"],
+            row["options"],
+            row["settings"],
+            trainer=None,
+            created=row["created"],
+            state=row["state"],
+            progress=self.shared.progress(job_id),
+            result_id=row["result_id"],
+            error=row["error"],
+            model=row["model"],
+        )
+
+    def progress_after(self, job_id: str, sent: int) -> tuple[str, list[dict[str, Any]]]:
+        """The job's state, then its progress records from number ``sent`` on. The state is read first: a
+        job found finished has all its records in place already."""
+        with self.lock:
+            job = self.jobs.get(job_id)
+        if job is not None:
+            state = job.state
+            return state, job.progress[sent:]
+        row = self.shared.load(job_id)
+        if row is None:
+            raise NotFoundError(f"no training job {job_id!r}")
+        return row["state"], self.shared.progress(job_id, sent)
 
     def cancel(self, job_id: str) -> Job:
-        job = self.get(job_id)
-        job.trainer.stop()
-        return job
+        """Stop the job: at once if this process runs it, else at its worker's next flush."""
+        with self.lock:
+            job = self.jobs.get(job_id)
+        if job is not None:
+            job.trainer.stop()
+        if not self.shared.request_cancel(job_id) and job is None:
+            raise NotFoundError(f"no training job {job_id!r}")
+        return self.get(job_id)
 
     def _forget_old(self) -> None:
         finished = [job_id for job_id, job in self.jobs.items() if job.state != "running"]
         while len(self.jobs) > self.max_kept and finished:
             self.jobs.pop(finished.pop(0))
+        self.shared.forget_finished(self.max_kept)
 
     def _run(self, job: Job, task: Any) -> None:
+        flushed, last_flush = 0, time.monotonic()
+
+        def flush() -> None:
+            nonlocal flushed, last_flush
+            available = len(job.progress)
+            if self.shared.append_progress(job.id, flushed, job.progress[flushed:available]):
+                job.trainer.stop()  # another worker asked
+            flushed, last_flush = available, time.monotonic()
+
         try:
             for progress in job.trainer.run():
                 job.progress.append(progress.to_dict())
+                if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                    flush()
+            flush()
             job.result_id = self._store_result(job, task)
-            job.state = "done"
+            state = "done"
         except Exception as exc:  # the thread must always end in a final state the client can see
             job.error = f"{type(exc).__name__}: {exc}"
-            job.state = "failed"
+            state = "failed"
+        try:
+            if state == "failed":
+                flush()  # what progress there was, before the final state (readers rely on that order)
+            self.shared.finish(job.id, state, job.result_id, job.error)
+        except Exception as exc:  # the file is unwritable: this worker still reports the outcome itself
+            job.error = job.error or f"{type(exc).__name__}: {exc}"
+            state = "failed"
+        job.state = state
 
     def _store_result(self, job: Job, task: Any) -> str | None:
         """Keep the trained network in the store (Seq2Seq models are not: the trace API runs networks)."""
@@ -161,5 +239,8 @@ class JobManager:
             "settings": job.settings,
             "metrics": last.get("eval") or last.get("metrics"),
             "vocab": vocab_tokens(None if task.vocab is None else list(task.vocab.tokens)),
+            # how typed text splits into those tokens (the simulator's input form for this model)
+            "tokenizer": None if task.vocab is None else ("chars" if task.vocab.joiner == "" else "words"),
+            "model": job.model,
         }
         return self.store.put(config, job.trainer.params, meta)

@@ -35,7 +35,12 @@ integers and non-finite numbers are refused) and checked against the server's si
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     app = FastAPI(
-        title="Unrolled API", version="1.0.0", description=DESCRIPTION, docs_url=None, redoc_url=None
+        title="Unrolled API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.store = ModelStore(settings.database)

@@ -10,13 +10,15 @@ Nothing here knows about HTTP; errors are app.errors exceptions that carry the o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from app.errors import NotAvailableError, UnprocessableError
-from app.limits import Limits, check_run
-from app.resolve import EncodedInput, ResolvedModel, resolve
-from app.schemas.requests import GenerationSpec, GradientRequest, TraceRequest
+from app.errors import ApiError, NotAvailableError, UnprocessableError
+from app.limits import Limits, check_run, forward_cost
+from app.resolve import EncodedInput, ResolvedModel, config_for_input, resolve, tokenize
+from app.schemas.model import ModelSpec, SeedWeights
+from app.schemas.requests import GenerationSpec, GradientRequest, TextInput, TokensInput, TraceRequest
 from app.store import ModelStore
 from core import bptt, losses
 from core.bptt import Gradients
@@ -47,18 +49,36 @@ class GradientResult:
 def quantity_names(config: NetworkConfig) -> tuple[str, ...]:
     """Every quantity a layer records for this cell, e.g. LSTM: i_pre .. o_pre, i .. o, c, tanh_c, h, h_prev,
     c_prev (read off a one-step record so the list always matches core)."""
-    kernel = kernel_for(config.cell, config.nonlinearity)
+    return _quantity_names(config.cell, config.nonlinearity, config.has_cell_state)
+
+
+@cache
+def _quantity_names(cell: str, nonlinearity: str, has_cell_state: bool) -> tuple[str, ...]:
+    kernel = kernel_for(cell, nonlinearity)
     names = list(kernel.quantities(kernel.allocate(1, 1, 1, np.dtype(np.float64))))
     names.append("h_prev")
-    if config.has_cell_state:
+    if has_cell_state:
         names.append("c_prev")
     return tuple(names)
 
 
+#: Quantities a reply holds only when ``include`` names them: pre-activations (``pre``, ``*_pre``), GRU's
+#: W_hn h_{t-1} + b_hn (``hn``), tanh(c_t), and h_{t-1}, c_{t-1} (h and c shifted one step, h0/c0 first).
+#: They follow from the default ones, so leaving them out halves a default LSTM reply.
+ON_REQUEST = frozenset({"pre", "hn", "tanh_c", "h_prev", "c_prev"})
+
+
+def default_quantities(config: NetworkConfig) -> tuple[str, ...]:
+    """What a reply holds without ``include``: every gate activation, the candidate, c and h."""
+    return tuple(
+        name for name in quantity_names(config) if name not in ON_REQUEST and not name.endswith("_pre")
+    )
+
+
 def select_quantities(config: NetworkConfig, include: list[str] | None) -> tuple[str, ...]:
-    available = quantity_names(config)
     if include is None:
-        return available
+        return default_quantities(config)
+    available = quantity_names(config)
     unknown = [name for name in include if name not in available]
     if unknown:
         raise UnprocessableError(
@@ -90,6 +110,24 @@ def _matrix(rows: list[list[float]], name: str) -> np.ndarray:
     if len({len(r) for r in rows}) != 1:
         raise UnprocessableError(f"every row of {name} must have the same length", ("body", name))
     return np.array(rows, dtype=np.float64)
+
+
+def seeded_forward_cost(req: TraceRequest, limits: Limits) -> int | None:
+    """Multiply-adds of the request's forward pass when the request alone tells them (seeded weights, no
+    generation), without drawing the weights or reading the store; else None. Limits are not checked here:
+    run_trace checks and reports them (an oversized model just gets a large cost)."""
+    if not isinstance(req.weights, SeedWeights) or req.shape == "one_to_many":
+        return None
+    inp = req.input
+    if isinstance(inp, TextInput):
+        steps = len(tokenize(inp.text, inp.tokenizer))
+    else:
+        steps = len(inp.tokens) if isinstance(inp, TokensInput) else len(inp.vectors)
+    try:
+        config, _ = config_for_input(req.model or ModelSpec(), inp, limits)
+    except ApiError:
+        return None
+    return forward_cost(config, steps)
 
 
 def run_trace(

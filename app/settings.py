@@ -37,7 +37,10 @@ class Settings:
     max_upload_bytes: int = 32 * 1024 * 1024
     rate_limit_per_minute: int = 600  # 0 turns the limiter off
     rate_limit_burst: int = 120
-    threads: int = 8  # threads per worker for the computing routes (AnyIO default: 40); bounds work in flight
+    threads: int = 2  # threads per worker for sync routes (AnyIO default: 40); more only fight for the GIL
+    # a seeded /trace whose forward pass needs at most this many multiply-adds runs on the event loop, not in
+    # the thread pool (0: never); see app/api/trace.py
+    inline_compute: int = 0
     concurrency_limit: int = 256  # uvicorn limit_concurrency: beyond it new work gets 503
     cors_origins: tuple[str, ...] = ()
     embed_frame_ancestors: tuple[str, ...] = ("'self'",)

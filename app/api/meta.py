@@ -10,7 +10,7 @@ from app.api.deps import SettingsDep, StoreDep
 from app.api.docs import COMMON, errors
 from app.errors import NotAvailableError
 from app.responses import JSONBytes
-from app.service import quantity_names
+from app.service import default_quantities, quantity_names
 from core import activations
 from core.config import GATES, OUTPUT_ACTIVATIONS, NetworkConfig
 
@@ -65,6 +65,7 @@ def cells() -> list[dict[str, Any]]:
                 "has_cell_state": config.has_cell_state,
                 "equations": CELL_EQUATIONS[cell],
                 "quantities": list(quantity_names(config)),
+                "default_quantities": list(default_quantities(config)),
                 "nonlinearities": list(activations.NONLINEARITIES) if cell == "rnn" else ["tanh"],
             }
         )

@@ -1,4 +1,9 @@
-"""POST /trace (the whole trace), /trace/step (one timestep) and /trace/export (JSON, CSV or NPZ file)."""
+"""POST /trace (the whole trace), /trace/step (one timestep) and /trace/export (JSON, CSV or NPZ file).
+
+Traces are computed in the thread pool, so a large one never holds up the event loop; a cache hit on /trace
+is answered on the loop. With UNROLLED_INLINE_COMPUTE > 0, a seeded /trace whose forward pass is at most that
+many multiply-adds is computed on the loop instead (the thread hop costs more than such a trace).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from starlette.responses import Response
 
 from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
-from app.api.replies import cached_json
+from app.api.replies import cached_json, cached_json_async
 from app.cache import request_key
 from app.errors import UnprocessableError
 from app.export import MEDIA_TYPES, export
@@ -18,7 +23,7 @@ from app.schemas.common import NonNegative
 from app.schemas.requests import TraceRequest
 from app.schemas.responses import StepResponse, TraceResponse
 from app.serialize import dumps, step_payload, trace_payload
-from app.service import run_trace
+from app.service import run_trace, seeded_forward_cost
 
 EXPORT_MEDIA = ("application/json", "text/csv", "application/octet-stream")
 router = APIRouter(prefix="/trace", tags=["trace"], responses={**BODY_ERRORS, **errors(404, 501)})
@@ -39,16 +44,21 @@ class StepRequest(TraceRequest):
     response_class=JSONBytes,
     responses={200: {"model": TraceResponse}},
 )
-def trace(
+async def trace(
     request: Request, req: TraceRequest, settings: SettingsDep, store: StoreDep, cache: CacheDep
 ) -> Response:
-    return cached_json(
-        request,
-        settings,
-        cache,
-        request_key("trace", req),
-        lambda: dumps(trace_payload(run_trace(req, store=store, limits=settings.limits))),
-    )
+    key = request_key("trace", req)
+
+    def render() -> bytes:
+        return dumps(trace_payload(run_trace(req, store=store, limits=settings.limits)))
+
+    if settings.inline_compute > 0:
+        cost = seeded_forward_cost(req, settings.limits)
+        if cost is not None and cost <= settings.inline_compute:
+            # Small enough to run here: a thread hop costs more than such a trace while the GIL is contended
+            # (measured in bench/results/server.md), and the loop is held no longer than by a few requests.
+            return cached_json(request, settings, cache, key, render)
+    return await cached_json_async(request, settings, cache, key, render)
 
 
 @router.post(

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from app.api.docs import BODY_ERRORS, COMMON, errors
-from app.jobs import Job, JobManager
+from app.jobs import JobManager
 from app.responses import JSONBytes
 from app.schemas.training import TrainingRequest
 
@@ -37,12 +37,12 @@ def jobs(request: Request) -> JobManager:
 @router.post(
     "",
     status_code=202,
-    summary="Start training a task's default model",
+    summary="Start training a task's model (its default, or with another cell or size)",
     response_class=JSONBytes,
     responses={**BODY_ERRORS, **errors(404)},
 )
 def start(request: Request, req: TrainingRequest) -> Response:
-    job = jobs(request).start(req.task, req.options, req.settings.overrides())
+    job = jobs(request).start(req.task, req.options, req.settings.overrides(), req.model.model_dump())
     return JSONBytes(job.status(), status_code=202)
 
 
@@ -76,9 +76,10 @@ def cancel(request: Request, job_id: JobId) -> Response:
     },
 )
 def events(request: Request, job_id: JobId) -> Response:
-    job = jobs(request).get(job_id)
+    manager = jobs(request)
+    manager.get(job_id)  # 404 before the stream starts
     return StreamingResponse(
-        event_stream(job),
+        event_stream(manager, job_id),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
@@ -88,19 +89,20 @@ def sse(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-async def event_stream(job: Job) -> AsyncIterator[bytes]:
-    """Every progress record from the first, then an 'end' event with the final status; bounded by the run."""
+async def event_stream(manager: JobManager, job_id: str) -> AsyncIterator[bytes]:
+    """Every progress record from the first, then an 'end' event with the final status; bounded by the run.
+    Works from any worker: a job another process runs is read from the shared file."""
     sent = 0
     quiet = 0
     while True:
-        finished = job.state != "running"
-        available = len(job.progress)
-        for record in job.progress[sent:available]:
+        state, records = await anyio.to_thread.run_sync(manager.progress_after, job_id, sent)
+        for record in records:
             yield sse("progress", record)
-        quiet = 0 if available > sent else quiet + 1
-        sent = available
-        if finished and sent == len(job.progress):
-            yield sse("end", job.status())
+        quiet = 0 if records else quiet + 1
+        sent += len(records)
+        if state != "running":
+            status = await anyio.to_thread.run_sync(manager.get, job_id)
+            yield sse("end", status.status())
             return
         if quiet >= KEEPALIVE_POLLS:
             quiet = 0

@@ -75,8 +75,10 @@ class TraceRequest(StrictModel):
 
     ``model`` may be left out when the weights come from a preset or a stored model (their configuration is
     fixed). ``h0``/``c0`` are (num_layers x directions) rows of hidden_size numbers, zeros when left out.
-    ``precision`` is the number of significant digits in the reply; ``include`` narrows the recorded
-    quantities (e.g. ["h", "c"]); GET /api/v1/cells lists each cell's quantities.
+    ``precision`` is the number of significant digits in the reply. ``include`` picks the recorded quantities;
+    left out, a reply holds every gate activation, the candidate, c and h (LSTM: i, f, g, o, c, h; GRU: r, z,
+    n, h; RNN: h), and the pre-activations, GRU's hn, tanh_c, h_prev and c_prev only when named (h_prev and
+    c_prev repeat h and c one step later). GET /api/v1/cells lists each cell's quantities and defaults.
     """
 
     model: ModelSpec | None = None
@@ -89,7 +91,11 @@ class TraceRequest(StrictModel):
     precision: Annotated[StrictInt, Field(ge=1, le=17)] | None = None
     include: (
         Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=64)] | None
-    ) = None
+    ) = Field(
+        default=None,
+        description="Recorded quantities to return, e.g. [\"h\", \"c\", \"h_prev\"]. Default: the gate "
+        "activations, candidate, c and h; pre-activations, hn, tanh_c, h_prev, c_prev only when named.",
+    )
 
     model_config = {
         "json_schema_extra": {

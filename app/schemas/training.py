@@ -35,15 +35,31 @@ class TrainingSettingsSpec(StrictModel):
         return {k: v for k, v in given.items() if v is not None or k == "clip_norm"}
 
 
+class TrainingModelSpec(StrictModel):
+    """Changes to the task's default model; fields left out keep the default. Encoder-decoder tasks take
+    ``cell`` and ``hidden_size`` only. Sizes are checked against the server's limits (GET /api/v1/limits)."""
+
+    cell: Literal["rnn", "lstm", "gru"] | None = None
+    hidden_size: Annotated[StrictInt, Field(ge=1)] | None = None
+    num_layers: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
 class TrainingRequest(StrictModel):
-    """Train a task's default model; GET /api/v1/tasks lists the tasks, their options and settings."""
+    """Train a task's model (its default, or with ``model``'s changes); GET /api/v1/tasks lists the tasks,
+    their options and settings."""
 
     task: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,64}$")]
     options: Annotated[dict[Annotated[str, Field(max_length=32)], OptionValue], Field(max_length=16)] = Field(
         default_factory=dict
     )
     settings: TrainingSettingsSpec = Field(default_factory=TrainingSettingsSpec)
+    model: TrainingModelSpec = Field(default_factory=TrainingModelSpec)
 
     model_config = {
-        "json_schema_extra": {"examples": [{"task": "sentiment", "settings": {"steps": 200, "seed": 1}}]}
+        "json_schema_extra": {
+            "examples": [
+                {"task": "sentiment", "settings": {"steps": 200, "seed": 1}},
+                {"task": "adding", "model": {"cell": "rnn", "hidden_size": 16}, "settings": {"steps": 300}},
+            ]
+        }
     }

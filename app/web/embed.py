@@ -53,6 +53,10 @@ def state_summary(context: dict) -> str:
         run = context.get("s2s")
         return f"{run.title}, source “{' '.join(run.source)}”" if run is not None else ""
     state = context["state"]
+    if getattr(state, "model", "") and context.get("preset") is not None:
+        sim = context.get("sim")
+        size = f" ({sim.config.cell.upper()}, hidden size {sim.config.hidden_size})" if sim is not None else ""
+        return f"Trained model “{context['preset'].title}”{size}, input “{state.input}”"
     if getattr(state, "preset", ""):
         return f"Trained model “{state.preset}”, input “{state.input}”"
     cell = {"rnn": f"RNN ({state.act})", "lstm": "LSTM", "gru": "GRU"}.get(state.cell, state.cell)

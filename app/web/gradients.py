@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.limits import Limits
 from app.schemas.requests import GradientRequest
 from app.service import run_gradients
 from app.web.simulation import Simulation, api_request, simulate
@@ -70,9 +71,9 @@ def gradient_request(sim: Simulation) -> dict:
     return body
 
 
-def recall_loss(sim: Simulation) -> tuple[float, np.ndarray]:
+def recall_loss(sim: Simulation, limits: Limits | None = None) -> tuple[float, np.ndarray]:
     """(loss, ||dL/dh_t|| over t) of the recall loss, for the layer and direction the state shows."""
-    result = run_gradients(GradientRequest.model_validate(gradient_request(sim)))
+    result = run_gradients(GradientRequest.model_validate(gradient_request(sim)), limits=limits)
     return result.loss, result.gradients.dh_norms(0)[sim.state.layer][sim.state.dir]
 
 
@@ -80,11 +81,12 @@ def cell_title(cell: str, act: str) -> str:
     return {"rnn": f"RNN ({act})", "lstm": "LSTM", "gru": "GRU"}[cell]
 
 
-def build(sim: Simulation) -> GradientChart:
+def build(sim: Simulation, limits: Limits | None = None) -> GradientChart:
+    """The three cells' ||dL/dh_t|| curves, each run within the server's ``limits``."""
     results = []
     for cell in ("rnn", "lstm", "gru"):
-        other = simulate(replace(sim.state, cell=cell))
-        loss, norms = recall_loss(other)
+        other = simulate(replace(sim.state, cell=cell), limits=limits)
+        loss, norms = recall_loss(other, limits)
         results.append((cell, loss, [float(v) for v in norms]))
     positive = [v for _, _, ns in results for v in ns if v > 0 and math.isfinite(v)]
     lo_exp = math.floor(math.log10(min(positive))) if positive else -1

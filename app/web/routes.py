@@ -14,9 +14,18 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.limits import Limits
+from app.store import ModelStore
 from app.web import cellview, gradients, heatmaps, lessons, seq2seq_routes, training, unrolled
 from app.web.colors import Scale
-from app.web.simulation import Simulation, simulate, supported_presets, try_simulate
+from app.web.simulation import (
+    PresetChoice,
+    Simulation,
+    simulate,
+    stored_choice,
+    supported_presets,
+    try_simulate,
+)
 from app.web.state import (
     ACTIVATIONS,
     CELLS,
@@ -24,6 +33,7 @@ from app.web.state import (
     MAX_LAYERS,
     MAX_SEED,
     MAX_STEPS,
+    BadInputError,
     ViewState,
     parse,
 )
@@ -42,7 +52,6 @@ VIEWS = (
 )
 RANDOM_WEIGHT_VIEWS = ("gradients", "compare")
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-LIMITS = {"hidden": MAX_HIDDEN, "layers": MAX_LAYERS, "seed": MAX_SEED, "steps": MAX_STEPS}
 
 
 def step_labels(sim: Simulation) -> list[str]:
@@ -62,8 +71,9 @@ def layer_choices(sim: Simulation) -> list[tuple[str, str]]:
 
 
 def shown_model(state: ViewState, sim: Simulation | None) -> dict:
-    """What the model fields of the form show: the state's choices, or a preset's own configuration."""
-    if state.preset and sim is not None:
+    """What the model fields of the form show: the state's choices, or a trained model's own
+    configuration."""
+    if state.trained and sim is not None:
         cfg = sim.config
         return {
             "cell": cfg.cell,
@@ -83,15 +93,42 @@ def shown_model(state: ViewState, sim: Simulation | None) -> dict:
     }
 
 
+def page_limits(limits: Limits) -> dict[str, int]:
+    """The form's bounds: the page's own caps (a picture stays readable), within the server's settings."""
+    return {
+        "hidden": min(MAX_HIDDEN, limits.max_hidden_size),
+        "layers": min(MAX_LAYERS, limits.max_layers),
+        "seed": MAX_SEED,
+        "steps": min(MAX_STEPS, limits.max_steps),
+    }
+
+
+def trained_choice(state: ViewState, store: ModelStore) -> tuple[PresetChoice | None, str | None]:
+    """The preset or stored model the state names (None for random weights), or why it cannot be used."""
+    try:
+        if state.model:
+            return stored_choice(store, state.model), None
+    except BadInputError as problem:
+        return None, str(problem)
+    return next((c for c in supported_presets() if c.name == state.preset), None), None
+
+
 def base_context(request: Request, view: str) -> dict:
     state, errors = parse(request.query_params)
-    if state.preset and view in RANDOM_WEIGHT_VIEWS:
+    store, limits = request.app.state.store, request.app.state.settings.limits
+    if state.trained and view in RANDOM_WEIGHT_VIEWS:
+        which = f"preset “{state.preset}”" if state.preset else "stored model"
         errors.append(
-            f"This view compares cells with random weights from the seed, so the preset "
-            f"“{state.preset}” is not used here."
+            f"This view compares cells with random weights from the seed, so the {which} is not used here."
         )
-        state = replace(state, preset="")
-    sim, problem = try_simulate(state)
+        state = replace(state, preset="", model="")
+    choice, problem = trained_choice(state, store)
+    if problem:
+        errors.append(problem)
+        state = replace(state, model="")
+    elif state.model and choice is not None and "input" not in request.query_params and choice.examples:
+        state = replace(state, input=choice.examples[0][1])  # its own kind of input, not "hello world"
+    sim, problem = try_simulate(state, store, limits)
     if sim is not None:
         state = sim.state
     if problem:
@@ -106,12 +143,12 @@ def base_context(request: Request, view: str) -> dict:
         "cells": CELLS,
         "cell_names": CELL_NAMES,
         "activations": ACTIVATIONS,
-        "limits": LIMITS,
+        "limits": page_limits(limits),
         "step_labels": step_labels(sim) if sim else [],
         "layer_choices": layer_choices(sim) if sim else [],
         "shown_model": shown_model(state, sim),
         "presets": supported_presets(),
-        "preset": next((c for c in supported_presets() if c.name == state.preset), None),
+        "preset": choice,
         "path": {v: p for v, p, _ in VIEWS}[view],
         "title": {v: label for v, _, label in VIEWS}[view],
         "last_step": sim.steps - 1 if sim else 0,
@@ -168,7 +205,7 @@ def heatmaps_page(request: Request) -> HTMLResponse:
 def gradients_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "gradients")
     if ctx["sim"] is not None:
-        ctx["chart"] = gradients.build(ctx["sim"])
+        ctx["chart"] = gradients.build(ctx["sim"], request.app.state.settings.limits)
     return render("gradients.html", ctx)
 
 
@@ -177,7 +214,8 @@ def compare_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "compare")
     sim = ctx["sim"]
     if sim is not None:
-        sims = [simulate(replace(sim.state, cell=c)) for c in CELLS]
+        limits = request.app.state.settings.limits
+        sims = [simulate(replace(sim.state, cell=c), limits=limits) for c in CELLS]
         # One hidden-state scale for all three, so the same colour means the same number in each picture.
         shared = Scale.for_values([v for other in sims for v in unrolled.all_quantity_values(other, "h")])
         ctx["diagrams"] = [

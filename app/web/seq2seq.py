@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from app.errors import ApiError
+from app.limits import Limits
 from app.schemas.seq2seq import Seq2SeqRequest
 from app.seq2seq_service import run_seq2seq
 from app.web.colors import Scale, text_colour
@@ -269,10 +270,10 @@ def beam_rows(search: Any, tgt_vocab: list[str]) -> tuple[tuple[BeamRow, ...], .
 
 
 @lru_cache(maxsize=32)
-def _build(key: tuple, state: Seq2SeqState) -> Seq2SeqView:
+def _build(key: tuple, state: Seq2SeqState, limits: Limits) -> Seq2SeqView:
     meta = preset_meta(state.preset)
     try:
-        result = run_seq2seq(Seq2SeqRequest.model_validate(api_request(state, meta)))
+        result = run_seq2seq(Seq2SeqRequest.model_validate(api_request(state, meta)), limits=limits)
     except (ApiError, ValidationError) as exc:
         raise Seq2SeqInputError(f"The model could not be run: {exc}") from None
     trace, src_vocab, tgt_vocab = result.trace, result.src_vocab, result.tgt_vocab
@@ -334,13 +335,14 @@ def _build(key: tuple, state: Seq2SeqState) -> Seq2SeqView:
     )
 
 
-def build(state: Seq2SeqState) -> Seq2SeqView:
-    """The view of ``state``; an empty source becomes the task's first sample, the step is clamped."""
+def build(state: Seq2SeqState, limits: Limits | None = None) -> Seq2SeqView:
+    """The view of ``state`` within the server's ``limits``; an empty source becomes the task's first
+    sample, the step is clamped."""
     meta = preset_meta(state.preset)
     if not state.input:
         state = replace(state, input=default_source(meta))
     count = len(state.input) if meta["vocab"].get("joiner") == "" else len(state.input.split())
     if count > MAX_SOURCE_TOKENS:
         raise Seq2SeqInputError(f"The source may hold at most {MAX_SOURCE_TOKENS} tokens, got {count}.")
-    view = _build(state.model_key(), replace(state, t=0))
+    view = _build(state.model_key(), replace(state, t=0), limits or Limits())
     return replace(view, state=replace(state, t=min(state.t, view.steps - 1)))

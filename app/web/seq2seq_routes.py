@@ -30,9 +30,10 @@ NAV_VIEWS = (
 def context(request: Request) -> dict:
     names = seq2seq.seq2seq_presets()
     state, errors = parse(request.query_params, names)
+    limits = request.app.state.settings.limits
     view = None
     try:
-        view = seq2seq.build(state)
+        view = seq2seq.build(state, limits)
         state = view.state
     except seq2seq.Seq2SeqInputError as problem:
         errors.append(str(problem))
@@ -53,7 +54,7 @@ def context(request: Request) -> dict:
         "examples": seq2seq.examples(metas[state.preset]) if state.preset in metas else [],
         "cells": CELLS,
         "attentions": ATTENTIONS,
-        "limits": {"hidden": MAX_HIDDEN, "width": MAX_WIDTH, "seed": MAX_SEED},
+        "limits": {"hidden": min(MAX_HIDDEN, limits.max_hidden_size), "width": MAX_WIDTH, "seed": MAX_SEED},
         "step_labels": view.step_labels if view else [],
         "last_step": view.steps - 1 if view else 0,
     }

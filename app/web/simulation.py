@@ -6,7 +6,9 @@ service (app.service.run_trace), so a page shows exactly the numbers the API ret
 Text input: each character is a token; the vocabulary is the input's distinct characters in sorted order, read
 one-hot, and the output layer predicts the next character, p_t = softmax(W_hy h_t + b_y) over that vocabulary.
 Numbers: one number per timestep (input_size 1) and a single linear output y_t = W_hy h_t + b_y. Weights are
-PyTorch's default initialisation drawn from the seed, so the same URL always shows the same numbers."""
+PyTorch's default initialisation drawn from the seed, so the same URL always shows the same numbers. A preset
+or a stored model (``model=<id>``, e.g. a finished training run) brings its own configuration, weights and
+input form: its vocabulary, or its width of numbers per step. Runs are checked against the server's limits."""
 
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ import numpy as np
 from pydantic import ValidationError
 
 from app.errors import ApiError
+from app.limits import Limits
 from app.schemas.requests import TraceRequest
 from app.service import run_trace
-from app.web.state import BadInputError, ViewState, parse_numbers, parse_text, parse_words
+from app.store import ModelStore
+from app.web.state import BadInputError, ViewState, parse_numbers, parse_text, parse_vectors, parse_words
 from core.config import NetworkConfig
 from core.params import Params
 from core.trace import Trace
@@ -68,6 +72,7 @@ class PresetChoice:
     tokenizer: str  # 'chars' or 'words' (text presets)
     vocab: tuple[str, ...]
     examples: tuple[tuple[str, str], ...] = ()  # (label, input as typed) from the preset's task
+    width: int = 1  # numbers per timestep ('numbers' mode)
 
 
 def task_examples(meta: dict[str, Any], tokens: tuple[str, ...], joiner: str) -> tuple[tuple[str, str], ...]:
@@ -85,6 +90,8 @@ def task_examples(meta: dict[str, Any], tokens: tuple[str, ...], joiner: str) ->
             text = joiner.join(tokens[int(k)] for k in values)
         elif values.ndim == 2 and values.shape[1] == 1:
             text = ", ".join(f"{float(v):.3g}" for v in values[:, 0])
+        elif values.ndim == 2:  # several numbers per step: steps separated by ';' (state.parse_vectors)
+            text = "; ".join(" ".join(f"{float(v):.3g}" for v in row) for row in values)
         else:
             continue
         examples.append((sample.label, text))
@@ -148,20 +155,67 @@ def preset_choice(name: str) -> PresetChoice:
     raise BadInputError(f"There is no preset “{name}” the simulator can run (available: {names}).")
 
 
-def api_request(state: ViewState) -> dict[str, Any]:
+def stored_choice(store: ModelStore | None, model_id: str) -> PresetChoice:
+    """A stored model (e.g. a finished training run) described like a preset: its input form, vocabulary
+    and its task's samples. BadInputError when the store does not hold it or its input cannot be typed."""
+    described = store.describe(model_id) if store is not None else None
+    if described is None:
+        raise BadInputError(f"There is no stored model “{model_id[:12]}…” on this server.")
+    cfg, meta = described["config"], described["meta"]
+    tokens = tuple(meta.get("vocab") or ())
+    if cfg.get("input_encoding") in ("onehot", "embedding") and tokens:
+        tokenizer = meta.get("tokenizer") or ("chars" if all(len(t) == 1 for t in tokens) else "words")
+        mode, width = "text", 1
+    elif cfg.get("input_encoding") == "vector":
+        tokenizer, mode, width = "chars", "numbers", int(cfg["input_size"])
+    else:
+        raise BadInputError(
+            "This stored model reads token ids without a vocabulary, which cannot be typed here; trace it "
+            "through the JSON API (weights source “stored”)."
+        )
+    task = meta.get("task")
+    metrics = {k: v for k, v in (meta.get("metrics") or {}).items() if isinstance(v, float)}
+    if len(metrics) > 1:  # the task's own metric says more than the loss it was trained on
+        metrics.pop("loss", None)
+    scores = ", ".join(f"{k.replace('_', ' ')} {v:.3g}" for k, v in metrics.items())
+    held_out = f" (held-out {scores})" if scores else ""
+    description = "A model stored on this server."
+    if task:
+        description = f"Trained on the task “{task}” in the Training view{held_out}."
+    return PresetChoice(
+        model_id,
+        meta.get("name") or f"stored model {model_id[:12]}",
+        description,
+        cfg.get("cell", ""),
+        mode,
+        tokenizer,
+        tokens,
+        task_examples(meta, tokens, "" if tokenizer == "chars" else " ") if task else (),
+        width,
+    )
+
+
+def trained_input(choice: PresetChoice, state: ViewState) -> dict[str, Any]:
+    """The typed input as a trace request's ``input`` for a trained model's input form."""
+    if choice.mode == "numbers":
+        return {"vectors": parse_vectors(state.input, choice.width)}
+    (parse_text if choice.tokenizer == "chars" else parse_words)(state.input)
+    return {"text": state.input, "tokenizer": choice.tokenizer}
+
+
+def api_request(state: ViewState, store: ModelStore | None = None) -> dict[str, Any]:
     """The POST /api/v1/trace body that describes this view's model and input (the page runs exactly this).
 
     Random weights: text is read as characters, one-hot over the text's own sorted vocabulary, with a softmax
     output over that vocabulary; numbers are one per timestep as a 1-vector with one linear output. A preset
-    brings its own configuration, weights and vocabulary. BadInputError for input that cannot be used.
+    or a stored model (looked up in ``store``) brings its own configuration, weights and vocabulary.
+    BadInputError for input that cannot be used.
     """
+    if state.model:
+        inp = trained_input(stored_choice(store, state.model), state)
+        return {"weights": {"source": "stored", "id": state.model}, "input": inp}
     if state.preset:
-        choice = preset_choice(state.preset)
-        if choice.mode == "numbers":
-            inp: dict[str, Any] = {"vectors": [[v] for v in parse_numbers(state.input)]}
-        else:
-            (parse_text if choice.tokenizer == "chars" else parse_words)(state.input)
-            inp = {"text": state.input, "tokenizer": choice.tokenizer}
+        inp = trained_input(preset_choice(state.preset), state)
         return {"weights": {"source": "preset", "name": state.preset}, "input": inp}
     model: dict[str, Any] = {
         "cell": state.cell,
@@ -182,10 +236,12 @@ def api_request(state: ViewState) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=64)
-def _simulate(key: tuple, state: ViewState) -> Simulation:
-    body = api_request(state)
+def _simulate(key: tuple, state: ViewState, store: ModelStore | None, limits: Limits) -> Simulation:
+    """Cached per model key, store and limits: a stored model's id is the hash of its weights, so the same
+    key always means the same numbers."""
+    body = api_request(state, store)
     try:
-        result = run_trace(TraceRequest.model_validate(body))
+        result = run_trace(TraceRequest.model_validate(body), store=store, limits=limits)
     except (ApiError, ValidationError) as exc:
         raise BadInputError(f"The model could not be run: {exc}") from None
     model, encoded = result.model, result.input
@@ -194,7 +250,7 @@ def _simulate(key: tuple, state: ViewState) -> Simulation:
         labels = tuple(show_char(vocab[int(k)]) for k in encoded.values)
         output_labels = model.output_labels
     else:
-        labels = tuple(f"{float(v[0]):g}" for v in encoded.values)
+        labels = tuple(", ".join(f"{float(x):g}" for x in v) for v in encoded.values)
         output_labels = model.output_labels
     return Simulation(
         state,
@@ -208,11 +264,15 @@ def _simulate(key: tuple, state: ViewState) -> Simulation:
     )
 
 
-def simulate(state: ViewState) -> Simulation:
-    """Run (or fetch from a small cache) the model of ``state``; the timestep is clamped into the sequence."""
-    if state.preset:
+def simulate(state: ViewState, store: ModelStore | None = None, limits: Limits | None = None) -> Simulation:
+    """Run (or fetch from a small cache) the model of ``state`` within the server's ``limits`` (stored models
+    are read from ``store``); the timestep is clamped into the sequence."""
+    if state.model:
+        state = replace(state, mode=stored_choice(store, state.model).mode)
+    elif state.preset:
         state = replace(state, mode=preset_choice(state.preset).mode)
-    sim = _simulate(state.model_key(), replace(state, t=0, unit=None, layer=0, dir=0, panel=""))
+    plain = replace(state, t=0, unit=None, layer=0, dir=0, panel="")
+    sim = _simulate(state.model_key(), plain, store, limits or Limits())
     cfg = sim.config
     unit = state.unit if state.unit is not None and state.unit < cfg.hidden_size else None
     shown = replace(
@@ -225,9 +285,11 @@ def simulate(state: ViewState) -> Simulation:
     return replace(sim, state=shown)
 
 
-def try_simulate(state: ViewState) -> tuple[Simulation | None, str | None]:
+def try_simulate(
+    state: ViewState, store: ModelStore | None = None, limits: Limits | None = None
+) -> tuple[Simulation | None, str | None]:
     """The simulation, or the message to show when the input cannot be run."""
     try:
-        return simulate(state), None
+        return simulate(state, store, limits), None
     except BadInputError as problem:
         return None, str(problem)

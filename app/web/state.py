@@ -26,6 +26,7 @@ MAX_SEED = 2**32 - 1
 MAX_ABS_NUMBER = 1e6
 MAX_UNIT = 1023  # presets can be wider than MAX_HIDDEN
 PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MODEL_ID = re.compile(r"^[0-9a-f]{64}$")  # a stored model's content id (app.store)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ class ViewState:
     dir: int = 0
     panel: str = ""
     preset: str = ""  # a ready-trained model (core.presets); when set it fixes the cell, sizes and weights
+    model: str = ""  # a stored model's id (e.g. a training run's result); fixes them like a preset
+
+    @property
+    def trained(self) -> bool:
+        """Whether the weights come from a trained model (preset or stored) rather than the seed."""
+        return bool(self.preset or self.model)
 
     def query(self, **changes) -> str:
         """The query string (without '?') for this state with ``changes`` applied, defaults left out."""
@@ -61,6 +68,8 @@ class ViewState:
 
     def model_key(self) -> tuple:
         """What determines the trace (not the timestep, unit, panel, layer shown)."""
+        if self.model:
+            return ("model", self.model, self.mode, self.input)
         if self.preset:
             return ("preset", self.preset, self.mode, self.input)
         return (
@@ -134,12 +143,19 @@ def parse(query) -> tuple[ViewState, list[str]]:
             values["preset"] = raw_preset
         else:
             errors.append("Preset names hold lower-case letters, digits, '-' and '_' only.")
+    raw_model = get("model")
+    if raw_model:
+        if MODEL_ID.match(raw_model):
+            values["model"] = raw_model
+            values.pop("preset", None)  # the stored model is the more specific choice
+        else:
+            errors.append("A stored model's id is 64 hexadecimal characters (0-9, a-f).")
     raw_input = get("input")
     if raw_input is not None:
         values["input"] = raw_input
     state = ViewState(**values)
-    # A preset brings its own sizes; the simulation clamps the shown layer and unit against them instead.
-    return (state if state.preset else clamp_to_model(state)), errors
+    # A trained model brings its own sizes; the simulation clamps the shown layer and unit against them.
+    return (state if state.trained else clamp_to_model(state)), errors
 
 
 def clamp_to_model(state: ViewState) -> ViewState:
@@ -173,6 +189,30 @@ def parse_numbers(text: str) -> list[float]:
     if len(numbers) > MAX_STEPS:
         raise BadInputError(f"At most {MAX_STEPS} numbers (timesteps), got {len(numbers)}.")
     return numbers
+
+
+def parse_vectors(text: str, width: int) -> list[list[float]]:
+    """'0.5 1; 0.2 0' -> [[0.5, 1.0], [0.2, 0.0]] for ``width`` numbers per timestep: timesteps separated by
+    semicolons, the numbers of one step by commas or spaces (width 1 reads like parse_numbers)."""
+    if width == 1:
+        return [[v] for v in parse_numbers(text)]
+    if len(text) > MAX_INPUT_CHARS:
+        raise BadInputError(f"The numbers field holds at most {MAX_INPUT_CHARS} characters, got {len(text)}.")
+    steps = [s for s in text.split(";") if s.strip()]
+    if not steps:
+        raise BadInputError(f"Type {width} numbers per timestep, timesteps separated by ';'.")
+    if len(steps) > MAX_STEPS:
+        raise BadInputError(f"At most {MAX_STEPS} timesteps, got {len(steps)}.")
+    vectors = []
+    for k, step in enumerate(steps):
+        row = parse_numbers(step)
+        if len(row) != width:
+            raise BadInputError(
+                f"Timestep {k} holds {len(row)} numbers; this model reads {width} per timestep "
+                "(separate timesteps with ';')."
+            )
+        vectors.append(row)
+    return vectors
 
 
 def parse_text(text: str) -> list[str]:

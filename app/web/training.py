@@ -1,6 +1,8 @@
-"""The Training view: train a built-in task's default model on the server, watch its loss and held-out metric.
+"""The Training view: train a built-in task's model on the server, watch its loss and held-out metric.
 
-    /train?task=&seed=&steps=&job=     the form, and (with job) the run's curves, table and status
+    /train?task=&seed=&steps=&cell=&hidden=&layers=&job=
+                                        the form (the task's default model, or another cell and size), and
+                                        (with job) the run's curves, table and status
     POST /train                         start a run through the server's training jobs (app.jobs), then 303
                                         to the page of that job (so the URL names the run)
     POST /train/stop                    ask the run to stop after its current step, then 303 back
@@ -12,9 +14,10 @@ fixed held-out batch. The curves plot both against the step, on a linear axis fr
 
     x(step) = x0 + (x1 - x0) * step / planned_steps,   y(v) = y1 - (y1 - y0) * (v - lo) / (hi - lo)
 
-Runs are bounded by the job manager (its step, time and concurrency limits) and here by MAX_STEPS and
-TIME_BUDGET. A finished network's weights are in the model store (result_id), but the simulator's pages run
-presets only, so "step through" opens the ready-trained preset of the same task and model.
+Runs are bounded by the job manager (its step, time, size and concurrency limits, the server's configured
+ones) and here by MAX_STEPS and TIME_BUDGET. A finished network's weights are in the model store
+(result_id), and "step through" opens the simulator on them (``/?model=<id>``). Encoder-decoder runs are not
+stored (the store holds single networks), so for them it opens the task's ready-trained preset instead.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -31,9 +34,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.errors import ApiError
+from app.limits import Limits
 from app.web.embed import templates
 from app.web.seq2seq_routes import NAV_VIEWS
-from app.web.state import MAX_SEED, ViewState
+from app.web.state import CELLS, MAX_SEED, ViewState
 
 MAX_STEPS = 2000
 TIME_BUDGET = 60.0  # seconds per run from this page
@@ -48,6 +52,17 @@ class TrainForm:
     seed: int = 0
     steps: int = 0  # 0: the task's recommended number of steps (capped at MAX_STEPS)
     job: str = ""
+    cell: str = ""  # '', 0: the task's default model's cell, hidden size, layers
+    hidden: int = 0
+    layers: int = 0
+
+    def model(self) -> dict[str, Any]:
+        """The changes to the task's default model, as POST /api/v1/training's ``model`` takes them."""
+        return {
+            "cell": self.cell or None,
+            "hidden_size": self.hidden or None,
+            "num_layers": self.layers or None,
+        }
 
     def query(self, **changes: Any) -> str:
         values = {**self.__dict__, **changes}
@@ -67,18 +82,26 @@ def tasks() -> dict[str, dict[str, Any]]:
             **d,
             "cell": cfg.cell,
             "hidden": cfg.hidden_size,
+            "layers": cfg.num_layers,
             "seq2seq": d.get("model") == "seq2seq",
             "metric_label": d["metric"].replace("_", " "),
         }
     return described
 
 
-def recommended_steps(task: str) -> int:
-    return min(int(tasks()[task]["training"].get("steps", 500)), MAX_STEPS)
+def recommended_steps(task: str, limits: Limits | None = None) -> int:
+    return min(int(tasks()[task]["training"].get("steps", 500)), step_limit(limits or Limits()))
 
 
-def parse(values) -> tuple[TrainForm, list[str]]:
-    """Read query or form values; anything unusable becomes a message and keeps its default."""
+def step_limit(limits: Limits) -> int:
+    """Steps a run from this page may take: the page's own cap within the server's setting."""
+    return min(MAX_STEPS, limits.max_train_steps)
+
+
+def parse(values, limits: Limits | None = None) -> tuple[TrainForm, list[str]]:
+    """Read query or form values; anything unusable becomes a message and keeps its default. Sizes are
+    checked against the server's configured ``limits``."""
+    limits = limits or Limits()
     errors: list[str] = []
     found: dict[str, Any] = {}
     task = values.get("task")
@@ -87,13 +110,24 @@ def parse(values) -> tuple[TrainForm, list[str]]:
             found["task"] = task
         else:
             errors.append(f"There is no task “{task}” (choose one from the list).")
-    for name, hi, label in (("seed", MAX_SEED, "Seed"), ("steps", MAX_STEPS, "Steps")):
+    for name, lo, hi, label in (
+        ("seed", 0, MAX_SEED, "Seed"),
+        ("steps", 1, step_limit(limits), "Steps"),
+        ("hidden", 1, limits.max_hidden_size, "Hidden size"),
+        ("layers", 1, limits.max_layers, "Layers"),
+    ):
         raw = (values.get(name) or "").strip()
         if raw:
-            if raw.isdigit() and int(raw) <= hi and (name == "seed" or int(raw) >= 1):
+            if raw.isdigit() and lo <= int(raw) <= hi:
                 found[name] = int(raw)
             else:
-                errors.append(f"{label} must be a whole number from {0 if name == 'seed' else 1} to {hi}.")
+                errors.append(f"{label} must be a whole number from {lo} to {hi}.")
+    cell = values.get("cell")
+    if cell:
+        if cell in CELLS:
+            found["cell"] = cell
+        else:
+            errors.append(f"Cell must be one of {', '.join(CELLS)}.")
     job = values.get("job") or ""
     if job:
         if JOB_ID.match(job):
@@ -154,7 +188,7 @@ def thinned(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def step_through_link(task: str) -> tuple[str, str]:
-    """Where to step through a trained model of ``task``: its ready-trained preset (same task and model)."""
+    """Where to step through the ready-trained preset of ``task`` (default model, recommended settings)."""
     from app.web.simulation import supported_presets
 
     info = tasks()[task]
@@ -163,6 +197,30 @@ def step_through_link(task: str) -> tuple[str, str]:
     if any(p.name == task for p in supported_presets()):
         return "/?" + ViewState().query(preset=task), "the simulator"
     return f"/presets/{task}", "the trained-model page"
+
+
+def trained_model_link(result_id: str | None) -> str | None:
+    """The simulator on this run's own stored weights (None when the run kept none, e.g. Seq2Seq)."""
+    return "/?" + ViewState().query(model=result_id) if result_id else None
+
+
+def job_config(job: Any) -> Any:
+    """The config a job trains, rebuilt from its task and model changes (a job another worker runs is read
+    from the shared job file and has no trainer here)."""
+    from core.tasks import get_task
+
+    task = get_task(job.task, **job.options)
+    return task.config_with(**job.model) if job.model else task.default_config()
+
+
+def model_summary(config: Any) -> str:
+    """'LSTM, hidden size 16, 1 layer' (an encoder-decoder: 'encoder-decoder, GRU, hidden size 32')."""
+    from core.config import NetworkConfig
+
+    kind = "" if isinstance(config, NetworkConfig) else "encoder-decoder, "
+    layers = config.num_layers
+    plural = "s" if layers > 1 else ""
+    return f"{kind}{config.cell.upper()}, hidden size {config.hidden_size}, {layers} layer{plural}"
 
 
 def live_view(job: Any) -> dict[str, Any]:
@@ -189,6 +247,8 @@ def live_view(job: Any) -> dict[str, Any]:
     link, where = step_through_link(job.task)
     return {
         "job": status,
+        "model": model_summary(job_config(job)),
+        "trained_link": trained_model_link(job.result_id),
         "metric": label,
         "planned": planned,
         "summary": summary,
@@ -230,6 +290,7 @@ def page(request: Request, form: TrainForm, errors: list[str], status_code: int 
         except ApiError:
             errors.append("That training run is not on this server any more; start a new one.")
     info = tasks()[form.task]
+    limits = request.app.state.settings.limits
     context = {
         "request": request,
         "view": "training",
@@ -242,8 +303,20 @@ def page(request: Request, form: TrainForm, errors: list[str], status_code: int 
         "form": form,
         "tasks": tasks(),
         "info": info,
-        "steps": form.steps or recommended_steps(form.task),
-        "limits": {"steps": MAX_STEPS, "seed": MAX_SEED, "seconds": int(TIME_BUDGET)},
+        "steps": form.steps or recommended_steps(form.task, limits),
+        "cells": CELLS,
+        "shown": {
+            "cell": form.cell or info["cell"],
+            "hidden": form.hidden or info["hidden"],
+            "layers": form.layers or info["layers"],
+        },
+        "limits": {
+            "steps": step_limit(limits),
+            "seed": MAX_SEED,
+            "seconds": int(min(TIME_BUDGET, limits.max_train_seconds)),
+            "hidden": limits.max_hidden_size,
+            "layers": limits.max_layers,
+        },
         "live": live_view(job) if job is not None else None,
     }
     return templates.TemplateResponse(request, "training.html", context, status_code=status_code)
@@ -251,30 +324,29 @@ def page(request: Request, form: TrainForm, errors: list[str], status_code: int 
 
 @router.get("/train", response_class=HTMLResponse)
 def training_page(request: Request) -> HTMLResponse:
-    form, errors = parse(request.query_params)
+    form, errors = parse(request.query_params, request.app.state.settings.limits)
     return page(request, form, errors)
 
 
 @router.post("/train", response_class=HTMLResponse)
 async def start_training(request: Request) -> Response:
-    form, errors = parse(await request.form())
+    limits = request.app.state.settings.limits
+    form, errors = parse(await request.form(), limits)
     if errors:
         return page(request, form, errors, 422)
-    steps = form.steps or recommended_steps(form.task)
+    steps = form.steps or recommended_steps(form.task, limits)
     try:
         job = request.app.state.jobs.start(
-            form.task, {}, {"steps": steps, "seed": form.seed, "time_budget": TIME_BUDGET}
+            form.task, {}, {"steps": steps, "seed": form.seed, "time_budget": TIME_BUDGET}, form.model()
         )
     except ApiError as exc:
         return page(request, form, [exc.message], exc.status)
-    return RedirectResponse(
-        "/train?" + TrainForm(form.task, form.seed, steps, job.id).query(), status_code=303
-    )
+    return RedirectResponse("/train?" + replace(form, steps=steps, job=job.id).query(), status_code=303)
 
 
 @router.post("/train/stop", response_class=HTMLResponse)
 async def stop_training(request: Request) -> Response:
-    form, errors = parse(await request.form())
+    form, errors = parse(await request.form(), request.app.state.settings.limits)
     if form.job:
         with suppress(ApiError):  # a run this server forgot: the page it redirects to says so
             request.app.state.jobs.cancel(form.job)
@@ -283,7 +355,7 @@ async def stop_training(request: Request) -> Response:
 
 @router.get("/train/live", response_class=HTMLResponse)
 def training_live(request: Request) -> HTMLResponse:
-    form, _ = parse(request.query_params)
+    form, _ = parse(request.query_params, request.app.state.settings.limits)
     try:
         job = request.app.state.jobs.get(form.job)
     except ApiError:

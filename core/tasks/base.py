@@ -31,7 +31,7 @@ copy-memory).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -197,6 +197,13 @@ class Task(ABC):
     @abstractmethod
     def default_config(self) -> Any:
         """A small model that learns the task quickly."""
+
+    def config_with(self, **changes: Any) -> Any:
+        """The default model with some fields changed, e.g. ``config_with(cell='rnn', hidden_size=32)`` to
+        train a vanilla RNN on a task whose default is an LSTM. The names are the config's own fields (a
+        NetworkConfig's or a Seq2SeqConfig's); the config checks the new values (ValueError when it refuses
+        them, TypeError for a field it does not have)."""
+        return replace(self.default_config(), **changes)
 
     @abstractmethod
     def sample_batch(self, rng: np.random.Generator, batch_size: int) -> Batch:

@@ -26,6 +26,9 @@ def test_cells_list_every_quantity_core_records(client: TestClient) -> None:
     assert cells["lstm"]["gates"] == ["i", "f", "g", "o"]
     assert {"i", "f", "g", "o", "c", "h", "h_prev", "c_prev", "i_pre"} <= set(cells["lstm"]["quantities"])
     assert cells["gru"]["quantities"][:3] == ["r_pre", "z_pre", "n_pre"]
+    assert cells["lstm"]["default_quantities"] == ["i", "f", "g", "o", "c", "h"]
+    assert cells["gru"]["default_quantities"] == ["r", "z", "n", "h"]
+    assert cells["rnn"]["default_quantities"] == ["h"]
     assert cells["rnn"]["nonlinearities"] == ["tanh", "sigmoid", "relu"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.serialize import dumps, round_significant
+from app.serialize import BLOCK, dumps, round_significant, round_together
 
 
 @pytest.mark.parametrize("digits", [1, 2, 4, 8, 12])
@@ -44,3 +44,20 @@ def test_special_values_and_shape() -> None:
 
 def test_non_finite_numbers_serialise_as_null() -> None:
     assert dumps({"a": np.array([1.5, np.nan, np.inf])}) == b'{"a":[1.5,null,null]}'
+
+
+def test_rounding_together_equals_rounding_each_across_blocks() -> None:
+    rng = np.random.default_rng(5)
+    # Over BLOCK numbers, so several blocks; one block holds a huge and a tiny value (the exact fallback).
+    arrays = [rng.standard_normal((50, 64)), rng.standard_normal((3 * BLOCK // 64, 64)) * 1e3, None]
+    arrays[1][2, 3], arrays[1][-1, -1] = 1e300, -5e-320
+    arrays[0][0, :3] = [0.0, np.nan, -np.inf]
+    together = round_together(arrays, 4)
+    assert together[2] is None
+    for got, given in zip(together[:2], arrays[:2], strict=True):
+        assert got is not None and given is not None
+        assert got.shape == given.shape and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, round_significant(given, 4))
+        reference = np.array([float(f"{v:.4g}") for v in given.ravel()]).reshape(given.shape)
+        differ = (got != reference) & ~np.isnan(reference)
+        assert differ.mean() < 1e-3  # ties within ~1e-16 may round the other way (see above)

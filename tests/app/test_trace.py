@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 
+from app.limits import Limits, forward_cost
+from app.schemas.requests import TraceRequest
 from app.serialize import round_significant
+from app.service import seeded_forward_cost
 from core.config import NetworkConfig
 from core.generate import generate
 from core.network import forward
@@ -24,24 +28,34 @@ def close_at(values: list, expected: np.ndarray, digits: int) -> None:
     np.testing.assert_allclose(got, expected, rtol=10.0 ** (1 - digits), atol=1e-300)
 
 
+#: What a reply holds without ``include``: activations, candidate, c and h; the rest on request.
+DEFAULT_QUANTITIES = {"rnn": {"h"}, "lstm": {"i", "f", "g", "o", "c", "h"}, "gru": {"r", "z", "n", "h"}}
+
+
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_trace_matches_core(client: TestClient, cell: str, bidirectional: bool) -> None:
+@pytest.mark.parametrize("everything", [False, True])
+def test_trace_matches_core(client: TestClient, cell: str, bidirectional: bool, everything: bool) -> None:
     body = lstm_request(precision=8)
     body["model"] |= {"cell": cell, "num_layers": 2, "bidirectional": bidirectional}
-    response = client.post("/api/v1/trace", json=body)
-    assert response.status_code == 200, response.text
-    data = response.json()
     config = NetworkConfig(
         cell=cell, input_size=2, hidden_size=3, num_layers=2, bidirectional=bidirectional, output_size=2
     )
     params = init_params(config, 1)
     trace = forward(params, config, np.array(body["input"]["vectors"]))
+    every_name = list(trace.layers[0][0].quantities())
+    if everything:
+        body["include"] = every_name
+    response = client.post("/api/v1/trace", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()
     assert data["config"]["cell"] == cell and data["steps"] == 4 and data["diverged_at"] is None
     assert len(data["layers"]) == 2 * config.num_directions
     for record in data["layers"]:
         quantities = trace.layers[record["layer"]][0 if record["direction"] == "forward" else 1].quantities()
-        assert set(record["quantities"]) == set(quantities)
+        assert list(record["quantities"]) == [
+            name for name in every_name if everything or name in DEFAULT_QUANTITIES[cell]
+        ]
         for name, values in record["quantities"].items():
             close_at(values, quantities[name][:, 0], 8)
     close_at(data["output"]["y"], trace.logits[:, 0], 8)
@@ -101,9 +115,11 @@ def test_many_to_one_marks_only_the_last_output(client: TestClient) -> None:
 def test_h0_and_c0_change_the_first_step(client: TestClient) -> None:
     plain = client.post("/api/v1/trace", json=lstm_request()).json()
     started = client.post(
-        "/api/v1/trace", json=lstm_request(h0=[[1.0, -1.0, 0.5]], c0=[[0.2, 0.2, 0.2]])
+        "/api/v1/trace",
+        json=lstm_request(h0=[[1.0, -1.0, 0.5]], c0=[[0.2, 0.2, 0.2]], include=["h", "h_prev", "c_prev"]),
     ).json()
     assert started["layers"][0]["quantities"]["h_prev"][0] == [1.0, -1.0, 0.5]
+    assert started["layers"][0]["quantities"]["c_prev"][0] == [0.2, 0.2, 0.2]
     assert started["layers"][0]["quantities"]["h"][0] != plain["layers"][0]["quantities"]["h"][0]
 
 
@@ -241,3 +257,33 @@ def test_large_traces_are_gzipped(client: TestClient) -> None:
     assert response.headers["content-encoding"] == "gzip"
     small = client.get("/api/v1/health", headers={"accept-encoding": "gzip"})
     assert "content-encoding" not in small.headers
+
+
+def test_seeded_forward_cost_is_known_before_the_weights() -> None:
+    text = {
+        "model": {"cell": "gru", "hidden_size": 5, "output_size": 3},
+        "input": {"text": "abcab", "tokenizer": "chars"},
+    }
+    config = NetworkConfig(
+        cell="gru", input_size=3, hidden_size=5, output_size=3, input_encoding="onehot", vocab_size=3
+    )
+    assert seeded_forward_cost(TraceRequest.model_validate(text), Limits()) == forward_cost(config, 5)
+    vectors = TraceRequest.model_validate(lstm_request())
+    assert seeded_forward_cost(vectors, Limits()) == forward_cost(
+        NetworkConfig(cell="lstm", input_size=2, hidden_size=3, output_size=2), 4
+    )
+    preset = {"weights": {"source": "preset", "name": "anything"}, "input": {"text": "ab"}}
+    assert seeded_forward_cost(TraceRequest.model_validate(preset), Limits()) is None
+    no_vocab = {"model": {"input_encoding": "vector"}, "input": {"text": "ab"}}
+    assert seeded_forward_cost(TraceRequest.model_validate(no_vocab), Limits()) is None  # run_trace says why
+
+
+def test_a_trace_computed_on_the_event_loop_is_the_same(make_client: Callable[..., TestClient]) -> None:
+    inline, pooled = make_client(inline_compute=10**9), make_client()
+    body = lstm_request(precision=6)
+    on_loop = inline.post("/api/v1/trace", json=body)
+    assert on_loop.status_code == 200 and on_loop.headers["x-cache"] == "miss"
+    assert on_loop.content == pooled.post("/api/v1/trace", json=body).content
+    assert inline.post("/api/v1/trace", json=body).headers["x-cache"] == "hit"
+    refused = inline.post("/api/v1/trace", json=lstm_request(model={"cell": "lstm", "hidden_size": 10_000}))
+    assert refused.status_code == 422

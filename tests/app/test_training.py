@@ -134,3 +134,26 @@ def test_null_settings_mean_defaults_and_null_clip_norm_means_no_clipping(traine
     settings = response.json()["settings"]
     assert settings["clip_norm"] is None and settings["lr"] > 0 and settings["steps"] == 40
     wait_until_finished(trainer_client, response.json()["id"])
+
+
+def test_any_worker_follows_and_cancels_a_job_another_runs(make_client: Callable[..., TestClient]) -> None:
+    # Two app instances on one SQLite file stand for two worker processes behind a load balancer.
+    limits = Limits(max_train_steps=100_000, max_train_seconds=60)
+    runner, other = make_client(limits=limits), make_client(limits=limits)
+    body = {"task": "sentiment", "settings": {"steps": 25, "seed": 3, "eval_every": 5}}
+    job_id = runner.post("/api/v1/training", json=body).json()["id"]
+    assert job_id not in other.app.state.jobs.jobs  # nothing in the other worker's memory
+    with other.stream("GET", f"/api/v1/training/{job_id}/events") as stream:
+        events = parse_sse(stream.read().decode())
+    assert [data["step"] for kind, data in events if kind == "progress"] == list(range(1, 26))
+    kind, end = events[-1]
+    assert kind == "end" and end["state"] == "done" and end["steps_done"] == 25
+    assert end["result_id"] == runner.get(f"/api/v1/training/{job_id}").json()["result_id"]
+    assert other.get(f"/api/v1/training/{job_id}").json() == runner.get(f"/api/v1/training/{job_id}").json()
+
+    long_run = {"task": "chars", "settings": {"steps": 100_000, "seed": 1, "eval_every": 100_000}}
+    job_id = runner.post("/api/v1/training", json=long_run).json()["id"]
+    assert other.post(f"/api/v1/training/{job_id}/cancel").status_code == 202
+    final = wait_until_finished(other, job_id)
+    assert final["state"] == "done" and final["last"]["reason"] == "stopped" and final["steps_done"] < 100_000
+    assert wait_until_finished(runner, job_id)["steps_done"] == final["steps_done"]

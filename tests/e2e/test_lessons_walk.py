@@ -8,6 +8,7 @@ import html
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from app.lessons import LESSONS
 
@@ -132,7 +133,8 @@ def test_the_embed_panel_gives_the_current_state_and_copies_it(
     assert page.locator("#share-link").input_value() == page.url
     assert page.locator("#share-snippet").get_attribute("readonly") is not None
     page.get_by_role("button", name="Copy embed code").click()
-    assert page.locator(".share-status").inner_text() == "Copied."
+    # The status is written when the clipboard write settles, after the click returns: wait for it.
+    expect(page.locator(".share-status")).to_have_text("Copied.")
     assert page.evaluate("navigator.clipboard.readText()") == snippet
     screenshot(page, "embed-panel", full_page=False)
     assert axe_here(page, axe_source) == []

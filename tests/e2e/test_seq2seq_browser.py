@@ -104,3 +104,20 @@ def test_narrow_screen_has_no_horizontal_scroll(server, browser, url, screenshot
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     screenshot(page, "seq2seq-320-" + ("reverse" if "reverse" in url else "beam"))
     context.close()
+
+
+def test_the_share_panel_names_the_seq2seq_embed(server, page, axe, screenshot):
+    page.goto(server + "/seq2seq?preset=reverse")
+    page.locator("body").press("ArrowRight")
+    page.locator("details.share summary").click()
+    snippet = page.locator("#share-snippet").input_value()
+    src = urlparse(snippet.split('src="', 1)[1].split('"', 1)[0].replace("&amp;", "&"))
+    assert src.path == "/embed/seq2seq"
+    assert parse_qs(src.query)["preset"] == ["reverse"]
+    assert page.locator("#share-link").input_value() == page.url
+    screenshot(page, "seq2seq-share-panel", full_page=False)
+    assert axe(page) == []
+    page.goto(f"{server}{src.path}?{src.query}")
+    assert page.locator("main .share").count() == 0  # an embed has no panel of its own
+    assert page.locator("[data-t]").count() > 0
+    assert page.errors_seen == []

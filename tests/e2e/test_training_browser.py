@@ -57,3 +57,38 @@ def test_task_picker_and_narrow_screen(server, browser, axe, screenshot):
     screenshot(page, "training-320")
     assert axe(page) == []
     context.close()
+
+
+def test_train_an_rnn_then_step_through_it(server, page, axe, screenshot, until):
+    page.goto(server + "/train?task=adding")
+    assert page.input_value("#t-cell") == "lstm"  # the task's default model, until another is chosen
+    page.select_option("#t-cell", "rnn")
+    page.fill("#t-hidden", "8")
+    page.fill("#t-steps", "60")
+    page.click("#t-start")
+    page.wait_for_url("**/train?task=adding&steps=60&job=*&cell=rnn&hidden=8&layers=1")
+    until(page, "document.querySelector('#training').dataset.state === 'done'", 60000)
+    until(page, "document.querySelector('#t-step-through') !== null", 10000)
+    assert "Model: RNN, hidden size 8, 1 layer." in page.inner_text("#training")
+    screenshot(page, "training-adding-rnn")
+    assert axe(page) == []
+    page.click("#t-step-through")
+    page.wait_for_url("**/?model=*")
+    assert "adding (trained)" in page.inner_text("#model")
+    assert page.locator("#f-cell").is_disabled() and page.input_value("#f-cell") == "rnn"
+    assert page.input_value("#f-hidden") == "8"
+    assert ";" in page.input_value("#f-input")  # the adding problem's two numbers per step
+    steps = page.locator("#sim [data-t]").evaluate_all("els => new Set(els.map(e => e.dataset.t)).size")
+    assert steps == 10
+    page.locator("body").press("ArrowRight")
+    until(page, "new URL(location.href).searchParams.get('t') === '1'")
+    assert "model=" in page.url
+    screenshot(page, "stored-model-unrolled")
+    assert axe(page) == []
+    # Its embed form shows the same model.
+    summary = page.locator("details.share summary")
+    summary.click()
+    src = page.locator("#share-snippet").input_value().split('src="', 1)[1].split('"', 1)[0]
+    page.goto(src.replace("&amp;", "&"))
+    assert "Trained model “adding (trained)”" in page.inner_text("body")
+    assert page.errors_seen == []

@@ -1,0 +1,144 @@
+"""Training jobs in the shared SQLite file, so any worker process can report on and stop any job.
+
+    training_jobs      one row per job: what was asked, its state, result id or error, and a cancel flag
+    training_progress  one row per progress record, numbered from 0 within its job
+
+The worker running a job inserts its row, appends progress rows as the run goes (in batches), polls the
+cancel flag between batches and writes the final state; every other worker only reads, except to raise the
+cancel flag. Like app.store, each operation opens its own connection (WAL, busy timeout), which is safe
+across threads and processes. Not handled: a worker killed mid-run leaves its job 'running' in the file
+(there is no heartbeat to tell a silent run from a dead one).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS training_jobs (
+        id TEXT PRIMARY KEY,
+        task TEXT NOT NULL,
+        options TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        model TEXT NOT NULL,
+        created REAL NOT NULL,
+        state TEXT NOT NULL,
+        result_id TEXT,
+        error TEXT,
+        cancel INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS training_progress (
+        job_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (job_id, seq)
+    )
+    """,
+)
+#: The columns a job row is read back with, in this order.
+JOB_COLUMNS = ("id", "task", "options", "settings", "model", "created", "state", "result_id", "error")
+JSON_COLUMNS = ("options", "settings", "model")
+
+
+def _json(value: Any) -> str:
+    """JSON text as the API writes it: NumPy scalars as numbers, NaN and infinity as null."""
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+class JobStore:
+    def __init__(self, path: str | Path, busy_timeout_s: float = 10.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            for statement in SCHEMA:
+                db.execute(statement)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=self.busy_timeout_s)) as db, db:
+            db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+            yield db
+
+    def create(self, job: dict[str, Any]) -> None:
+        """Insert a running job (``job`` holds JOB_COLUMNS minus the outcome)."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO training_jobs (id, task, options, settings, model, created, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'running')",
+                (
+                    job["id"],
+                    job["task"],
+                    *(_json(job[name]) for name in JSON_COLUMNS),
+                    job.get("created", time.time()),
+                ),
+            )
+
+    def append_progress(self, job_id: str, first_seq: int, records: list[dict[str, Any]]) -> bool:
+        """Add ``records`` numbered from ``first_seq``; True if someone asked for the job to stop."""
+        with self._connect() as db:
+            if records:
+                db.executemany(
+                    "INSERT INTO training_progress (job_id, seq, record) VALUES (?, ?, ?)",
+                    [(job_id, first_seq + k, _json(r)) for k, r in enumerate(records)],
+                )
+            row = db.execute("SELECT cancel FROM training_jobs WHERE id = ?", (job_id,)).fetchone()
+        return bool(row and row[0])
+
+    def finish(self, job_id: str, state: str, result_id: str | None, error: str | None) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE training_jobs SET state = ?, result_id = ?, error = ? WHERE id = ?",
+                (state, result_id, error, job_id),
+            )
+
+    def request_cancel(self, job_id: str) -> bool:
+        """Raise the job's cancel flag; False if there is no such job."""
+        with self._connect() as db:
+            return db.execute("UPDATE training_jobs SET cancel = 1 WHERE id = ?", (job_id,)).rowcount > 0
+
+    def load(self, job_id: str) -> dict[str, Any] | None:
+        """The job's row (JOB_COLUMNS, JSON decoded), or None."""
+        with self._connect() as db:
+            row = db.execute(
+                f"SELECT {', '.join(JOB_COLUMNS)} FROM training_jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        job = dict(zip(JOB_COLUMNS, row, strict=True))
+        for name in JSON_COLUMNS:
+            job[name] = orjson.loads(job[name])
+        return job
+
+    def progress(self, job_id: str, after: int = 0) -> list[dict[str, Any]]:
+        """The job's progress records from number ``after`` on, in order."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT record FROM training_progress WHERE job_id = ? AND seq >= ? ORDER BY seq",
+                (job_id, after),
+            ).fetchall()
+        return [orjson.loads(r[0]) for r in rows]
+
+    def forget_finished(self, keep: int) -> None:
+        """Delete all but the ``keep`` newest finished jobs and their progress."""
+        with self._connect() as db:
+            old = [
+                r[0]
+                for r in db.execute(
+                    "SELECT id FROM training_jobs WHERE state != 'running' ORDER BY created DESC LIMIT -1 OFFSET ?",
+                    (keep,),
+                )
+            ]
+            db.executemany("DELETE FROM training_progress WHERE job_id = ?", [(i,) for i in old])
+            db.executemany("DELETE FROM training_jobs WHERE id = ?", [(i,) for i in old])
