@@ -41,6 +41,7 @@ def serve(args: argparse.Namespace) -> int:
         limit_concurrency=settings.concurrency_limit,
         proxy_headers=True,
         server_header=False,
+        access_log=settings.access_log,
         log_level=args.log_level,
     )
     return 0

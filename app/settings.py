@@ -39,8 +39,10 @@ class Settings:
     rate_limit_burst: int = 120
     threads: int = 2  # threads per worker for sync routes (AnyIO default: 40); more only fight for the GIL
     # a seeded /trace whose forward pass needs at most this many multiply-adds runs on the event loop, not in
-    # the thread pool (0: never); see app/api/trace.py
-    inline_compute: int = 0
+    # the thread pool (0: never); see app/api/trace.py. 2e6 (an LSTM with T=50, H=64) holds the loop for about
+    # a millisecond, less than the thread hop it saves costs in CPU under load.
+    inline_compute: int = 2_000_000
+    access_log: bool = False  # one log line per request costs ~10% of a small request's CPU
     concurrency_limit: int = 256  # uvicorn limit_concurrency: beyond it new work gets 503
     cors_origins: tuple[str, ...] = ()
     embed_frame_ancestors: tuple[str, ...] = ("'self'",)
@@ -87,6 +89,10 @@ def _parse(var: str, raw: str, current: object, name: str) -> object:
         return Path(raw).expanduser()
     if isinstance(current, tuple):
         return tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
+    if isinstance(current, bool):
+        if raw.strip().lower() not in ("0", "1", "true", "false", "yes", "no"):
+            raise SettingsError(f"{var} must be 0 or 1, got {raw!r}")
+        return raw.strip().lower() in ("1", "true", "yes")
     if isinstance(current, int):
         try:
             value = int(raw)
