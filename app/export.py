@@ -76,7 +76,7 @@ def to_npz(result: TraceResult) -> bytes:
     if trace.probs is not None:
         arrays["output/probs"] = trace.probs[:, 0]
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, allow_pickle=False, **arrays)  # numbers only, like every reader here
     return buffer.getvalue()
 
 

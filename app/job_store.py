@@ -12,14 +12,12 @@ across threads and processes. Not handled: a worker killed mid-run leaves its jo
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from pathlib import Path
 from typing import Any
 
 import orjson
+
+from app.sqlite_file import SQLiteFile
 
 SCHEMA = (
     """
@@ -55,21 +53,8 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-class JobStore:
-    def __init__(self, path: str | Path, busy_timeout_s: float = 10.0) -> None:
-        self.path = Path(path)
-        self.busy_timeout_s = busy_timeout_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            for statement in SCHEMA:
-                db.execute(statement)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=self.busy_timeout_s)) as db, db:
-            db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
-            yield db
+class JobStore(SQLiteFile):
+    schema = SCHEMA
 
     def create(self, job: dict[str, Any]) -> None:
         """Insert a running job (``job`` holds JOB_COLUMNS minus the outcome)."""

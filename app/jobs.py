@@ -28,7 +28,6 @@ from app.store import ModelStore
 from app.training_model import model_config
 from core.config import NetworkConfig
 
-STATES = ("running", "done", "failed")
 #: Longest wait before a running job's progress reaches the file and a cancel from another worker is seen.
 FLUSH_SECONDS = 0.2
 
@@ -50,7 +49,7 @@ class Job:
     settings: dict[str, Any]
     trainer: Any
     created: float = field(default_factory=time.time)
-    state: str = "running"
+    state: str = "running"  # then "done" or "failed"
     progress: list[dict[str, Any]] = field(default_factory=list)
     result_id: str | None = None
     error: str | None = None

@@ -8,6 +8,7 @@ encoded against them. Every problem becomes an :class:`~app.errors.Unprocessable
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,8 +148,7 @@ def config_for_input(
 def _vocabulary(spec: ModelSpec, inp: InputSpec, limits: Limits) -> tuple[list[str] | None, int]:
     if spec.vocab is not None:
         if len(set(spec.vocab)) != len(spec.vocab):
-            seen: set[str] = set()
-            dupes = sorted({t for t in spec.vocab if t in seen or seen.add(t)})
+            dupes = sorted(t for t, n in Counter(spec.vocab).items() if n > 1)
             raise UnprocessableError(
                 f"vocab lists these tokens more than once: {dupes[:10]}", ("body", "model", "vocab")
             )

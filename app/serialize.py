@@ -256,6 +256,7 @@ def _gradients_payload(result: GradientResult) -> dict[str, Any]:
     layers = []
     for k, row in enumerate(run.trace.layers):
         for d in range(len(row)):
+            dc = grads.dc[k][d]
             layers.append(
                 {
                     "layer": k,
@@ -266,11 +267,11 @@ def _gradients_payload(result: GradientResult) -> dict[str, Any]:
                     if result.jacobian_norms is None
                     else _r(result.jacobian_norms[k][d], p),
                     "dh": _r(grads.dh[k][d][:, 0], p),
-                    "dc": _r(None if grads.dc[k][d] is None else grads.dc[k][d][:, 0], p),
+                    "dc": _r(None if dc is None else dc[:, 0], p),
                 }
             )
     params = {
-        name: {"norm": float(round_significant(np.linalg.norm(g), p)), "grad": _r(g, p)}
+        name: {"norm": float(round_significant(np.asarray(np.linalg.norm(g)), p)), "grad": _r(g, p)}
         for name, g in grads.params.items()
     }
     loss = float(round_significant(np.array(result.loss), p))

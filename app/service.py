@@ -211,6 +211,7 @@ def _targets(req: GradientRequest, trace: Trace) -> np.ndarray:
         need = f"1 or {T}" if last_only else f"{T} (one per timestep)"
         raise UnprocessableError(f"targets holds {given} entries, expected {need}", ("body", "targets"))
     first = req.targets[0]
+    out: np.ndarray
     if req.loss == "cross_entropy":
         if not isinstance(first, int):
             raise UnprocessableError(

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from app.limits import Limits
 
@@ -59,7 +60,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         base = cls(data_dir=default_data_dir(env))
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}  # each value parsed to its field's type by _parse
         for f in fields(cls):
             if f.name == "limits":
                 continue

@@ -13,16 +13,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from app.sqlite_file import SQLiteFile
 from core.config import NetworkConfig
 from core.params import Params
 
@@ -59,7 +56,7 @@ def content_id(config: NetworkConfig, params: Params) -> str:
 
 def _pack(params: Params) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, **params)
+    np.savez(buffer, allow_pickle=False, **params)
     return buffer.getvalue()
 
 
@@ -68,21 +65,8 @@ def _unpack(blob: bytes) -> Params:
         return {name: npz[name] for name in npz.files}
 
 
-class ModelStore:
-    def __init__(self, path: str | Path, busy_timeout_s: float = 10.0) -> None:
-        self.path = Path(path)
-        self.busy_timeout_s = busy_timeout_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """One connection per operation, committed on success and always closed."""
-        with closing(sqlite3.connect(self.path, timeout=self.busy_timeout_s)) as db, db:
-            db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
-            yield db
+class ModelStore(SQLiteFile):
+    schema = (SCHEMA,)
 
     def put(self, config: NetworkConfig, params: Params, meta: dict[str, Any] | None = None) -> str:
         """Store a model and return its content id; an identical model already stored keeps its first meta."""

@@ -16,27 +16,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # the live-server helper shared with the browser tests
+from liveserver import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: E402
 
 STEP_JS = """async () => {
   const t0 = performance.now();
@@ -55,55 +45,6 @@ CELL_STEP_JS = """async () => {
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   return performance.now() - t0;
 }"""
-
-
-def die_with_parent() -> None:
-    """In the server child: Linux sends it SIGTERM if this benchmark dies, so no server is left behind."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, XDG_DATA_HOME=data_dir, UNROLLED_RATE_LIMIT="0")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        preexec_fn=die_with_parent,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(base + "/static/js/sim.js", timeout=1).read()
-            return proc, base
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 def steps(page, script: str, rounds: int) -> list[float]:
@@ -128,45 +69,39 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     args = parser.parse_args()
     url_path = "/?input=" + "the+quick+brown+fox+jumps+over+the+lazy+d"[:40]
-    with tempfile.TemporaryDirectory() as data_dir:
-        proc, base = start_server(data_dir)
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                responses = []
-                page.on("requestfinished", lambda req: responses.append(req))
-                page.goto(base + "/")
-                page.wait_for_load_state("networkidle")
-                loaded = []
-                for req in responses:
-                    sizes = req.sizes()
-                    resp = req.response()
-                    encoding = resp.headers.get("content-encoding", "identity") if resp else "?"
-                    loaded.append(
-                        (
-                            req.url.replace(base, ""),
-                            sizes["responseBodySize"],
-                            sizes["responseHeadersSize"],
-                            encoding,
-                        )
-                    )
-                total = sum(body + head for _, body, head, _ in loaded)
+    with tempfile.TemporaryDirectory() as data_dir, live_server(data_dir) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        responses = []
+        page.on("requestfinished", lambda req: responses.append(req))
+        page.goto(base + "/")
+        page.wait_for_load_state("networkidle")
+        loaded = []
+        for req in responses:
+            sizes = req.sizes()
+            resp = req.response()
+            encoding = resp.headers.get("content-encoding", "identity") if resp else "?"
+            loaded.append(
+                (
+                    req.url.replace(base, ""),
+                    sizes["responseBodySize"],
+                    sizes["responseHeadersSize"],
+                    encoding,
+                )
+            )
+        total = sum(body + head for _, body, head, _ in loaded)
 
-                page.goto(base + url_path)
-                page.wait_for_load_state("networkidle")
-                page.evaluate(STEP_JS)  # warm up
-                plain = steps(page, STEP_JS, args.rounds)
+        page.goto(base + url_path)
+        page.wait_for_load_state("networkidle")
+        page.evaluate(STEP_JS)  # warm up
+        plain = steps(page, STEP_JS, args.rounds)
 
-                page.click("#open-cell")
-                page.wait_for_selector("#cell-dialog[open]")
-                page.wait_for_load_state("networkidle")
-                with_cell = steps(page, CELL_STEP_JS, args.rounds)
-                browser_version = browser.version
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+        page.click("#open-cell")
+        page.wait_for_selector("#cell-dialog[open]")
+        page.wait_for_load_state("networkidle")
+        with_cell = steps(page, CELL_STEP_JS, args.rounds)
+        browser_version = browser.version
+        browser.close()
 
     lines = [
         "# Browser benchmark: the simulator page",

@@ -167,6 +167,7 @@ def backward_layer(
             dhid_t = np.where(live, dhid_t, 0.0)
             dh_prev = np.where(live, dh_prev, dh_t)
             if dc_carry is not None:
+                assert dc_t is not None and dc_prev is not None  # a cell with a cell state returns both
                 dc_t = np.where(live, dc_t, dc_carry)
                 dc_prev = np.where(live, dc_prev, dc_carry)
         d_in[t] = din_t

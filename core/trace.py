@@ -68,8 +68,11 @@ class Trace:
             raise IndexError(f"sequence {b} out of range for a batch of {self.batch_size}")
         n = int(self.lengths[b])
 
-        def cut(a: np.ndarray | None) -> np.ndarray | None:
-            return None if a is None else a[:n, b : b + 1]
+        def cut(a: np.ndarray) -> np.ndarray:
+            return a[:n, b : b + 1]
+
+        def cut_optional(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else cut(a)
 
         layers = [
             [
@@ -90,12 +93,12 @@ class Trace:
         return replace(
             self,
             inputs=cut(self.inputs),
-            tokens=cut(self.tokens),
+            tokens=cut_optional(self.tokens),
             lengths=np.array([n]),
             layers=layers,
             top=cut(self.top),
-            logits=cut(self.logits),
-            probs=cut(self.probs),
+            logits=cut_optional(self.logits),
+            probs=cut_optional(self.probs),
             output_mask=cut(self.output_mask),
         )
 

@@ -42,18 +42,24 @@ class GenerationSection(BaseModel):
     stop: str | None
 
 
-class TraceResponse(BaseModel):
+class ModelRun(BaseModel):
+    """What every whole-run response carries: the API version, the model and weights that ran, the rounding,
+    and the first timestep that diverged."""
+
     api_version: str
     config: dict[str, Any]
     weights: dict[str, Any]
+    precision: int
+    diverged_at: int | None
+
+
+class TraceResponse(ModelRun):
     shape: str
     steps: int
-    precision: int
     input: InputSection
     layers: list[LayerRecord]
     output: OutputSection | None
     generation: GenerationSection | None
-    diverged_at: int | None
 
 
 class StepLayer(BaseModel):
@@ -98,19 +104,14 @@ class ParamGradient(BaseModel):
     grad: Table | Series
 
 
-class GradientResponse(BaseModel):
-    api_version: str
-    config: dict[str, Any]
-    weights: dict[str, Any]
+class GradientResponse(ModelRun):
     shape: str
     steps: int
-    precision: int
     loss_name: str
     loss: Num
     global_norm: Num
     layers: list[GradientLayer]
     params: dict[str, ParamGradient]
-    diverged_at: int | None
 
 
 class StoredModelInfo(BaseModel):
@@ -162,16 +163,11 @@ class Seq2SeqOutput(BaseModel):
     text: str | None
 
 
-class Seq2SeqResponse(BaseModel):
-    api_version: str
-    config: dict[str, Any]
-    weights: dict[str, Any]
+class Seq2SeqResponse(ModelRun):
     mode: str
-    precision: int
     source: Seq2SeqSource
     encoder: Seq2SeqEncoder
     context: Seq2SeqContext
     decoder: Seq2SeqDecoder
     attention: Seq2SeqAttention | None
     output: Seq2SeqOutput
-    diverged_at: int | None

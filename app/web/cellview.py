@@ -119,32 +119,27 @@ def sigma_example(name: str, j: int, pre: float, out: float, fn: str) -> str:
     return f"{name}[{j}] = {fn}({fmt(pre)}) = {fmt(out)}"
 
 
+def activation_equation(q, t, j, key: str, title: str, formula: str, fn: str = "σ") -> Equation:
+    """The equation of a gate or candidate ``key`` = fn(``key``_pre): its values at step t and a worked example
+    at unit j."""
+    values = q[key][t, 0]
+    symbol = f"{key}_t"
+    example = sigma_example(symbol, j, q[f"{key}_pre"][t, 0, j], values[j], fn)
+    return Equation(key, title, formula, vector(key, symbol, values, UNIT_SCALE), example)
+
+
 def _lstm(q, t, j, c_scale):
     f, i, g, o, c, tc = (q[k][t, 0] for k in ("f", "i", "g", "o", "c", "tanh_c"))
     c_prev = q["c_prev"][t, 0]
     gate = "[h_{t-1}, x_t]"
     eqs = [
-        Equation(
-            "f",
-            "Forget gate: how much of the old cell state to keep",
-            f"f_t = σ(W_f {gate} + b_f)",
-            vector("f", "f_t", f, UNIT_SCALE),
-            sigma_example("f_t", j, q["f_pre"][t, 0, j], f[j], "σ"),
+        activation_equation(
+            q, t, j, "f", "Forget gate: how much of the old cell state to keep", f"f_t = σ(W_f {gate} + b_f)"
         ),
-        Equation(
-            "i",
-            "Input gate: how much of the candidate to write",
-            f"i_t = σ(W_i {gate} + b_i)",
-            vector("i", "i_t", i, UNIT_SCALE),
-            sigma_example("i_t", j, q["i_pre"][t, 0, j], i[j], "σ"),
+        activation_equation(
+            q, t, j, "i", "Input gate: how much of the candidate to write", f"i_t = σ(W_i {gate} + b_i)"
         ),
-        Equation(
-            "g",
-            "Candidate values (C̃_t)",
-            f"g_t = tanh(W_g {gate} + b_g)",
-            vector("g", "g_t", g, UNIT_SCALE),
-            sigma_example("g_t", j, q["g_pre"][t, 0, j], g[j], "tanh"),
-        ),
+        activation_equation(q, t, j, "g", "Candidate values (C̃_t)", f"g_t = tanh(W_g {gate} + b_g)", "tanh"),
         Equation(
             "c",
             "Cell update: keep some old, add some new",
@@ -152,12 +147,8 @@ def _lstm(q, t, j, c_scale):
             vector("c", "c_t", c, c_scale),
             f"c_t[{j}] = {fmt(f[j])} × {paren(c_prev[j])} + {fmt(i[j])} × {paren(g[j])} = {fmt(c[j])}",
         ),
-        Equation(
-            "o",
-            "Output gate: how much of the cell state to show",
-            f"o_t = σ(W_o {gate} + b_o)",
-            vector("o", "o_t", o, UNIT_SCALE),
-            sigma_example("o_t", j, q["o_pre"][t, 0, j], o[j], "σ"),
+        activation_equation(
+            q, t, j, "o", "Output gate: how much of the cell state to show", f"o_t = σ(W_o {gate} + b_o)"
         ),
         Equation(
             "h",
@@ -211,23 +202,25 @@ def _lstm(q, t, j, c_scale):
     return eqs, nodes, values, edges
 
 
-def _gru(q, t, j, _c_scale):
+def _gru(q, t, j):
     r, z, n, hn, h, h_prev = (q[k][t, 0] for k in ("r", "z", "n", "hn", "h", "h_prev"))
     in_part = q["n_pre"][t, 0] - r * hn
     eqs = [
-        Equation(
+        activation_equation(
+            q,
+            t,
+            j,
             "r",
             "Reset gate: how much of the old state the candidate may use",
             "r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)",
-            vector("r", "r_t", r, UNIT_SCALE),
-            sigma_example("r_t", j, q["r_pre"][t, 0, j], r[j], "σ"),
         ),
-        Equation(
+        activation_equation(
+            q,
+            t,
+            j,
             "z",
             "Update gate: how much of the old state to keep",
             "z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)",
-            vector("z", "z_t", z, UNIT_SCALE),
-            sigma_example("z_t", j, q["z_pre"][t, 0, j], z[j], "σ"),
         ),
         Equation(
             "n",
@@ -266,7 +259,7 @@ def _gru(q, t, j, _c_scale):
     return eqs, nodes, values, edges
 
 
-def _rnn(q, t, j, _c_scale, act):
+def _rnn(q, t, j, act):
     pre, h, h_prev = q["pre"][t, 0], q["h"][t, 0], q["h_prev"][t, 0]
     scale = UNIT_SCALE if act != "relu" else Scale.for_values(q["h"].ravel())
     eqs = [
@@ -304,9 +297,9 @@ def build(sim: Simulation) -> CellView:
     if cfg.cell == "lstm":
         eqs, nodes, values, edges = _lstm(q, t, j, c_scale)
     elif cfg.cell == "gru":
-        eqs, nodes, values, edges = _gru(q, t, j, c_scale)
+        eqs, nodes, values, edges = _gru(q, t, j)
     else:
-        eqs, nodes, values, edges = _rnn(q, t, j, c_scale, cfg.nonlinearity)
+        eqs, nodes, values, edges = _rnn(q, t, j, cfg.nonlinearity)
     x = trace.layers[layer][d].x[t, 0]
     inputs = [
         vector("x", "x_t", x, Scale.for_values(x, floor=1.0)),

@@ -100,9 +100,9 @@ def build(sim: Simulation, limits: Limits | None = None) -> GradientChart:
         return TOP + (hi_exp - math.log10(v)) / (hi_exp - lo_exp) * PLOT_H
 
     lines = []
-    for cell, loss, norms in results:
+    for cell, loss, curve in results:
         colour, dash, marker = CELL_STYLES[cell]
-        pts = [(LEFT + (t + 0.5) * STEP_W, to_y(v)) for t, v in enumerate(norms)]
+        pts = [(LEFT + (t + 0.5) * STEP_W, to_y(v)) for t, v in enumerate(curve)]
         lines.append(
             Line(
                 cell,
@@ -111,13 +111,13 @@ def build(sim: Simulation, limits: Limits | None = None) -> GradientChart:
                 dash,
                 marker,
                 loss,
-                norms,
+                curve,
                 " ".join(f"{x:.1f},{y:.1f}" for x, y in pts),
                 [
                     (
                         x,
                         y,
-                        f"{cell_title(cell, sim.state.act)}: ||dL/dh|| at t={t} is {norms[t]:.3e}",
+                        f"{cell_title(cell, sim.state.act)}: ||dL/dh|| at t={t} is {curve[t]:.3e}",
                         x - MARK,
                         y - MARK,
                     )

@@ -104,7 +104,7 @@ def heatmap(key: str, values: np.ndarray, labels: tuple[str, ...]) -> Heatmap:
     """values (T, H) -> a grid of CELL_W x CELL_H cells, one column per timestep."""
     T, H = values.shape
     scale = Scale.for_values(values.ravel())
-    columns = []
+    columns: list[tuple[int, float, list[Cell]]] = []
     for t in range(T):
         x = LEFT + t * CELL_W
         cells = []

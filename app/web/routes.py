@@ -174,21 +174,22 @@ def unrolled_page(request: Request) -> HTMLResponse:
     return render("unrolled.html", ctx)
 
 
-@router.get("/cell", response_class=HTMLResponse)
-def cell_page(request: Request) -> HTMLResponse:
+def cell_context(request: Request) -> dict:
     ctx = base_context(request, "cell")
     if ctx["sim"] is not None:
         ctx["cellview"] = cellview.build(ctx["sim"])
-    return render("cell.html", ctx)
+    return ctx
+
+
+@router.get("/cell", response_class=HTMLResponse)
+def cell_page(request: Request) -> HTMLResponse:
+    return render("cell.html", cell_context(request))
 
 
 @router.get("/fragment/cell", response_class=HTMLResponse)
 def cell_fragment(request: Request) -> HTMLResponse:
     """Just the cell view of one step, swapped into #cellview by sim.js when the step changes."""
-    ctx = base_context(request, "cell")
-    if ctx["sim"] is not None:
-        ctx["cellview"] = cellview.build(ctx["sim"])
-    return render("fragments/cellview.html", ctx)
+    return render("fragments/cellview.html", cell_context(request))
 
 
 @router.get("/heatmaps", response_class=HTMLResponse)

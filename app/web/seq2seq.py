@@ -32,7 +32,6 @@ from app.web.seq2seq_state import MAX_SOURCE_TOKENS, Seq2SeqState
 from core import presets
 
 TOP_K = 5
-SQUARES_PER_ROW = 8
 SPECIAL = {"<start>": "START", "<end>": "END", "<pad>": "PAD"}
 
 

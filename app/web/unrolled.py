@@ -156,7 +156,7 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
 
     out_y = TOP
     rows: list[Row] = []
-    y = out_y + IO_H + ROW_GAP
+    y: float = out_y + IO_H + ROW_GAP
     for layer, d in order:
         arrow = " ←" if d else (" →" if cfg.bidirectional else "")
         rows.append(Row(layer, d, y, box_h, f"layer {layer + 1}{arrow}"))

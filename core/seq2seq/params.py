@@ -31,8 +31,6 @@ from core.params import Params
 from core.params import parameter_shapes as network_shapes
 from core.seq2seq.config import Seq2SeqConfig
 
-SIDES = ("encoder", "decoder")
-
 
 def _side_shapes(config: Seq2SeqConfig, side: str) -> dict[str, tuple[int, ...]]:
     net = config.encoder_config() if side == "encoder" else config.decoder_config()

@@ -26,13 +26,11 @@ from core.seq2seq.attention import AttentionRecord, Memory
 from core.seq2seq.config import Seq2SeqConfig
 from core.trace import Trace
 
-MODES = ("teacher_forcing", "greedy", "beam")
-
 
 @dataclass
 class Seq2SeqTrace:
     config: Seq2SeqConfig
-    mode: str
+    mode: str  # "teacher_forcing", "greedy" or "beam"
     source: np.ndarray  # (S, B) source token ids
     source_lengths: np.ndarray  # (B,)
     encoder: Trace

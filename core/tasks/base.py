@@ -43,8 +43,6 @@ from core.params import Params
 from core.params import init_params as init_network_params
 from core.trace import Trace
 
-GOALS = ("max", "min")
-
 
 @dataclass
 class Batch:
@@ -110,6 +108,21 @@ class Vocab:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Vocab:
         return cls(list(d["tokens"]), d.get("joiner", ""))
+
+
+def token_model_config(vocab: Vocab, cell: str, hidden_size: int) -> NetworkConfig:
+    """A network that reads one-hot tokens of ``vocab`` and predicts a softmax over the same vocabulary
+    (next character, recalled symbol, next note)."""
+    V = len(vocab)
+    return NetworkConfig(
+        cell=cell,
+        input_size=V,
+        hidden_size=hidden_size,
+        output_size=V,
+        output_activation="softmax",
+        input_encoding="onehot",
+        vocab_size=V,
+    )
 
 
 class Adapter(Protocol):

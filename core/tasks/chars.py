@@ -14,7 +14,7 @@ import numpy as np
 
 from core.config import NetworkConfig
 from core.params import Params
-from core.tasks.base import Batch, NetworkAdapter, Sample, Task, Vocab
+from core.tasks.base import Batch, NetworkAdapter, Sample, Task, Vocab, token_model_config
 from core.tasks.continuation import continue_tokens
 
 TEXT = (
@@ -59,16 +59,7 @@ class NextCharTask(Task):
         return {"window": self.window}
 
     def default_config(self) -> NetworkConfig:
-        V = len(self.vocab)
-        return NetworkConfig(
-            cell="gru",
-            input_size=V,
-            hidden_size=40,
-            output_size=V,
-            output_activation="softmax",
-            input_encoding="onehot",
-            vocab_size=V,
-        )
+        return token_model_config(self.vocab, "gru", 40)
 
     def adapter(self, config: NetworkConfig) -> NetworkAdapter:
         return NetworkAdapter(config, "cross_entropy")

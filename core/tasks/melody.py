@@ -17,7 +17,7 @@ import numpy as np
 
 from core.config import NetworkConfig
 from core.params import Params
-from core.tasks.base import Batch, NetworkAdapter, Sample, Task, Vocab
+from core.tasks.base import Batch, NetworkAdapter, Sample, Task, Vocab, token_model_config
 from core.tasks.continuation import continue_tokens
 
 NOTES = ("C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5")
@@ -69,16 +69,7 @@ class MelodyTask(Task):
         self.tunes = np.stack([self.vocab.encode(TUNES[name]) for name in self.names])
 
     def default_config(self) -> NetworkConfig:
-        V = len(self.vocab)
-        return NetworkConfig(
-            cell="lstm",
-            input_size=V,
-            hidden_size=24,
-            output_size=V,
-            output_activation="softmax",
-            input_encoding="onehot",
-            vocab_size=V,
-        )
+        return token_model_config(self.vocab, "lstm", 24)
 
     def adapter(self, config: NetworkConfig) -> MelodyAdapter:
         return MelodyAdapter(config, self.tunes)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.config import NetworkConfig
-from core.tasks.base import Batch, NetworkAdapter, Sample, Task, Vocab
+from core.tasks.base import Batch, NetworkAdapter, Sample, Task, Vocab, token_model_config
 
 
 class AddingTask(Task):
@@ -120,16 +120,7 @@ class CopyMemoryTask(Task):
         return 2 * self.symbols + self.lag
 
     def default_config(self) -> NetworkConfig:
-        V = len(self.vocab)
-        return NetworkConfig(
-            cell="lstm",
-            input_size=V,
-            hidden_size=24,
-            output_size=V,
-            output_activation="softmax",
-            input_encoding="onehot",
-            vocab_size=V,
-        )
+        return token_model_config(self.vocab, "lstm", 24)
 
     def adapter(self, config: NetworkConfig) -> NetworkAdapter:
         return NetworkAdapter(config, "cross_entropy")

@@ -1,92 +1,31 @@
-"""Real-browser tests: a live uvicorn server of app.main:create_app in a subprocess, Debian's Chromium via
-Playwright. The server is stopped by its PID; screenshots go to tests/e2e/screenshots/ (git-ignored)."""
+"""Real-browser tests: a live uvicorn server of app.main:create_app in a subprocess (liveserver.py), Debian's
+Chromium via Playwright. The server is stopped by its PID; screenshots go to tests/e2e/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+HERE = Path(__file__).resolve().parent
+# liveserver.py (shared with bench/bench_browser.py) is imported by name, whatever pytest's import mode.
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from liveserver import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: E402
+
 pytestmark = pytest.mark.e2e
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
 SCREENSHOTS = HERE / "screenshots"
 AXE = HERE / "vendor" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def die_with_parent() -> None:
-    """Run in the server child before exec: Linux sends it SIGTERM if the test process dies (e.g. killed by a
-    timeout before teardown), so no server is left behind."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> str:
-    port = free_port()
-    env = dict(os.environ, UNROLLED_DATA_DIR=str(tmp_path_factory.mktemp("data")), UNROLLED_RATE_LIMIT="0")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        preexec_fn=die_with_parent,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/static/js/sim.js", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("the test server did not start") from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def server(tmp_path_factory) -> Iterator[str]:
+    with live_server(str(tmp_path_factory.mktemp("data"))) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -7,30 +7,16 @@ tiny http.server and record every message their frame posts, as an LMS page woul
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from liveserver import free_port, live_server
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 PARENT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Course page</title></head>
 <body><h1>Week 4: recurrent networks</h1>
@@ -91,47 +77,9 @@ def stranger() -> Iterator[CoursePages]:
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory, course: CoursePages) -> Iterator[str]:
     """The app with ``course``'s origin on the embed allowlist (the e2e conftest's server has none)."""
-    port = free_port()
-    env = dict(
-        os.environ,
-        UNROLLED_DATA_DIR=str(tmp_path_factory.mktemp("embed-data")),
-        UNROLLED_RATE_LIMIT="0",
-        UNROLLED_EMBED_ANCESTORS=course.origin,
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/static/js/embed.js", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("the embed test server did not start") from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    data_dir = str(tmp_path_factory.mktemp("embed-data"))
+    with live_server(data_dir, UNROLLED_EMBED_ANCESTORS=course.origin) as base:
+        yield base
 
 
 def framed(page, until, timeout_ms: int = 10000):
