@@ -3,7 +3,8 @@
     start(task, options, settings) -> Job      (at most ``max_running`` at once per worker process)
     job.progress                                every Progress as a dict, appended as the run goes
     cancel(id)                                  Trainer.stop(): the run ends after its current step
-    finished run -> its weights go into the model store; ``result_id`` is their content id
+    finished run -> its weights go into the model store (networks and encoder-decoders alike);
+                    ``result_id`` is their content id
 
 Every job is also kept in the shared SQLite file (app.job_store): the running worker writes its progress
 there at least every FLUSH_SECONDS and polls a cancel flag at the same moments, so status, events and cancel
@@ -225,11 +226,10 @@ class JobManager:
             state = "failed"
         job.state = state
 
-    def _store_result(self, job: Job, task: Any) -> str | None:
-        """Keep the trained network in the store (Seq2Seq models are not: the trace API runs networks)."""
+    def _store_result(self, job: Job, task: Any) -> str:
+        """Keep the trained model in the store with what its views need: the task, the vocabularies (an
+        encoder-decoder also its target vocabulary) and how typed text splits into tokens."""
         config = job.trainer.config
-        if not isinstance(config, NetworkConfig):
-            return None
         last = job.progress[-1] if job.progress else {}
         meta = {
             "name": f"{job.task} (trained)",
@@ -242,4 +242,7 @@ class JobManager:
             "tokenizer": None if task.vocab is None else ("chars" if task.vocab.joiner == "" else "words"),
             "model": job.model,
         }
+        if not isinstance(config, NetworkConfig):  # an encoder-decoder writes the target vocabulary's tokens
+            meta["target_vocab"] = list(task.target_vocab.tokens)
+            meta["target_joiner"] = task.target_vocab.joiner
         return self.store.put(config, job.trainer.params, meta)

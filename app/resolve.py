@@ -250,6 +250,12 @@ def load_stored(store: ModelStore | None, model_id: str) -> ResolvedModel:
     stored = store.get(model_id) if store is not None else None
     if stored is None:
         raise NotFoundError(f"no stored model with id {model_id!r}", ("body", "weights", "id"))
+    if stored.kind != "network":
+        raise UnprocessableError(
+            f"stored model {model_id!r} is an encoder-decoder (Seq2Seq) model; run it with "
+            "POST /api/v1/seq2seq/trace",
+            ("body", "weights", "id"),
+        )
     vocab = stored.meta.get("vocab")
     return ResolvedModel(
         stored.config,

@@ -15,10 +15,11 @@ import numpy as np
 from app.errors import LimitExceededError, NotFoundError, UnprocessableError
 from app.limits import Limits, check_config, forward_cost
 from app.resolve import tokenize, vocab_tokens
-from app.schemas.model import PresetWeights
+from app.schemas.model import PresetWeights, StoredWeights
 from app.schemas.requests import TextInput
 from app.schemas.seq2seq import Seq2SeqModelSpec, Seq2SeqRequest, SequenceSpec
 from app.service import quantity_names
+from app.store import ModelStore
 from core.config import ConfigError
 from core.network import InputError
 
@@ -51,11 +52,39 @@ def _labels(
     return None
 
 
+def _stored(
+    store: ModelStore | None, model_id: str
+) -> tuple[Any, dict, list[str] | None, list[str] | None, dict]:
+    """A stored encoder-decoder (e.g. a finished training run) with its vocabularies."""
+    stored = store.get(model_id) if store is not None else None
+    if stored is None:
+        raise NotFoundError(f"no stored model with id {model_id!r}", ("body", "weights", "id"))
+    if stored.kind != "seq2seq":
+        raise UnprocessableError(
+            f"stored model {model_id!r} is a single network, not an encoder-decoder; trace it with "
+            "POST /api/v1/trace",
+            ("body", "weights", "id"),
+        )
+    return (
+        stored.config,
+        stored.params,
+        vocab_tokens(stored.meta.get("vocab")),
+        vocab_tokens(stored.meta.get("target_vocab")),
+        {"source": "stored", "id": model_id},
+    )
+
+
 def _resolve(
-    req: Seq2SeqRequest, limits: Limits
+    req: Seq2SeqRequest, limits: Limits, store: ModelStore | None
 ) -> tuple[Any, dict, list[str] | None, list[str] | None, dict]:
     from core.seq2seq import Seq2SeqConfig, init_params
 
+    if isinstance(req.weights, StoredWeights):
+        if req.model is not None:
+            raise UnprocessableError(
+                "leave 'model' out for a stored model: its configuration is fixed", ("body", "model")
+            )
+        return _stored(store, req.weights.id)
     if isinstance(req.weights, PresetWeights):
         if req.model is not None:
             raise UnprocessableError(
@@ -181,11 +210,14 @@ def _check_cost(
         )
 
 
-def run_seq2seq(req: Seq2SeqRequest, *, limits: Limits | None = None) -> Seq2SeqResult:
+def run_seq2seq(
+    req: Seq2SeqRequest, *, limits: Limits | None = None, store: ModelStore | None = None
+) -> Seq2SeqResult:
+    """Run ``req``; weights ``{source: 'stored', id}`` are read from ``store``."""
     from core.seq2seq import beam_decode, forward, greedy_decode
 
     limits = limits or Limits()
-    config, params, src_vocab, tgt_vocab, source = _resolve(req, limits)
+    config, params, src_vocab, tgt_vocab, source = _resolve(req, limits, store)
     encoder = config.encoder_config()
     available = quantity_names(encoder)
     include = req.include or list(available)

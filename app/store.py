@@ -3,6 +3,9 @@
     id = sha256( canonical JSON of the config  ||  for each tensor, by name: name, dtype, shape, raw bytes )
 
 so the same weights and configuration always get the same id, on any replica, and storing twice is a no-op.
+A row's ``kind`` says what the config describes: "network" (core.config.NetworkConfig, run by the trace API)
+or "seq2seq" (core.seq2seq.Seq2SeqConfig, run by the Seq2Seq API). Files written before the column existed
+hold networks only; opening one adds the column with that default, so old databases stay readable.
 Each operation opens its own connection (cheap for SQLite), which makes the store safe to share between
 threads and between worker processes; WAL lets readers run while a writer commits, and the busy timeout
 makes concurrent writers wait instead of failing. Tensors are kept as an .npz blob (no pickle).
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +26,9 @@ import numpy as np
 from app.sqlite_file import SQLiteFile
 from core.config import NetworkConfig
 from core.params import Params
+from core.seq2seq.config import Seq2SeqConfig
+
+KINDS = {"network": NetworkConfig, "seq2seq": Seq2SeqConfig}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -29,21 +36,32 @@ CREATE TABLE IF NOT EXISTS models (
     config TEXT NOT NULL,
     meta TEXT NOT NULL,
     weights BLOB NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'network'
 )
 """
+ADD_KIND = "ALTER TABLE models ADD COLUMN kind TEXT NOT NULL DEFAULT 'network'"
+
 
 
 @dataclass
 class StoredModel:
     id: str
-    config: NetworkConfig
+    config: NetworkConfig | Seq2SeqConfig
     params: Params
     meta: dict[str, Any]
     created: float
 
+    @property
+    def kind(self) -> str:
+        return kind_of(self.config)
 
-def content_id(config: NetworkConfig, params: Params) -> str:
+
+def kind_of(config: NetworkConfig | Seq2SeqConfig) -> str:
+    return "seq2seq" if isinstance(config, Seq2SeqConfig) else "network"
+
+
+def content_id(config: NetworkConfig | Seq2SeqConfig, params: Params) -> str:
     """sha256 over the canonical config JSON and every tensor (name, dtype, shape, little-endian bytes)."""
     digest = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":")).encode())
     for name in sorted(params):
@@ -68,13 +86,40 @@ def _unpack(blob: bytes) -> Params:
 class ModelStore(SQLiteFile):
     schema = (SCHEMA,)
 
-    def put(self, config: NetworkConfig, params: Params, meta: dict[str, Any] | None = None) -> str:
+    def __init__(self, path: Any, busy_timeout_s: float = 10.0) -> None:
+        super().__init__(path, busy_timeout_s)
+        self._add_kind_column()
+
+    def _add_kind_column(self) -> None:
+        """Migrate a file from before ``kind``: its rows are all networks, the column default."""
+        with self._connect() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(models)")}
+            if "kind" in columns:
+                return
+            try:
+                db.execute(ADD_KIND)
+            except sqlite3.OperationalError:  # another process added it between our look and our change
+                columns = {row[1] for row in db.execute("PRAGMA table_info(models)")}
+                if "kind" not in columns:
+                    raise
+
+    def put(
+        self, config: NetworkConfig | Seq2SeqConfig, params: Params, meta: dict[str, Any] | None = None
+    ) -> str:
         """Store a model and return its content id; an identical model already stored keeps its first meta."""
         model_id = content_id(config, params)
-        row = (model_id, json.dumps(config.to_dict()), json.dumps(meta or {}), _pack(params), time.time())
+        row = (
+            model_id,
+            json.dumps(config.to_dict()),
+            json.dumps(meta or {}),
+            _pack(params),
+            time.time(),
+            kind_of(config),
+        )
         with self._connect() as db:
             db.execute(
-                "INSERT OR IGNORE INTO models (id, config, meta, weights, created) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO models (id, config, meta, weights, created, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 row,
             )
         return model_id
@@ -82,25 +127,26 @@ class ModelStore(SQLiteFile):
     def get(self, model_id: str) -> StoredModel | None:
         with self._connect() as db:
             row = db.execute(
-                "SELECT config, meta, weights, created FROM models WHERE id = ?", (model_id,)
+                "SELECT config, meta, weights, created, kind FROM models WHERE id = ?", (model_id,)
             ).fetchone()
         if row is None:
             return None
-        config, meta, blob, created = row
+        config, meta, blob, created, kind = row
         return StoredModel(
-            model_id, NetworkConfig.from_dict(json.loads(config)), _unpack(blob), json.loads(meta), created
+            model_id, KINDS[kind].from_dict(json.loads(config)), _unpack(blob), json.loads(meta), created
         )
 
     def describe(self, model_id: str) -> dict[str, Any] | None:
-        """Config and meta of a stored model without reading its weights."""
+        """Kind, config and meta of a stored model without reading its weights."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT config, meta, created, length(weights) FROM models WHERE id = ?", (model_id,)
+                "SELECT config, meta, created, length(weights), kind FROM models WHERE id = ?", (model_id,)
             ).fetchone()
         if row is None:
             return None
         return {
             "id": model_id,
+            "kind": row[4],
             "config": json.loads(row[0]),
             "meta": json.loads(row[1]),
             "created": row[2],

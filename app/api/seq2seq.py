@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from app.api.deps import CacheDep, SettingsDep
+from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
 from app.api.replies import cached_json
 from app.cache import request_key
@@ -25,11 +25,14 @@ router = APIRouter(prefix="/seq2seq", tags=["seq2seq"], responses={**BODY_ERRORS
     response_class=JSONBytes,
     responses={200: {"model": Seq2SeqResponse}},
 )
-def seq2seq_trace(request: Request, req: Seq2SeqRequest, settings: SettingsDep, cache: CacheDep) -> Response:
+def seq2seq_trace(
+    request: Request, req: Seq2SeqRequest, settings: SettingsDep, cache: CacheDep, store: StoreDep
+) -> Response:
+    # a stored model's id is the hash of its weights, so the request alone still decides the reply
     return cached_json(
         request,
         settings,
         cache,
         request_key("seq2seq", req),
-        lambda: dumps(seq2seq_payload(run_seq2seq(req, limits=settings.limits))),
+        lambda: dumps(seq2seq_payload(run_seq2seq(req, limits=settings.limits, store=store))),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 Num = float | None
 Series = list[Num]
@@ -116,6 +116,9 @@ class GradientResponse(ModelRun):
 
 class StoredModelInfo(BaseModel):
     id: str
+    kind: Literal["network", "seq2seq"] = Field(
+        description="network: trace it with POST /trace; seq2seq: with POST /seq2seq/trace"
+    )
     config: dict[str, Any]
     meta: dict[str, Any]
     created: float

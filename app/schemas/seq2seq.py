@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Discriminator, Field, StrictBool, StrictInt, Tag
 
 from app.schemas.common import MAX_LIST, Count, FiniteFloat, NonNegative, StrictModel
-from app.schemas.model import PresetWeights, SeedWeights, Token
+from app.schemas.model import PresetWeights, SeedWeights, StoredWeights, Token
 from app.schemas.requests import TextInput, TokensInput, _input_kind
 
 Tokens = Annotated[TextInput, Tag("text")] | Annotated[TokensInput, Tag("tokens")]
@@ -50,7 +50,7 @@ class Seq2SeqRequest(StrictModel):
     under teacher forcing along ``targets`` (END is appended when missing)."""
 
     model: Seq2SeqModelSpec | None = None
-    weights: Annotated[SeedWeights | PresetWeights, Field(discriminator="source")] = Field(
+    weights: Annotated[SeedWeights | PresetWeights | StoredWeights, Field(discriminator="source")] = Field(
         default_factory=SeedWeights
     )
     source: SequenceSpec

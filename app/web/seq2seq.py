@@ -11,7 +11,10 @@
 The state becomes the same body POST /api/v1/seq2seq/trace takes and runs through the same service
 (app.seq2seq_service.run_seq2seq), so the page shows exactly the API's numbers. Random weights keep the
 preset's vocabularies and sizes (cell, hidden size and attention as chosen), so an untrained and a trained
-model can be compared on the same sentence. Every number and colour is placed here; templates only lay out.
+model can be compared on the same sentence. A stored model (``?model=<id>``, e.g. a finished training run in
+app.store) stands in for a preset: its description is reshaped like a preset's (config, vocabularies with their
+joiners, task) so the rest of the view does not tell them apart. Every number and colour is placed here;
+templates only lay out.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from app.errors import ApiError
 from app.limits import Limits
 from app.schemas.seq2seq import Seq2SeqRequest
 from app.seq2seq_service import run_seq2seq
+from app.store import ModelStore
 from app.web.colors import Scale, text_colour
 from app.web.seq2seq_state import MAX_SOURCE_TOKENS, Seq2SeqState
 from core import presets
@@ -191,6 +195,8 @@ def api_request(state: Seq2SeqState, meta: dict[str, Any]) -> dict[str, Any]:
             "tgt_vocab": meta["target_vocab"]["tokens"],
         }
         body["weights"] = {"source": "seed", "seed": state.seed}
+    elif state.model:
+        body["weights"] = {"source": "stored", "id": state.model}
     else:
         body["weights"] = {"source": "preset", "name": state.preset}
     return body
@@ -198,15 +204,48 @@ def api_request(state: Seq2SeqState, meta: dict[str, Any]) -> dict[str, Any]:
 
 def default_source(meta: dict[str, Any]) -> str:
     """The task's first sample sentence: what the view shows before anything is typed."""
-    from core.tasks import get_task
-
-    return get_task(meta["task"], **meta.get("task_options", {})).samples()[0].text
+    samples = examples(meta)
+    if not samples:
+        raise Seq2SeqInputError("This model has no task to take an example from; type a source.")
+    return samples[0]
 
 
 def examples(meta: dict[str, Any]) -> list[str]:
-    from core.tasks import get_task
+    """The sample sentences of the model's task (none for a model without one)."""
+    from core.tasks import TASKS, get_task
 
-    return [s.text for s in get_task(meta["task"], **meta.get("task_options", {})).samples()]
+    if meta.get("task") not in TASKS:
+        return []
+    return [s.text for s in get_task(meta["task"], **(meta.get("task_options") or {})).samples()]
+
+
+def stored_meta(store: ModelStore | None, model_id: str) -> dict[str, Any]:
+    """A stored encoder-decoder described like a preset (app.jobs writes the vocabularies as token lists,
+    the source's split as its tokenizer and the target's as its joiner)."""
+    described = store.describe(model_id) if store is not None else None
+    if described is None:
+        raise Seq2SeqInputError(f"There is no stored model “{model_id[:12]}…” on this server.")
+    if described["kind"] != "seq2seq":
+        raise Seq2SeqInputError(
+            f"The stored model “{model_id[:12]}…” is a single network, not an encoder-decoder: step through "
+            "it in the simulator (/?model=…)."
+        )
+    meta = described["meta"]
+    if not meta.get("vocab") or not meta.get("target_vocab"):
+        raise Seq2SeqInputError("This stored model has no vocabularies, so its input cannot be typed here.")
+    return {
+        **meta,
+        "name": model_id,
+        "title": meta.get("name") or f"stored model {model_id[:12]}",
+        "config": described["config"],
+        "vocab": {"tokens": meta["vocab"], "joiner": "" if meta.get("tokenizer") == "chars" else " "},
+        "target_vocab": {"tokens": meta["target_vocab"], "joiner": meta.get("target_joiner", " ")},
+    }
+
+
+def model_meta(state: Seq2SeqState, store: ModelStore | None) -> dict[str, Any]:
+    """The preset-shaped description of the model ``state`` names: the stored one, else the preset."""
+    return stored_meta(store, state.model) if state.model else preset_meta(state.preset)
 
 
 def preset_meta(name: str) -> dict[str, Any]:
@@ -269,10 +308,14 @@ def beam_rows(search: Any, tgt_vocab: list[str]) -> tuple[tuple[BeamRow, ...], .
 
 
 @lru_cache(maxsize=32)
-def _build(key: tuple, state: Seq2SeqState, limits: Limits) -> Seq2SeqView:
-    meta = preset_meta(state.preset)
+def _build(key: tuple, state: Seq2SeqState, limits: Limits, store: ModelStore | None) -> Seq2SeqView:
+    """Cached per model key, limits and store: a stored model's id is the hash of its weights, so the same
+    key always gives the same view."""
+    meta = model_meta(state, store)
     try:
-        result = run_seq2seq(Seq2SeqRequest.model_validate(api_request(state, meta)), limits=limits)
+        result = run_seq2seq(
+            Seq2SeqRequest.model_validate(api_request(state, meta)), limits=limits, store=store
+        )
     except (ApiError, ValidationError) as exc:
         raise Seq2SeqInputError(f"The model could not be run: {exc}") from None
     trace, src_vocab, tgt_vocab = result.trace, result.src_vocab, result.tgt_vocab
@@ -334,14 +377,16 @@ def _build(key: tuple, state: Seq2SeqState, limits: Limits) -> Seq2SeqView:
     )
 
 
-def build(state: Seq2SeqState, limits: Limits | None = None) -> Seq2SeqView:
-    """The view of ``state`` within the server's ``limits``; an empty source becomes the task's first
-    sample, the step is clamped."""
-    meta = preset_meta(state.preset)
+def build(
+    state: Seq2SeqState, limits: Limits | None = None, store: ModelStore | None = None
+) -> Seq2SeqView:
+    """The view of ``state`` within the server's ``limits`` (a stored model is read from ``store``); an empty
+    source becomes the task's first sample, the step is clamped."""
+    meta = model_meta(state, store)
     if not state.input:
         state = replace(state, input=default_source(meta))
     count = len(state.input) if meta["vocab"].get("joiner") == "" else len(state.input.split())
     if count > MAX_SOURCE_TOKENS:
         raise Seq2SeqInputError(f"The source may hold at most {MAX_SOURCE_TOKENS} tokens, got {count}.")
-    view = _build(state.model_key(), replace(state, t=0), limits or Limits())
+    view = _build(state.model_key(), replace(state, t=0), limits or Limits(), store)
     return replace(view, state=replace(state, t=min(state.t, view.steps - 1)))

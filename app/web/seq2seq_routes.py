@@ -6,6 +6,7 @@ future), so a step needs no request; the step is kept in the URL for permalinks.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import replace
 
 from fastapi import APIRouter, Request
@@ -30,14 +31,18 @@ NAV_VIEWS = (
 def context(request: Request) -> dict:
     names = seq2seq.seq2seq_presets()
     state, errors = parse(request.query_params, names)
-    limits = request.app.state.settings.limits
-    view = None
+    limits, store = request.app.state.settings.limits, request.app.state.store
+    view, stored = None, None
     try:
-        view = seq2seq.build(state, limits)
+        view = seq2seq.build(state, limits, store)
         state = view.state
     except seq2seq.Seq2SeqInputError as problem:
         errors.append(str(problem))
     metas = {name: seq2seq.preset_meta(name) for name in names}
+    if state.model:
+        with suppress(seq2seq.Seq2SeqInputError):  # build() said why already
+            stored = seq2seq.stored_meta(store, state.model)
+    shown_meta = stored if state.model else metas.get(state.preset)
     return {
         "request": request,
         "view": "seq2seq",
@@ -51,7 +56,8 @@ def context(request: Request) -> dict:
         "title": "Encoder-decoder (Seq2Seq)",
         "path": "/seq2seq",
         "presets": [(name, metas[name].get("title", name)) for name in names],
-        "examples": seq2seq.examples(metas[state.preset]) if state.preset in metas else [],
+        "examples": seq2seq.examples(shown_meta) if shown_meta else [],
+        "stored": stored,
         "cells": CELLS,
         "attentions": ATTENTIONS,
         "limits": {"hidden": min(MAX_HIDDEN, limits.max_hidden_size), "width": MAX_WIDTH, "seed": MAX_SEED},

@@ -1,6 +1,9 @@
 """The Seq2Seq view's state, all in the query string: which model (a trained preset's task, with its trained
 or random weights), the source sentence, how to decode, and the step on the timeline.
 
+``model`` (a stored model's content id, e.g. a finished training run) replaces the preset: its own
+configuration, weights, vocabularies and task; 'random' weights then keep its vocabularies and sizes.
+
 The timeline runs over the encoder's S steps first and then the decoder's T steps, so ``t`` in [0, S) is
 encoder step t + 1 and ``t`` in [S, S + T) is decoder step t - S + 1; the simulator's player and keys step
 through both. ``parse(query)`` never fails: a value it cannot use becomes a message and the field keeps its
@@ -12,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
-from app.web.state import CELLS, MAX_SEED
+from app.web.state import CELLS, MAX_SEED, MODEL_ID
 
 WEIGHTS = ("trained", "random")
 DECODINGS = ("greedy", "beam")
@@ -27,6 +30,7 @@ MAX_SOURCE_CHARS = 200
 @dataclass(frozen=True)
 class Seq2SeqState:
     preset: str = "translation"  # the task and vocabulary: a seq2seq preset's name
+    model: str = ""  # a stored encoder-decoder's id: used instead of the preset when given
     weights: str = "trained"  # 'random': the preset's shape and vocabulary, weights drawn from the seed
     cell: str = "gru"  # random weights only, like hidden, attn and seed
     hidden: int = 32
@@ -56,7 +60,7 @@ class Seq2SeqState:
         """What decides the decoded run (everything but the step shown)."""
         model = (self.cell, self.hidden, self.attn, self.seed) if self.random else ()
         return (
-            self.preset,
+            self.model or self.preset,
             self.weights,
             *model,
             self.input,
@@ -113,6 +117,12 @@ def parse(query, presets: tuple[str, ...]) -> tuple[Seq2SeqState, list[str]]:
         number = _number(get(name), label, lo, hi, errors)
         if number is not None:
             values[name] = number
+    raw_model = (get("model") or "").strip()
+    if raw_model:
+        if MODEL_ID.match(raw_model):
+            values["model"] = raw_model
+        else:
+            errors.append("Model must be a stored model's id (64 hexadecimal digits).")
     raw_input = get("input")
     if raw_input is not None:
         if len(raw_input) > MAX_SOURCE_CHARS:

@@ -161,6 +161,11 @@ def stored_choice(store: ModelStore | None, model_id: str) -> PresetChoice:
     described = store.describe(model_id) if store is not None else None
     if described is None:
         raise BadInputError(f"There is no stored model “{model_id[:12]}…” on this server.")
+    if described["kind"] == "seq2seq":
+        raise BadInputError(
+            f"The stored model “{model_id[:12]}…” is an encoder-decoder: step through it in the Seq2Seq "
+            f"view (/seq2seq?model={model_id})."
+        )
     cfg, meta = described["config"], described["meta"]
     tokens = tuple(meta.get("vocab") or ())
     if cfg.get("input_encoding") in ("onehot", "embedding") and tokens:

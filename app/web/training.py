@@ -15,9 +15,9 @@ fixed held-out batch. The curves plot both against the step, on a linear axis fr
     x(step) = x0 + (x1 - x0) * step / planned_steps,   y(v) = y1 - (y1 - y0) * (v - lo) / (hi - lo)
 
 Runs are bounded by the job manager (its step, time, size and concurrency limits, the server's configured
-ones) and here by MAX_STEPS and TIME_BUDGET. A finished network's weights are in the model store
-(result_id), and "step through" opens the simulator on them (``/?model=<id>``). Encoder-decoder runs are not
-stored (the store holds single networks), so for them it opens the task's ready-trained preset instead.
+ones) and here by MAX_STEPS and TIME_BUDGET. A finished run's weights are in the model store
+(result_id), and "step through" opens them: a network in the simulator (``/?model=<id>``), an encoder-decoder in
+the Seq2Seq view (``/seq2seq?model=<id>``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from app.errors import ApiError
 from app.limits import Limits
 from app.web.embed import templates
 from app.web.seq2seq_routes import NAV_VIEWS
+from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import CELLS, MAX_SEED, ViewState
 
 MAX_STEPS = 2000
@@ -199,9 +200,14 @@ def step_through_link(task: str) -> tuple[str, str]:
     return f"/presets/{task}", "the trained-model page"
 
 
-def trained_model_link(result_id: str | None) -> str | None:
-    """The simulator on this run's own stored weights (None when the run kept none, e.g. Seq2Seq)."""
-    return "/?" + ViewState().query(model=result_id) if result_id else None
+def trained_model_link(result_id: str | None, seq2seq: bool) -> tuple[str, str] | None:
+    """Where to step through this run's own stored weights, and that view's name (None when the run kept
+    none: it failed)."""
+    if not result_id:
+        return None
+    if seq2seq:
+        return "/seq2seq?" + Seq2SeqState(model=result_id).query(), "the Seq2Seq view"
+    return "/?" + ViewState().query(model=result_id), "the simulator"
 
 
 def job_config(job: Any) -> Any:
@@ -245,10 +251,12 @@ def live_view(job: Any) -> dict[str, Any]:
     elif status["state"] == "failed":
         summary = f"The run failed: {status['error']}"
     link, where = step_through_link(job.task)
+    trained = trained_model_link(job.result_id, info["seq2seq"])
     return {
         "job": status,
         "model": model_summary(job_config(job)),
-        "trained_link": trained_model_link(job.result_id),
+        "trained_link": trained[0] if trained else None,
+        "trained_where": trained[1] if trained else None,
         "metric": label,
         "planned": planned,
         "summary": summary,

@@ -51,7 +51,10 @@ def test_an_rnn_and_an_lstm_on_the_adding_problem_are_stored_as_what_was_asked(
 def test_a_seq2seq_task_trains_with_another_cell_and_hidden_size(trainer_client: TestClient) -> None:
     done = train(trainer_client, "reverse", {"cell": "lstm", "hidden_size": 8}, steps=2)
     assert done["state"] == "done", done["error"]
-    assert done["result_id"] is None  # encoder-decoder models are not kept in the store
+    stored = trainer_client.get(f"/api/v1/models/{done['result_id']}").json()
+    assert stored["kind"] == "seq2seq"
+    assert (stored["config"]["cell"], stored["config"]["hidden_size"]) == ("lstm", 8)
+    assert stored["meta"]["target_vocab"][:3] == ["<pad>", "<start>", "<end>"]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The Training view in Chromium: a short run streams its curve and finishes, Stop ends a long run, the task
-picker updates the page, a11y and reflow."""
+picker updates the page, a trained network or encoder-decoder opens on its stored weights, a11y and reflow."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def test_short_run_streams_its_curve_and_finishes(server, page, axe, screenshot,
     assert points(page, 0) >= 100  # one loss point per step (120 < the thinning budget)
     assert points(page, 1) >= 4  # the held-out metric every 25 steps
     assert "Finished after 120 steps" in page.inner_text("#train-status")
-    assert page.get_attribute("#train-live .train-done a", "href") == "/seq2seq?preset=reverse"
+    links = page.locator("#train-live .train-done a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert links[0].startswith("/seq2seq?model=") and links[1] == "/seq2seq?preset=reverse"
     assert page.locator("#stop-form").is_hidden()
     page.click("#train-live details.numbers summary")
     assert page.locator("table.train-table tbody tr").count() >= 4
@@ -91,4 +92,40 @@ def test_train_an_rnn_then_step_through_it(server, page, axe, screenshot, until)
     src = page.locator("#share-snippet").input_value().split('src="', 1)[1].split('"', 1)[0]
     page.goto(src.replace("&amp;", "&"))
     assert "Trained model “adding (trained)”" in page.inner_text("body")
+    assert page.errors_seen == []
+
+
+def test_train_reverse_then_step_through_the_stored_encoder_decoder(server, page, axe, screenshot, until):
+    page.goto(server + "/train?task=reverse")
+    page.fill("#t-hidden", "12")
+    page.fill("#t-steps", "60")
+    page.click("#t-start")
+    page.wait_for_url("**job=*")
+    until(page, "document.querySelector('#training').dataset.state === 'done'", 60000)
+    until(page, "document.querySelector('#t-step-through') !== null", 10000)
+    assert "in the Seq2Seq view" in page.inner_text("#train-live .train-done")
+    page.click("#t-step-through")
+    page.wait_for_url("**/seq2seq?model=*")
+    model_id = page.url.split("model=", 1)[1][:64]
+    assert "reverse (trained)" in page.inner_text("#s-stored")
+    assert page.inner_text("#s-vocab") == "Letters it knows: a b c d e f g h"
+    assert page.input_value("#s-hidden") == "12" and page.locator("#s-hidden").is_disabled()
+    page.fill("#s-input", "abcde")
+    page.press("#s-input", "Enter")
+    until(page, "document.querySelector('.s2x-source').textContent === 'abcde'")
+    assert f"model={model_id}" in page.url
+    # What the page decoded is what the API decodes with the stored weights (tests/app compares it to core).
+    api = page.request.post(server + "/api/v1/seq2seq/trace", data={
+        "weights": {"source": "stored", "id": model_id},
+        "source": {"text": "abcde", "tokenizer": "chars"},
+        "top_k": 5,
+    }).json()
+    written = [w for w in api["output"]["labels"] if w != "<end>"]
+    assert page.inner_text(".s2x-output") == ("".join(written) or "(nothing)")
+    steps = page.locator("#sim [data-t]").evaluate_all("els => new Set(els.map(e => e.dataset.t)).size")
+    assert steps == 5 + len(api["output"]["labels"])
+    page.click("button[data-step='end']")
+    until(page, f"document.querySelector('#sim').dataset.t === '{steps - 1}'")
+    screenshot(page, "stored-seq2seq")
+    assert axe(page) == []
     assert page.errors_seen == []
