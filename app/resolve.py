@@ -256,6 +256,7 @@ def load_stored(store: ModelStore | None, model_id: str) -> ResolvedModel:
             "POST /api/v1/seq2seq/trace",
             ("body", "weights", "id"),
         )
+    assert isinstance(stored.config, NetworkConfig)  # a "network" row always holds a NetworkConfig
     vocab = stored.meta.get("vocab")
     return ResolvedModel(
         stored.config,

@@ -28,7 +28,7 @@ from core.config import NetworkConfig
 from core.params import Params
 from core.seq2seq.config import Seq2SeqConfig
 
-KINDS = {"network": NetworkConfig, "seq2seq": Seq2SeqConfig}
+KINDS: dict[str, type[NetworkConfig] | type[Seq2SeqConfig]] = {"network": NetworkConfig, "seq2seq": Seq2SeqConfig}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
