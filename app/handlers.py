@@ -1,6 +1,6 @@
 """Exception handlers: every error leaves the server as JSON with the status that says what went wrong.
 
-400  the body is not JSON (or not parseable at all)
+400  the body is not JSON (or not parseable at all, e.g. compressed)
 404  unknown preset, stored model or route
 413  body over the size limit (app.security)
 422  the body is JSON but does not validate, or the service cannot run it as asked (field named in loc)
@@ -43,7 +43,11 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
         return error_response(400, "the request body is not valid JSON")
     if _sent_as_other_media(request, errors):
         return error_response(400, "the request body must be JSON sent with Content-Type: application/json")
-    return error_response(422, _clean(errors))
+    cleaned = _clean(errors)
+    for error in cleaned:
+        if error["loc"] == ["body"] and error["type"] == "missing":
+            error["msg"] = "the request body is empty: send a JSON object"
+    return error_response(422, cleaned)
 
 
 def _sent_as_other_media(request: Request, errors: list[dict]) -> bool:
@@ -60,6 +64,11 @@ async def on_api_error(request: Request, exc: ApiError) -> JSONBytes:
 
 
 async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONBytes:
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if exc.status_code == 400 and encoding != "identity":
+        # The body parser only sees compressed bytes; say why instead of "error parsing the body".
+        detail = f"Content-Encoding {encoding!r} is not supported: send the request body uncompressed"
+        return error_response(400, detail)
     return error_response(exc.status_code, exc.detail, getattr(exc, "headers", None))
 
 

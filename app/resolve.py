@@ -76,8 +76,7 @@ def resolve(
         check_config(limits, model.config)
         return model, encode_for(model, req.input, limits)
     if isinstance(req.weights, InlineWeights) and req.model is None:
-        model = inline_model(req.weights, None)
-        check_config(limits, model.config)
+        model = inline_model(req.weights, None, limits)
         return model, encode_for(model, req.input, limits)
     spec = req.model or ModelSpec()
     config, vocab = config_for_input(spec, req.input, limits)
@@ -87,7 +86,7 @@ def resolve(
             config, init_params(config, req.weights.seed), vocab, {"source": "seed", "seed": req.weights.seed}
         )
     else:
-        model = inline_model(req.weights, config)
+        model = inline_model(req.weights, config, limits)
         model.vocab = vocab
     return model, encode_for(model, req.input, limits)
 
@@ -190,8 +189,12 @@ def _check_text(inp: TextInput, limits: Limits) -> None:
 # Weights
 
 
-def inline_model(weights: InlineWeights, config: NetworkConfig | None) -> ResolvedModel:
-    """Tensors from the request, renamed and checked by core.weights_io; config inferred if not given."""
+def inline_model(weights: InlineWeights, config: NetworkConfig | None, limits: Limits) -> ResolvedModel:
+    """Tensors from the request, renamed and checked by core.weights_io; config inferred if not given.
+
+    An inferred config is checked against the limits before the tensors are matched to it: a name such as
+    ``weight_ih_l99999999`` would otherwise make the expected shapes of 10^8 layers (and exhaust memory).
+    """
     from core.weights_io import WeightsError, infer_config, params_for_config
 
     tensors: dict[str, np.ndarray] = {}
@@ -206,6 +209,7 @@ def inline_model(weights: InlineWeights, config: NetworkConfig | None) -> Resolv
     try:
         if config is None:
             config = infer_config(tensors)
+            check_config(limits, config, ("body", "weights", "tensors"))
         params = params_for_config(tensors, config)
     except (WeightsError, ConfigError) as exc:
         raise UnprocessableError(str(exc), ("body", "weights", "tensors")) from None

@@ -135,7 +135,7 @@ def check_tensors(tensors: Mapping[str, Any]) -> None:
             problems.append(f"tensor {name!r} has dtype {value.dtype}; weights must be floating-point")
         elif not np.isfinite(value).all():
             bad = int(value.size - np.count_nonzero(np.isfinite(value)))
-            problems.append(f"tensor {name!r} holds {bad} non-finite value(s) (NaN or infinity)")
+            problems.append(f"tensor {name!r} holds {bad} non-finite value(s) (not-a-number or infinite)")
     if problems:
         raise WeightsError("; ".join(problems))
 

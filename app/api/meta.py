@@ -35,11 +35,14 @@ CELL_EQUATIONS = {
 }
 
 
+# HEAD too (left out of the schema, where it would repeat GET): uptime monitors and load balancers probe with it.
+@router.head("/health", include_in_schema=False)
 @router.get("/health", summary="Liveness: the process answers")
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@router.head("/ready", include_in_schema=False)
 @router.get(
     "/ready",
     summary="Readiness: the model store can be read",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, StrictBool
+from pydantic import Discriminator, Field, StrictBool, Tag
 
 from app.schemas.common import MAX_LIST, Count, FiniteFloat, NonNegative, StrictModel
 
@@ -64,6 +64,30 @@ class InlineWeights(StrictModel):
     ]
 
 
-WeightSpec = Annotated[
-    SeedWeights | PresetWeights | StoredWeights | InlineWeights, Field(discriminator="source")
-]
+def weight_source(value: Any) -> str | None:
+    """The ``source`` tag of a weights object; every variant defaults it, so ``{}`` means seeded weights.
+
+    (A plain ``discriminator="source"`` would refuse ``{}``, which the published schema allows.)
+    """
+    source = value.get("source", "seed") if isinstance(value, dict) else getattr(value, "source", None)
+    return source if isinstance(source, str) else None
+
+
+def weights_union(*variants: type[StrictModel]) -> Any:
+    """A union of weight sources told apart by their ``source`` tag, defaulting to 'seed'."""
+    tagged = tuple(Annotated[v, Tag(v.model_fields["source"].default)] for v in variants)
+    return Annotated[
+        Union[tagged],  # noqa: UP007 (a runtime-built union of tagged variants)
+        Discriminator(
+            weight_source,
+            custom_error_type="weights_source",
+            custom_error_message="weights.source must be one of "
+            + ", ".join(repr(v.model_fields["source"].default) for v in variants),
+        ),
+    ]
+
+
+if TYPE_CHECKING:  # the plain union for type checkers; pydantic gets the tagged one built at run time
+    WeightSpec = SeedWeights | PresetWeights | StoredWeights | InlineWeights
+else:
+    WeightSpec = weights_union(SeedWeights, PresetWeights, StoredWeights, InlineWeights)

@@ -7,13 +7,18 @@ is token ids only (teacher-forced text targets build ["<pad>", "<start>", "<end>
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Discriminator, Field, StrictBool, StrictInt, Tag
 
 from app.schemas.common import MAX_LIST, Count, FiniteFloat, NonNegative, StrictModel
-from app.schemas.model import PresetWeights, SeedWeights, StoredWeights, Token
+from app.schemas.model import PresetWeights, SeedWeights, StoredWeights, Token, weights_union
 from app.schemas.requests import TextInput, TokensInput, _input_kind
+
+if TYPE_CHECKING:  # the plain union for type checkers; pydantic gets the tagged one built at run time
+    Seq2SeqWeights = SeedWeights | PresetWeights | StoredWeights
+else:
+    Seq2SeqWeights = weights_union(SeedWeights, PresetWeights, StoredWeights)
 
 Tokens = Annotated[TextInput, Tag("text")] | Annotated[TokensInput, Tag("tokens")]
 SequenceSpec = Annotated[
@@ -50,7 +55,7 @@ class Seq2SeqRequest(StrictModel):
     under teacher forcing along ``targets`` (END is appended when missing)."""
 
     model: Seq2SeqModelSpec | None = None
-    weights: Annotated[SeedWeights | PresetWeights | StoredWeights, Field(discriminator="source")] = Field(
+    weights: Seq2SeqWeights = Field(
         default_factory=SeedWeights
     )
     source: SequenceSpec

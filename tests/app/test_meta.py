@@ -12,6 +12,13 @@ def test_health_and_ready(client: TestClient) -> None:
     assert ready.json() == {"status": "ready", "stored_models": 0}
 
 
+def test_health_and_ready_answer_head_probes_without_a_body(client: TestClient) -> None:
+    for path in ("/api/v1/health", "/api/v1/ready"):
+        response = client.head(path)
+        assert response.status_code == 200, path
+        assert response.content == b""
+
+
 def test_ready_reports_an_unreadable_store_as_503(client: TestClient) -> None:
     client.app.state.store.path.unlink()
     client.app.state.store.path.mkdir()  # a directory where the database file should be
