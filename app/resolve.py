@@ -18,7 +18,7 @@ from app.errors import NotAvailableError, NotFoundError, UnprocessableError
 from app.limits import Limits, check_config
 from app.schemas.model import InlineWeights, ModelSpec, PresetWeights, SeedWeights, StoredWeights
 from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceRequest, VectorsInput
-from app.store import ModelStore
+from app.store import ModelStore, StoredModel
 from core.config import ConfigError, NetworkConfig
 from core.params import Params, init_params
 
@@ -250,16 +250,27 @@ def vocab_tokens(vocab: Any) -> list[str] | None:
     return None if vocab is None else [str(token) for token in vocab]
 
 
-def load_stored(store: ModelStore | None, model_id: str) -> ResolvedModel:
+#: What a stored model of each kind is, and where to send it, for a request that asked for the other kind.
+KIND_ELSEWHERE = {
+    "network": "a single network, not an encoder-decoder; trace it with POST /api/v1/trace",
+    "seq2seq": "an encoder-decoder (Seq2Seq) model; run it with POST /api/v1/seq2seq/trace",
+}
+
+
+def stored_of_kind(store: ModelStore | None, model_id: str, kind: str) -> StoredModel:
+    """The stored model ``model_id``: 404 when there is none, 422 when it is not of ``kind``."""
     stored = store.get(model_id) if store is not None else None
     if stored is None:
         raise NotFoundError(f"no stored model with id {model_id!r}", ("body", "weights", "id"))
-    if stored.kind != "network":
+    if stored.kind != kind:
         raise UnprocessableError(
-            f"stored model {model_id!r} is an encoder-decoder (Seq2Seq) model; run it with "
-            "POST /api/v1/seq2seq/trace",
-            ("body", "weights", "id"),
+            f"stored model {model_id!r} is {KIND_ELSEWHERE[stored.kind]}", ("body", "weights", "id")
         )
+    return stored
+
+
+def load_stored(store: ModelStore | None, model_id: str) -> ResolvedModel:
+    stored = stored_of_kind(store, model_id, "network")
     assert isinstance(stored.config, NetworkConfig)  # a "network" row always holds a NetworkConfig
     vocab = stored.meta.get("vocab")
     return ResolvedModel(

@@ -14,7 +14,7 @@ import numpy as np
 
 from app.errors import LimitExceededError, NotFoundError, UnprocessableError
 from app.limits import Limits, check_config, forward_cost
-from app.resolve import tokenize, vocab_tokens
+from app.resolve import stored_of_kind, tokenize, vocab_tokens
 from app.schemas.model import PresetWeights, StoredWeights
 from app.schemas.requests import TextInput
 from app.schemas.seq2seq import Seq2SeqModelSpec, Seq2SeqRequest, SequenceSpec
@@ -56,15 +56,7 @@ def _stored(
     store: ModelStore | None, model_id: str
 ) -> tuple[Any, dict, list[str] | None, list[str] | None, dict]:
     """A stored encoder-decoder (e.g. a finished training run) with its vocabularies."""
-    stored = store.get(model_id) if store is not None else None
-    if stored is None:
-        raise NotFoundError(f"no stored model with id {model_id!r}", ("body", "weights", "id"))
-    if stored.kind != "seq2seq":
-        raise UnprocessableError(
-            f"stored model {model_id!r} is a single network, not an encoder-decoder; trace it with "
-            "POST /api/v1/trace",
-            ("body", "weights", "id"),
-        )
+    stored = stored_of_kind(store, model_id, "seq2seq")
     return (
         stored.config,
         stored.params,
