@@ -39,10 +39,3 @@ class NotFoundError(ApiError):
 
     status = 404
     kind = "not_found"
-
-
-class NotAvailableError(ApiError):
-    """A feature whose core module is not part of this installation (501)."""
-
-    status = 501
-    kind = "not_available"

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from app.errors import NotAvailableError, NotFoundError, UnprocessableError
+from app.errors import NotFoundError, UnprocessableError
 from app.limits import Limits, check_config
 from app.schemas.model import InlineWeights, ModelSpec, PresetWeights, SeedWeights, StoredWeights
 from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceRequest, VectorsInput
 from app.store import ModelStore, StoredModel
+from core import presets
 from core.config import ConfigError, NetworkConfig
 from core.params import Params, init_params
 
@@ -217,12 +218,6 @@ def inline_model(weights: InlineWeights, config: NetworkConfig | None, limits: L
 
 
 def load_preset(name: str) -> ResolvedModel:
-    try:
-        from core import presets
-    except ImportError:
-        raise NotAvailableError(
-            "presets are not part of this installation (core.presets is missing)", ("body", "weights", "name")
-        ) from None
     if name not in presets.preset_names():
         raise NotFoundError(
             f"no preset named {name!r}; GET /api/v1/presets lists them", ("body", "weights", "name")

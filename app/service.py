@@ -14,7 +14,7 @@ from functools import cache
 
 import numpy as np
 
-from app.errors import ApiError, NotAvailableError, UnprocessableError
+from app.errors import ApiError, UnprocessableError
 from app.limits import Limits, check_run, forward_cost
 from app.resolve import EncodedInput, ResolvedModel, config_for_input, resolve, tokenize
 from app.schemas.model import ModelSpec, SeedWeights
@@ -24,6 +24,7 @@ from core import bptt, losses
 from core.bptt import Gradients
 from core.cells import kernel_for
 from core.config import NetworkConfig
+from core.generate import generate
 from core.network import InputError, forward
 from core.trace import Trace
 
@@ -163,12 +164,6 @@ def _generate(
     h0: np.ndarray | None,
     c0: np.ndarray | None,
 ) -> Trace:
-    try:
-        from core.generate import generate
-    except ImportError:
-        raise NotAvailableError(
-            "one-to-many generation is not part of this installation", ("body", "shape")
-        ) from None
     options = req.generation or GenerationSpec()
     if encoded.steps != 1:
         raise UnprocessableError(

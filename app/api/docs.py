@@ -28,7 +28,6 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The request body is over the size limit.",
         422: "Invalid body, or over a size limit or the compute budget; loc names the field.",
         429: "Too many requests from this address, or every training slot is taken; see Retry-After.",
-        501: "The feature's core module is not part of this installation.",
     }
     return {
         s: {"model": ValidationFailure if s == 422 else Message, "description": text[s]} for s in statuses

@@ -15,7 +15,7 @@ from app.schemas.responses import GradientResponse
 from app.serialize import dumps, gradients_payload
 from app.service import run_gradients
 
-router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404, 501)})
+router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404)})
 
 
 @router.post(

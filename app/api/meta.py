@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.deps import SettingsDep, StoreDep
-from app.api.docs import COMMON, errors
-from app.errors import NotAvailableError
+from app.api.docs import COMMON
 from app.responses import JSONBytes
 from app.service import default_quantities, quantity_names
 from core import activations
 from core.config import GATES, OUTPUT_ACTIVATIONS, NetworkConfig
+from core.presets import list_presets
+from core.tasks import list_tasks
 
 router = APIRouter(tags=["meta"], responses=COMMON)
 
@@ -83,27 +84,16 @@ def list_activations() -> dict[str, list[str]]:
     }
 
 
-@router.get("/tasks", summary="Built-in training tasks with their default options", responses=errors(501))
+@router.get("/tasks", summary="Built-in training tasks with their default options")
 def tasks() -> JSONBytes:
-    try:
-        from core.tasks import list_tasks
-    except ImportError:
-        raise NotAvailableError("training tasks are not part of this installation") from None
     return JSONBytes(list_tasks())
 
 
 @router.get(
     "/presets",
     summary="Ready-made trained models: task, configuration, vocabulary, metrics",
-    responses=errors(501),
 )
 def presets() -> JSONBytes:
-    try:
-        from core.presets import list_presets
-    except ImportError:
-        raise NotAvailableError(
-            "presets are not part of this installation (core.presets is missing)"
-        ) from None
     return JSONBytes(list_presets())
 
 

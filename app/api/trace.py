@@ -26,7 +26,7 @@ from app.serialize import dumps, step_payload, trace_payload
 from app.service import run_trace, seeded_forward_cost
 
 EXPORT_MEDIA = ("application/json", "text/csv", "application/octet-stream")
-router = APIRouter(prefix="/trace", tags=["trace"], responses={**BODY_ERRORS, **errors(404, 501)})
+router = APIRouter(prefix="/trace", tags=["trace"], responses={**BODY_ERRORS, **errors(404)})
 
 
 TimestepQuery = Annotated[int | None, Query(ge=0, le=2**31, description="timestep, from 0")]

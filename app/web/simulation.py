@@ -27,6 +27,7 @@ from app.store import ModelStore
 from app.web.state import BadInputError, ViewState, parse_numbers, parse_text, parse_vectors, parse_words
 from core.config import NetworkConfig
 from core.params import Params
+from core.presets import PRESETS_DIR
 from core.trace import Trace
 
 
@@ -102,10 +103,6 @@ def supported_presets() -> tuple[PresetChoice, ...]:
     """The presets whose inputs a person can type here (token or single-number inputs of a plain network).
 
     Re-read when the preset files change (they are rewritten when presets are retrained)."""
-    try:
-        from core.presets import PRESETS_DIR
-    except ImportError:
-        return ()
     stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(PRESETS_DIR.glob("*.json")))
     return _supported_presets(stamp)
 
