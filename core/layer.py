@@ -110,7 +110,7 @@ def run_layer(
     T, B, _ = x.shape
     H = W_hh.shape[1]
     dtype = W_hh.dtype
-    record = kernel.allocate(T, B, H, dtype)
+    record = kernel.allocate(T, B, H, dtype, reverse=reverse)
     work = kernel.workspace(B, H, dtype)
     trace = LayerTrace(layer, reverse, kernel, x, record, h0, c0, mask)
     with np.errstate(over="ignore", invalid="ignore"):

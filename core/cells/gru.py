@@ -28,13 +28,14 @@ from core.cells.kernel import (
     recurrent_matrix,
     step_from_scan,
     time_slice,
+    written_bytes,
     zeroed_record,
 )
 
 GATES = ("r", "z", "n")
 
 
-def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
+def _allocate(T: int, B: int, H: int, dtype: np.dtype, reverse: bool = False) -> Record:
     return zeroed_record(T, B, {"pre": 3 * H, "act": 3 * H, "hn": H, "h": H}, dtype)
 
 
@@ -57,17 +58,17 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     # view taken by iterating the record arrays (cheaper than indexing them).
     H = h_prev.shape[-1]
     hid, tmp, half = work["hid"], work["tmp"], work["half"]
-    h_prev = h_prev.astype(hid.dtype, copy=False)  # np.dot writes only its own dtype to out
+    h_prev = h_prev.astype(hid.dtype, copy=False)  # dot writes only its own dtype to out
     hid_rz, hid_n = hid[:, : 2 * H], hid[:, 2 * H :]
     b_hn = np.tile(b_hh[2 * H :], (h_prev.shape[0], 1))  # one row per sequence: equal shapes, no broadcasting
     span = time_slice(times)
-    W_hhT = recurrent_matrix(W_hhT, rec, span)
+    W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span))
     pre, act = rec["pre"][span], rec["act"][span]
     steps = zip(
         pre[..., : 2 * H], pre[..., 2 * H :], act[..., : 2 * H], act[..., :H], act[..., H : 2 * H],
         act[..., 2 * H :], rec["hn"][span], rec["h"][span], ended_rows(mask, times), strict=False,
     )
-    dot, add, subtract, multiply, tanh = np.dot, np.add, np.subtract, np.multiply, np.tanh
+    dot, add, subtract, multiply, tanh = np.ndarray.dot, np.add, np.subtract, np.multiply, np.tanh
     for pre_rz, pre_n, rz, r, z, n, hn, h, ended in steps:
         dot(h_prev, W_hhT, hid)
         add(pre_rz, hid_rz, pre_rz)

@@ -33,8 +33,9 @@ class Kernel:
     #: Gate chunks of the stacked weight matrices, in PyTorch's order.
     gates: tuple[str, ...]
     has_cell_state: bool
-    #: (T, B, H, dtype) -> record of zeroed arrays.
-    allocate: Callable[[int, int, int, np.dtype], Record]
+    #: (T, B, H, dtype, reverse=False) -> record of zeroed arrays, laid out for a scan in that time order
+    #: (``step`` runs in forward order).
+    allocate: Callable[..., Record]
     #: (B, H, dtype) -> scratch buffers reused across timesteps.
     workspace: Callable[[int, int, np.dtype], Workspace]
     #: (b_ih, b_hh) -> the bias folded into the precomputed input projection.
@@ -55,8 +56,12 @@ class Kernel:
     quantities: Callable[[Record], dict[str, np.ndarray]]
 
 
-def zeroed_record(T: int, B: int, widths: dict[str, int], dtype: np.dtype) -> Record:
+def zeroed_record(
+    T: int, B: int, widths: dict[str, int], dtype: np.dtype, extra_row: tuple[str, ...] = ()
+) -> Record:
     """Zeroed C-contiguous (T, B, width) arrays, one per name, carved out of a single allocation.
+
+    Names in ``extra_row`` get T + 1 rows (a cell that keeps its previous state beside this step's numbers).
 
     One block rather than one per quantity because of how glibc recycles memory: a large block, once freed,
     raises its mmap threshold, so the next block of that size comes from the heap and is reused, whereas
@@ -64,11 +69,13 @@ def zeroed_record(T: int, B: int, widths: dict[str, int], dtype: np.dtype) -> Re
     again (LSTM, T = 500: ~300 faults per forward pass at H = 64 before, none after; 15-30% faster at H = 64
     to 256).
     """
-    flat = np.zeros(T * B * sum(widths.values()), dtype)
+    rows = {name: T + 1 if name in extra_row else T for name in widths}
+    flat = np.zeros(B * sum(rows[name] * width for name, width in widths.items()), dtype)
     record, start = {}, 0
     for name, width in widths.items():
-        record[name] = flat[start : start + T * B * width].reshape(T, B, width)
-        start += T * B * width
+        size = rows[name] * B * width
+        record[name] = flat[start : start + size].reshape(rows[name], B, width)
+        start += size
     return record
 
 
@@ -84,21 +91,30 @@ def time_slice(times: range) -> slice:
 
 
 #: Bytes. Above this, h_{t-1} W_hh^T is memory-bound and reads either layout equally fast, while the
-#: transposing copy itself costs as much as tens of steps (W_hh at H = 1024, float32: 16 MB).
+#: copy itself costs as much as tens of steps (W_hh at H = 1024, float32: 16 MB).
 LARGEST_COPIED_MATRIX = 4 << 20
 
 
-def recurrent_matrix(W_hhT: np.ndarray, record: Record, span: slice) -> np.ndarray:
-    """W_hh^T laid out for the time loop's h_{t-1} W_hh^T products.
+def written_bytes(arrays: list[np.ndarray], span: slice) -> int:
+    """Bytes of the (non-overlapping) record arrays that a scan over ``span`` writes."""
+    return sum(a[span].nbytes for a in arrays)
 
-    A C-contiguous copy multiplies a few percent faster for small and medium H (OpenBLAS, one thread), but it
-    is as big as W_hh, so it is made only when it is no bigger than the part of the record the loop writes (a
-    short trace with a large H never holds a second copy of W_hh) and no bigger than LARGEST_COPIED_MATRIX.
+
+def recurrent_matrix(
+    W_hhT: np.ndarray, written: int, column_scale: np.ndarray | None = None
+) -> tuple[np.ndarray, bool]:
+    """W_hh^T laid out for the time loop's h_{t-1} W_hh^T products, and whether ``column_scale`` is folded in.
+
+    A C-contiguous copy multiplies a few percent faster for small and medium H (OpenBLAS, one thread), and a
+    cell can fold a constant per-column factor into it for free (saving a ufunc call per step). But the copy
+    is as big as W_hh, so it is made only when it is no bigger than the ``written`` bytes of record (a short
+    trace with a large H never holds a second copy of W_hh) and no bigger than LARGEST_COPIED_MATRIX.
     """
-    if W_hhT.flags.c_contiguous or W_hhT.nbytes > LARGEST_COPIED_MATRIX:
-        return W_hhT
-    recorded = sum(a[span].nbytes for a in record.values())
-    return np.ascontiguousarray(W_hhT) if W_hhT.nbytes <= recorded else W_hhT
+    if W_hhT.nbytes > LARGEST_COPIED_MATRIX or W_hhT.nbytes > written:
+        return W_hhT, False
+    if column_scale is None:
+        return np.ascontiguousarray(W_hhT), False
+    return np.multiply(W_hhT, column_scale, order="C"), True
 
 
 def ended_rows(mask: np.ndarray | None, times: range) -> Iterator[np.ndarray | None]:

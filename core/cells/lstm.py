@@ -9,7 +9,13 @@
 
 The forward step evaluates all four gates at once: since sigmoid(z) = 0.5 tanh(z/2) + 0.5, the activation of the
 whole gate row is tanh(s * z) * s + m with s = (1/2, 1/2, 1, 1/2) and m = (1/2, 1/2, 0, 1/2) per chunk: one tanh
-over 4H numbers instead of four calls.
+over 4H numbers instead of four calls. Where W_hh is small enough to copy, s is folded into that copy and into
+the input projections before the loop (scaling by a power of two is exact), so each step hands tanh its
+pre-activations directly; the record's pre-activations are scaled back after the loop.
+
+The cell update is one product over two adjacent pairs: each step's record row is [c_{t-1} | i f g o], so
+[c_{t-1}, i_t] * [f_t, g_t] = [f_t c_{t-1}, i_t g_t], and c_t is the sum of the two halves, written straight into
+the c_{t-1} slot of the row of the next step processed. Nine NumPy calls a step in all, a GEMV among them.
 
 Backward, with dh = dL/dh_t and dc = dL/dc_t arriving from later timesteps:
 
@@ -32,14 +38,25 @@ from core.cells.kernel import (
     recurrent_matrix,
     step_from_scan,
     time_slice,
+    written_bytes,
     zeroed_record,
 )
 
 GATES = ("i", "f", "g", "o")
 
 
-def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
-    return zeroed_record(T, B, {"pre": 4 * H, "act": 4 * H, "c": H, "tanh_c": H, "h": H}, dtype)
+def _allocate(T: int, B: int, H: int, dtype: np.dtype, reverse: bool = False) -> Record:
+    """pre, act, c, tanh_c, h as (T, B, width) arrays; act and c are views into ``rows``.
+
+    ``rows`` holds [c_{t-1} | act_t] for each step t, c_{t-1} being the cell state of the step processed before
+    t (t - 1 forward, t + 1 in reverse). So c_t is the c_{t-1} slot of the row after (forward) or before
+    (reverse) row t, and the rows come from a block of T + 1.
+    """
+    record = zeroed_record(T, B, {"pre": 4 * H, "rows": 5 * H, "tanh_c": H, "h": H}, dtype, extra_row=("rows",))
+    rows = record["rows"]
+    record["rows"], record["c"] = (rows[1:], rows[:-1, :, :H]) if reverse else (rows[:-1], rows[1:, :, :H])
+    record["act"] = record["rows"][..., H:]
+    return record
 
 
 def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
@@ -49,7 +66,8 @@ def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
     scale[:, 2 * H : 3 * H] = 1.0
     shift = np.full((B, 4 * H), 0.5, dtype)
     shift[:, 2 * H : 3 * H] = 0.0
-    return {"hid": np.empty((B, 4 * H), dtype), "ig": np.empty((B, H), dtype), "scale": scale, "shift": shift}
+    return {"hid": np.empty((B, 4 * H), dtype), "pair": np.empty((B, 2 * H), dtype), "scale": scale,
+            "shift": shift}
 
 
 def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
@@ -57,43 +75,51 @@ def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
 
 
 def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
-    # The whole time loop in one function: a GEMM and ten in-place ufunc calls per step, every per-step view
-    # taken by iterating the record arrays (cheaper than indexing them) and NumPy's functions bound to locals.
+    # The whole time loop in one function, every per-step view taken by iterating the record arrays (cheaper
+    # than indexing them) and the GEMV called as ndarray.dot (np.dot adds a Python-level dispatch per call).
     H = h_prev.shape[-1]
-    hid, ig, scale, shift = work["hid"], work["ig"], work["scale"], work["shift"]
-    h_prev = h_prev.astype(hid.dtype, copy=False)  # np.dot writes only its own dtype to out
+    hid, pair, scale, shift = work["hid"], work["pair"], work["scale"], work["shift"]
+    fc, ig = pair[:, :H], pair[:, H:]
+    h_prev = h_prev.astype(hid.dtype, copy=False)  # dot writes only its own dtype to out
     span = time_slice(times)
-    W_hhT = recurrent_matrix(W_hhT, rec, span)
-    act = rec["act"][span]
+    pre, rows = rec["pre"][span], rec["rows"][span]
+    written = written_bytes([rec["pre"], rec["rows"], rec["tanh_c"], rec["h"]], span)
+    W_hhT, prescaled = recurrent_matrix(W_hhT, written, scale[0])
+    if prescaled:
+        pre *= scale[0]
+    rows[0][:, :H] = c_prev
     steps = zip(
-        rec["pre"][span],
-        act,
-        act[..., :H],
-        act[..., H : 2 * H],
-        act[..., 2 * H : 3 * H],
-        act[..., 3 * H :],
+        pre,
+        rows[..., H:],
+        rows[..., : 2 * H],
+        rows[..., 2 * H : 4 * H],
+        rows[..., 4 * H :],
         rec["c"][span],
         rec["tanh_c"][span],
         rec["h"][span],
         ended_rows(mask, times),
         strict=False,
     )
-    dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh
-    for pre, a, i, f, g, o, c, tc, h, ended in steps:
+    dot, add, multiply, tanh = np.ndarray.dot, np.add, np.multiply, np.tanh
+    for z, a, c_prev_i, f_g, o, c, tc, h, ended in steps:
         dot(h_prev, W_hhT, hid)
-        add(pre, hid, pre)
-        multiply(pre, scale, a)
-        tanh(a, a)
+        add(z, hid, z)
+        if prescaled:
+            tanh(z, a)
+        else:
+            multiply(z, scale, a)
+            tanh(a, a)
         multiply(a, scale, a)
         add(a, shift, a)
-        multiply(f, c_prev, c)
-        multiply(i, g, ig)
-        add(c, ig, c)
+        multiply(c_prev_i, f_g, pair)
+        add(fc, ig, c)
         tanh(c, tc)
         multiply(o, tc, h)
         if ended is not None:
             carry_over(ended, h, h_prev, c, c_prev)
         h_prev, c_prev = h, c
+    if prescaled:
+        pre /= scale[0]
     return h_prev, c_prev
 
 

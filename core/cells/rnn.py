@@ -25,11 +25,12 @@ from core.cells.kernel import (
     recurrent_matrix,
     step_from_scan,
     time_slice,
+    written_bytes,
     zeroed_record,
 )
 
 
-def _allocate(T: int, B: int, H: int, dtype: np.dtype) -> Record:
+def _allocate(T: int, B: int, H: int, dtype: np.dtype, reverse: bool = False) -> Record:
     return zeroed_record(T, B, {"pre": H, "h": H}, dtype)
 
 
@@ -55,10 +56,10 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
 
     def scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
         span = time_slice(times)
-        W_hhT = recurrent_matrix(W_hhT, rec, span)
+        W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span))
         hid = work["hid"]
-        h_prev = h_prev.astype(hid.dtype, copy=False)  # np.dot writes only its own dtype to out
-        dot, add = np.dot, np.add
+        h_prev = h_prev.astype(hid.dtype, copy=False)  # dot writes only its own dtype to out
+        dot, add = np.ndarray.dot, np.add
         for pre, h, ended in zip(rec["pre"][span], rec["h"][span], ended_rows(mask, times), strict=False):
             dot(h_prev, W_hhT, hid)
             add(pre, hid, pre)
