@@ -130,7 +130,7 @@ def layer_records(
     trace: Trace, quantities: tuple[str, ...], precision: int, steps: slice | int = slice(None)
 ) -> list[dict[str, Any]]:
     """Each layer and direction's selected quantities of sequence 0 of ``trace``, rounded, at ``steps``."""
-    recorded = [lt.quantities() for row in trace.layers for lt in row]
+    recorded = [lt.quantities(quantities) for row in trace.layers for lt in row]
     rounded = iter(round_together([q[name][steps, 0] for q in recorded for name in quantities], precision))
     return [
         {

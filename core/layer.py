@@ -71,13 +71,18 @@ class LayerTrace:
             self._cache["c_prev"] = self._shifted(self.c, self.c0)
         return self._cache["c_prev"]
 
-    def quantities(self) -> dict[str, np.ndarray]:
-        """Named (T, B, H) views: x is left out (its width differs), h_prev / c_prev included."""
+    def quantities(self, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """Named (T, B, H) arrays: x is left out (its width differs), h_prev / c_prev included.
+
+        With ``names``, only those (in that order): h_prev and c_prev are copies, made only when asked for.
+        """
         q = dict(self.kernel.quantities(self.record))
-        q["h_prev"] = self.h_prev
-        if self.c_prev is not None:
+        wanted = names if names is not None else (*q, "h_prev", "c_prev")
+        if "h_prev" in wanted:
+            q["h_prev"] = self.h_prev
+        if "c_prev" in wanted and self.c_prev is not None:
             q["c_prev"] = self.c_prev
-        return q
+        return q if names is None else {name: q[name] for name in names}
 
     def final_state(self) -> tuple[np.ndarray, np.ndarray | None]:
         """(h, c) after the last step processed; with carry-over masking that is each sequence's own end."""

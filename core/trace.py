@@ -52,6 +52,8 @@ class Trace:
 
     def diverged_at(self) -> int | None:
         """The first timestep at which any recorded number is non-finite (a relu RNN can explode), else None."""
+        if self._surely_finite():
+            return None
         bad = np.zeros(self.num_steps, bool)
         for directions in self.layers:
             for lt in directions:
@@ -61,6 +63,16 @@ class Trace:
             bad |= ~np.isfinite(self.logits).all(axis=(1, 2))
         hits = np.flatnonzero(bad)
         return int(hits[0]) if hits.size else None
+
+    def _surely_finite(self) -> bool:
+        """True when every recorded number is finite, checked cheaply: the sum of each underlying buffer is
+        finite. A sum that overflows although every term is finite only sends diverged_at the long way."""
+        arrays = [arr for row in self.layers for lt in row for arr in lt.record.values()]
+        buffers = {id(base): base for base in (a if a.base is None else a.base for a in arrays)}
+        if self.logits is not None:
+            buffers[id(self.logits)] = self.logits
+        with np.errstate(over="ignore", invalid="ignore"):
+            return all(np.isfinite(np.sum(b)) for b in buffers.values())
 
     def sequence(self, b: int) -> Trace:
         """The trace of sequence ``b`` alone (views with a batch axis of 1), trimmed to its length."""
