@@ -35,6 +35,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from app.settings import Settings
+
 UNCACHED, UNCACHED_GZIP = "trace (new seed each request)", "trace gzip (new seed each request)"
 CACHED = "trace (same request: cached reply)"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -314,13 +316,15 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=30)
     best = max(range(len(rounds)), key=lambda k: rounds[k]["throughput_ratio"])
+    served = Settings.from_env()
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "setup": {
             "workers": 1,
-            "threads": int(os.environ.get("UNROLLED_THREADS", "2")),
-            "inline_compute": int(os.environ.get("UNROLLED_INLINE_COMPUTE", "0")),
+            # What the server reads from the same environment (defaults included).
+            "threads": served.threads,
+            "inline_compute": served.inline_compute,
             "connections": args.connections,
             "seconds": args.seconds,
             "trace": "LSTM, T=50, H=64, one-hot chars, softmax output, precision 4, default include",

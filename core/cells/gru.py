@@ -62,7 +62,7 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     hid_rz, hid_n = hid[:, : 2 * H], hid[:, 2 * H :]
     b_hn = np.tile(b_hh[2 * H :], (h_prev.shape[0], 1))  # one row per sequence: equal shapes, no broadcasting
     span = time_slice(times)
-    W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span))
+    W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span), len(times))
     pre, act = rec["pre"][span], rec["act"][span]
     steps = zip(
         pre[..., : 2 * H], pre[..., 2 * H :], act[..., : 2 * H], act[..., :H], act[..., H : 2 * H],

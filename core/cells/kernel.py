@@ -101,16 +101,18 @@ def written_bytes(arrays: list[np.ndarray], span: slice) -> int:
 
 
 def recurrent_matrix(
-    W_hhT: np.ndarray, written: int, column_scale: np.ndarray | None = None
+    W_hhT: np.ndarray, written: int, steps: int, column_scale: np.ndarray | None = None
 ) -> tuple[np.ndarray, bool]:
-    """W_hh^T laid out for the time loop's h_{t-1} W_hh^T products, and whether ``column_scale`` is folded in.
+    """W_hh^T laid out for ``steps`` h_{t-1} W_hh^T products, and whether ``column_scale`` is folded in.
 
-    A C-contiguous copy multiplies a few percent faster for small and medium H (OpenBLAS, one thread), and a
-    cell can fold a constant per-column factor into it for free (saving a ufunc call per step). But the copy
-    is as big as W_hh, so it is made only when it is no bigger than the ``written`` bytes of record (a short
-    trace with a large H never holds a second copy of W_hh) and no bigger than LARGEST_COPIED_MATRIX.
+    A C-contiguous copy multiplies ~30% faster for small and medium H (OpenBLAS, one thread), and a cell can
+    fold a constant per-column factor into it (saving a ufunc call per step). But the transposing copy costs
+    as much as tens of steps (more when W_hh is not in the CPU cache: a seeded T = 50, H = 64 trace ran 20%
+    faster without it), so it is made only for runs of at least H steps. It is as big as W_hh, so it is not
+    made either when that is more than the ``written`` bytes of record (a short trace with a large H never
+    holds a second copy of W_hh) or LARGEST_COPIED_MATRIX.
     """
-    if W_hhT.nbytes > LARGEST_COPIED_MATRIX or W_hhT.nbytes > written:
+    if W_hhT.nbytes > LARGEST_COPIED_MATRIX or W_hhT.nbytes > written or steps < W_hhT.shape[0]:
         return W_hhT, False
     if column_scale is None:
         return np.ascontiguousarray(W_hhT), False

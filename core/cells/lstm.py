@@ -84,7 +84,7 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     span = time_slice(times)
     pre, rows = rec["pre"][span], rec["rows"][span]
     written = written_bytes([rec["pre"], rec["rows"], rec["tanh_c"], rec["h"]], span)
-    W_hhT, prescaled = recurrent_matrix(W_hhT, written, scale[0])
+    W_hhT, prescaled = recurrent_matrix(W_hhT, written, len(times), scale[0])
     if prescaled:
         pre *= scale[0]
     rows[0][:, :H] = c_prev

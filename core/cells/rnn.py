@@ -56,7 +56,7 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
 
     def scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
         span = time_slice(times)
-        W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span))
+        W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span), len(times))
         hid = work["hid"]
         h_prev = h_prev.astype(hid.dtype, copy=False)  # dot writes only its own dtype to out
         dot, add = np.ndarray.dot, np.add
