@@ -39,7 +39,8 @@ CELL_EQUATIONS = {
 # HEAD too (left out of the schema, where it would repeat GET): uptime monitors and load balancers probe with it.
 @router.head("/health", include_in_schema=False)
 @router.get("/health", summary="Liveness: the process answers")
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
+    # On the event loop, not in the thread pool: a liveness probe must not wait behind long traces there.
     return {"status": "ok"}
 
 
