@@ -36,6 +36,7 @@ from core.cells.kernel import (
     chunks,
     ended_rows,
     recurrent_matrix,
+    small_ufunc_buffers,
     step_from_scan,
     time_slice,
     written_bytes,
@@ -86,7 +87,8 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     written = written_bytes([rec["pre"], rec["rows"], rec["tanh_c"], rec["h"]], span)
     W_hhT, prescaled = recurrent_matrix(W_hhT, written, len(times), scale[0])
     if prescaled:
-        pre *= scale[0]
+        with small_ufunc_buffers():
+            pre *= scale[0]
     rows[0][:, :H] = c_prev
     steps = zip(
         pre,
@@ -119,7 +121,8 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
             carry_over(ended, h, h_prev, c, c_prev)
         h_prev, c_prev = h, c
     if prescaled:
-        pre /= scale[0]
+        with small_ufunc_buffers():
+            pre /= scale[0]
     return h_prev, c_prev
 
 
