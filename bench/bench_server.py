@@ -27,6 +27,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from app.settings import Settings
+# The in-process breakdown runs NumPy here, with one BLAS thread as `unrolled serve` sets for its workers.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from app.cache import request_key  # noqa: E402
+from app.resolve import resolve  # noqa: E402
+from app.schemas.requests import TraceRequest  # noqa: E402
+from app.serialize import dumps, trace_payload  # noqa: E402
+from app.service import TraceResult, select_quantities  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from core.network import forward  # noqa: E402
 
 UNCACHED, UNCACHED_GZIP = "trace (new seed each request)", "trace gzip (new seed each request)"
 CACHED = "trace (same request: cached reply)"
@@ -293,6 +304,41 @@ def one_round(server: subprocess.Popen, base: str, seconds: int, connections: in
     }
 
 
+#: Phases of one computed trace, in the order a request goes through them.
+PHASES = ("validate the request", "cache key", "resolve the model, draw seeded weights", "forward pass (core)",
+          "round and assemble the reply", "encode JSON")
+
+
+def phase_costs(requests: int = 400) -> dict[str, float]:
+    """Median milliseconds of each phase of a computed trace (new seed each time), run in this process.
+
+    What is left of the server's CPU time per request is the framework and HTTP: parsing, routing, dependency
+    injection, middleware, writing the reply to the socket.
+    """
+    limits = Settings.from_env().limits
+    samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
+    for seed in range(requests + 50):
+        body = json.dumps({**TRACE_BODY, "weights": {"source": "seed", "seed": seed}}).encode()
+        marks = [time.process_time()]
+        req = TraceRequest.model_validate_json(body)
+        marks.append(time.process_time())
+        request_key("trace", req)
+        marks.append(time.process_time())
+        model, encoded = resolve(req, None, limits)
+        marks.append(time.process_time())
+        trace = forward(model.params, model.config, encoded.values, shape=req.shape)
+        marks.append(time.process_time())
+        quantities = select_quantities(model.config, req.include)
+        payload = trace_payload(TraceResult(trace, model, encoded, quantities, limits.default_precision))
+        marks.append(time.process_time())
+        dumps(payload)
+        marks.append(time.process_time())
+        if seed >= 50:  # after warm-up
+            for phase, start, end in zip(PHASES, marks[:-1], marks[1:], strict=True):
+                samples[phase].append((end - start) * 1e3)
+    return {phase: statistics.median(values) for phase, values in samples.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
@@ -315,6 +361,7 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
+    phases = phase_costs()
     best = max(range(len(rounds)), key=lambda k: rounds[k]["throughput_ratio"])
     served = Settings.from_env()
     result = {
@@ -331,6 +378,7 @@ def main() -> int:
         },
         "rounds": rounds,
         "best_round": best,
+        "trace_phases_ms": phases,
         "trace_numbers": numbers,
         "trace_bytes": len(raw),
         "trace_bytes_gzip": len(zipped),
@@ -363,6 +411,15 @@ def report(r: dict) -> str:
     )
     best = r["rounds"][r["best_round"]]
     s, m, setup = best["scenarios"], r["machine"], r["setup"]
+    phases = r["trace_phases_ms"]
+    in_process = sum(phases.values())
+    server_cpu = s[UNCACHED].get("server_cpu_ms")
+    phase_rows = "\n".join(f"| {name} | {ms:.3f} |" for name, ms in phases.items())
+    phase_rows += f"\n| **in process, total** | **{in_process:.3f}** |"
+    if server_cpu is not None:
+        phase_rows += f"\n| framework and HTTP (server CPU per request, best round, minus the above) | " \
+                      f"{server_cpu - in_process:.3f} |"
+        phase_rows += f"\n| health request (server CPU, best round) | {_cpu(s['health'])} |"
     return f"""# Server benchmark
 
 {r["date"]}; {m["cpus"]} CPUs shared with other work; Python {m["python"]}.
@@ -384,6 +441,14 @@ Best round ({r["best_round"] + 1}):
   {best["throughput_ratio_gzip"]:.0%}; cached reply: {best["throughput_ratio_cached"]:.0%}). Target >= 25%.
 - Trace p99, every reply computed: **{s[UNCACHED]["p99_ms"]:.0f} ms**
   (gzip: {s[UNCACHED_GZIP]["p99_ms"]:.0f} ms; cached: {s[CACHED]["p99_ms"]:.0f} ms). Target <= 150 ms.
+
+Where a computed trace's CPU time goes (medians in ms of {setup["trace"]}, a new seed each time, measured in
+the benchmark's own process after the load rounds; `phase_costs`):
+
+| phase | ms |
+|---|---:|
+{phase_rows}
+
 - One default JSON trace: {r["trace_numbers"]} numbers in {r["trace_bytes"]} bytes =
   **{r["bytes_per_number"]:.2f} bytes per number** ({r["trace_bytes_gzip"]} bytes gzipped =
   {r["bytes_per_number_gzip"]:.2f} bytes per number).
