@@ -5,9 +5,9 @@
 
 The worker running a job inserts its row, appends progress rows as the run goes (in batches), polls the
 cancel flag between batches and writes the final state; every other worker only reads, except to raise the
-cancel flag. Like app.store, each operation opens its own connection (WAL, busy timeout), which is safe
-across threads and processes. Not handled: a worker killed mid-run leaves its job 'running' in the file
-(there is no heartbeat to tell a silent run from a dead one).
+cancel flag. Each batch also renews the job's ``heartbeat`` (a timestamp), so a job left 'running' by a
+worker that was killed can be told from a live one: ``give_up_if_silent`` marks it failed. Like app.store,
+each operation opens its own connection (WAL, busy timeout), which is safe across threads and processes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ SCHEMA = (
         state TEXT NOT NULL,
         result_id TEXT,
         error TEXT,
-        cancel INTEGER NOT NULL DEFAULT 0
+        cancel INTEGER NOT NULL DEFAULT 0,
+        heartbeat REAL
     )
     """,
     """
@@ -44,7 +45,7 @@ SCHEMA = (
     """,
 )
 #: The columns a job row is read back with, in this order.
-JOB_COLUMNS = ("id", "task", "options", "settings", "model", "created", "state", "result_id", "error")
+JOB_COLUMNS = ("id", "task", "options", "settings", "model", "created", "state", "result_id", "error", "heartbeat")
 JSON_COLUMNS = ("options", "settings", "model")
 
 
@@ -56,30 +57,44 @@ def _json(value: Any) -> str:
 class JobStore(SQLiteFile):
     schema = SCHEMA
 
+    def __init__(self, path: Any, busy_timeout_s: float = 10.0) -> None:
+        super().__init__(path, busy_timeout_s)
+        self.add_column("training_jobs", "heartbeat", "REAL")  # added after the first release
+
     def create(self, job: dict[str, Any]) -> None:
         """Insert a running job (``job`` holds JOB_COLUMNS minus the outcome)."""
+        created = job.get("created", time.time())
         with self._connect() as db:
             db.execute(
-                "INSERT INTO training_jobs (id, task, options, settings, model, created, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'running')",
-                (
-                    job["id"],
-                    job["task"],
-                    *(_json(job[name]) for name in JSON_COLUMNS),
-                    job.get("created", time.time()),
-                ),
+                "INSERT INTO training_jobs (id, task, options, settings, model, created, state, heartbeat) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+                (job["id"], job["task"], *(_json(job[name]) for name in JSON_COLUMNS), created, time.time()),
             )
 
     def append_progress(self, job_id: str, first_seq: int, records: list[dict[str, Any]]) -> bool:
-        """Add ``records`` numbered from ``first_seq``; True if someone asked for the job to stop."""
+        """Add ``records`` numbered from ``first_seq`` and renew the job's heartbeat; True if someone asked
+        for the job to stop."""
         with self._connect() as db:
             if records:
                 db.executemany(
                     "INSERT INTO training_progress (job_id, seq, record) VALUES (?, ?, ?)",
                     [(job_id, first_seq + k, _json(r)) for k, r in enumerate(records)],
                 )
+            db.execute("UPDATE training_jobs SET heartbeat = ? WHERE id = ?", (time.time(), job_id))
             row = db.execute("SELECT cancel FROM training_jobs WHERE id = ?", (job_id,)).fetchone()
         return bool(row and row[0])
+
+    def give_up_if_silent(self, job_id: str, silent_s: float, error: str) -> bool:
+        """Mark the job failed with ``error`` if it is still 'running' but its worker has not written for
+        ``silent_s`` seconds (or never wrote a heartbeat); True if it did. One statement, so two workers
+        looking at once cannot both change it, and a worker that wrote meanwhile keeps its job."""
+        with self._connect() as db:
+            changed = db.execute(
+                "UPDATE training_jobs SET state = 'failed', error = ? WHERE id = ? AND state = 'running' "
+                "AND (heartbeat IS NULL OR heartbeat < ?)",
+                (error, job_id, time.time() - silent_s),
+            ).rowcount
+        return changed > 0
 
     def finish(self, job_id: str, state: str, result_id: str | None, error: str | None) -> None:
         with self._connect() as db:

@@ -9,7 +9,8 @@
 Every job is also kept in the shared SQLite file (app.job_store): the running worker writes its progress
 there at least every FLUSH_SECONDS and polls a cancel flag at the same moments, so status, events and cancel
 work from any worker process (no sticky sessions). The worker that runs a job answers from memory; the others
-read the file. At most ``max_kept`` finished jobs are remembered; the oldest are forgotten first.
+read the file, and report a job whose worker has written nothing for LOST_AFTER_SECONDS as failed (its worker
+was killed or restarted mid-run). At most ``max_kept`` finished jobs are remembered; the oldest are forgotten first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ from core.config import NetworkConfig
 
 #: Longest wait before a running job's progress reaches the file and a cancel from another worker is seen.
 FLUSH_SECONDS = 0.2
+#: A job whose worker has written nothing (progress or heartbeat) for this long is taken to have lost its
+#: worker (killed, crashed, restarted) and is reported failed. Far above FLUSH_SECONDS: one training step of
+#: the largest model the limits allow takes well under a second.
+LOST_AFTER_SECONDS = 30.0
+LOST_WORKER = (
+    f"the worker process running this job stopped before it finished (nothing written for {LOST_AFTER_SECONDS:.0f} s)"
+)
 
 
 class BusyError(ApiError):
@@ -150,9 +158,7 @@ class JobManager:
             job = self.jobs.get(job_id)
         if job is not None:
             return job
-        row = self.shared.load(job_id)
-        if row is None:
-            raise NotFoundError(f"no training job {job_id!r}")
+        row = self._shared_row(job_id)
         return Job(
             row["id"],
             row["task"],
@@ -175,10 +181,18 @@ class JobManager:
         if job is not None:
             state = job.state
             return state, job.progress[sent:]
+        row = self._shared_row(job_id)
+        return row["state"], self.shared.progress(job_id, sent)
+
+    def _shared_row(self, job_id: str) -> dict[str, Any]:
+        """The job's row in the shared file, for a job another process runs (or ran). A 'running' job whose
+        worker has gone silent is marked failed first, so no client waits on it for ever."""
         row = self.shared.load(job_id)
         if row is None:
             raise NotFoundError(f"no training job {job_id!r}")
-        return row["state"], self.shared.progress(job_id, sent)
+        if row["state"] == "running" and self.shared.give_up_if_silent(job_id, LOST_AFTER_SECONDS, LOST_WORKER):
+            row = {**row, "state": "failed", "error": LOST_WORKER}
+        return row
 
     def cancel(self, job_id: str) -> Job:
         """Stop the job: at once if this process runs it, else at its worker's next flush."""

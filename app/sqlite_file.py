@@ -33,3 +33,19 @@ class SQLiteFile:
         with closing(sqlite3.connect(self.path, timeout=self.busy_timeout_s)) as db, db:
             db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
             yield db
+
+    def add_column(self, table: str, column: str, definition: str) -> None:
+        """Migrate a file from before ``column``: add it to ``table`` (``definition`` as in CREATE TABLE) unless
+        it is there already, also when another process adds it at the same moment."""
+        with self._connect() as db:
+            if column in self._columns(db, table):
+                return
+            try:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            except sqlite3.OperationalError:  # another process added it between our look and our change
+                if column not in self._columns(db, table):
+                    raise
+
+    @staticmethod
+    def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+        return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}

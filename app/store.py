@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +39,6 @@ CREATE TABLE IF NOT EXISTS models (
     kind TEXT NOT NULL DEFAULT 'network'
 )
 """
-ADD_KIND = "ALTER TABLE models ADD COLUMN kind TEXT NOT NULL DEFAULT 'network'"
-
 
 
 @dataclass
@@ -88,20 +85,7 @@ class ModelStore(SQLiteFile):
 
     def __init__(self, path: Any, busy_timeout_s: float = 10.0) -> None:
         super().__init__(path, busy_timeout_s)
-        self._add_kind_column()
-
-    def _add_kind_column(self) -> None:
-        """Migrate a file from before ``kind``: its rows are all networks, the column default."""
-        with self._connect() as db:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(models)")}
-            if "kind" in columns:
-                return
-            try:
-                db.execute(ADD_KIND)
-            except sqlite3.OperationalError:  # another process added it between our look and our change
-                columns = {row[1] for row in db.execute("PRAGMA table_info(models)")}
-                if "kind" not in columns:
-                    raise
+        self.add_column("models", "kind", "TEXT NOT NULL DEFAULT 'network'")  # rows from before are networks
 
     def put(
         self, config: NetworkConfig | Seq2SeqConfig, params: Params, meta: dict[str, Any] | None = None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.jobs import Job
+from app.job_store import JobStore
+from app.jobs import LOST_AFTER_SECONDS, Job
 from app.limits import Limits
 
 
@@ -157,3 +160,53 @@ def test_any_worker_follows_and_cancels_a_job_another_runs(make_client: Callable
     final = wait_until_finished(other, job_id)
     assert final["state"] == "done" and final["last"]["reason"] == "stopped" and final["steps_done"] < 100_000
     assert wait_until_finished(runner, job_id)["steps_done"] == final["steps_done"]
+
+
+DEAD, OLD, LIVE = "dead0" + "0" * 27, "01d0" + "0" * 28, "11fe" + "0" * 28
+
+
+def _orphan_job(client: TestClient, job_id: str, heartbeat: float | None) -> None:
+    """A 'running' row as a worker leaves it when it is killed mid-run, last heard of at ``heartbeat``."""
+    shared = client.app.state.jobs.shared
+    shared.create({"id": job_id, "task": "chars", "options": {}, "settings": {"steps": 10}, "model": {}})
+    shared.append_progress(job_id, 0, [{"step": 1, "loss": 2.5}])
+    with shared._connect() as db:
+        db.execute("UPDATE training_jobs SET heartbeat = ? WHERE id = ?", (heartbeat, job_id))
+
+
+def test_a_job_whose_worker_died_is_reported_failed(make_client: Callable[..., TestClient]) -> None:
+    other = make_client()
+    _orphan_job(other, DEAD, time.time() - LOST_AFTER_SECONDS - 5)
+    status = other.get(f"/api/v1/training/{DEAD}").json()
+    assert status["state"] == "failed" and "stopped before it finished" in status["error"]
+    assert status["steps_done"] == 1  # the progress it did write is kept
+    with other.stream("GET", f"/api/v1/training/{DEAD}/events") as stream:
+        events = parse_sse(stream.read().decode())
+    assert events[-1][0] == "end" and events[-1][1]["state"] == "failed"
+
+    # A job from a file written before heartbeats existed has none: it is given up as well.
+    _orphan_job(other, OLD, None)
+    assert other.get(f"/api/v1/training/{OLD}").json()["state"] == "failed"
+
+
+def test_a_job_whose_worker_is_alive_stays_running(make_client: Callable[..., TestClient]) -> None:
+    other = make_client()
+    _orphan_job(other, LIVE, time.time())
+    status = other.get(f"/api/v1/training/{LIVE}").json()
+    assert status["state"] == "running" and status["error"] is None
+
+
+def test_the_job_file_gains_the_heartbeat_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # the table as the first release created it
+        db.execute(
+            "CREATE TABLE training_jobs (id TEXT PRIMARY KEY, task TEXT NOT NULL, options TEXT NOT NULL, "
+            "settings TEXT NOT NULL, model TEXT NOT NULL, created REAL NOT NULL, state TEXT NOT NULL, "
+            "result_id TEXT, error TEXT, cancel INTEGER NOT NULL DEFAULT 0)"
+        )
+        db.execute("INSERT INTO training_jobs VALUES ('old', 'chars', '{}', '{}', '{}', 0, 'done', 'abc', NULL, 0)")
+    db.close()
+    store = JobStore(path)
+    JobStore(path)  # opening it again (another worker) changes nothing
+    row = store.load("old")
+    assert row is not None and row["state"] == "done" and row["heartbeat"] is None
