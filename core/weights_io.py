@@ -16,6 +16,7 @@ them to our parameter names (core.params) and checks every shape:
     output.weight, output.bias (O, D*H), (O,)  from a module named output / fc / linear / out / head / decoder
 
 Recurrent tensors may sit under one module prefix (``rnn.``, ``lstm.``, ``encoder.gru.``), which is stripped.
+A module built with ``bias=False`` has no bias tensors; its biases load as zeros, which is what it computes.
 Only NumPy arrays are ever read: npz members are opened with ``allow_pickle=False`` and pickled checkpoints
 (``torch.save``) are refused, because unpickling a file can run arbitrary code.
 """
@@ -278,6 +279,7 @@ def params_for_config(tensors: Mapping[str, np.ndarray], config: NetworkConfig) 
         return repr(ours) if theirs == ours else f"{theirs!r} (read as {ours!r})"
 
     expected = parameter_shapes(config)
+    renamed.update(_zero_biases_of_bias_free_modules(renamed, expected, config))
     problems = []
     for name, shape in expected.items():
         if name not in renamed:
@@ -295,6 +297,19 @@ def params_for_config(tensors: Mapping[str, np.ndarray], config: NetworkConfig) 
     if overflow:
         raise WeightsError(f"tensor(s) {', '.join(overflow)} hold values too large for {config.dtype}")
     return params
+
+
+def _zero_biases_of_bias_free_modules(
+    renamed: Mapping[str, np.ndarray], expected: Mapping[str, tuple[int, ...]], config: NetworkConfig
+) -> Params:
+    """Zero biases for modules built with ``bias=False``, which have no bias tensors: the recurrent module's
+    (when none of its bias_ih / bias_hh tensors is there) and the output layer's (when it has a weight but no
+    bias). A module with only some of its biases stays incomplete, and is reported as such."""
+    recurrent = [name for name in expected if name.startswith("bias_")]
+    missing = [] if any(name in renamed for name in recurrent) else recurrent
+    if "output.weight" in renamed and "output.bias" in expected and "output.bias" not in renamed:
+        missing.append("output.bias")
+    return {name: np.zeros(expected[name], config.np_dtype) for name in missing}
 
 
 def _describe_config(config: NetworkConfig) -> str:

@@ -53,11 +53,11 @@ class Net(torch.nn.Module):
     """A recurrent module and a linear head, named like a typical PyTorch model (prefixes rnn. and fc.)."""
 
     def __init__(self, cell: str, nonlinearity: str, input_size: int, hidden: int, layers: int,
-                 bidirectional: bool, output_size: int) -> None:
+                 bidirectional: bool, output_size: int, bias: bool = True) -> None:
         super().__init__()
         kwargs = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
-        self.rnn = module(input_size, hidden, layers, bidirectional=bidirectional, **kwargs)
+        self.rnn = module(input_size, hidden, layers, bidirectional=bidirectional, bias=bias, **kwargs)
         self.fc = torch.nn.Linear(hidden * (2 if bidirectional else 1), output_size)
 
     def forward(self, x, state):  # noqa: ANN001, ANN201 (torch tensors)
@@ -65,11 +65,11 @@ class Net(torch.nn.Module):
         return out, final, self.fc(out)
 
 
-def build(case: tuple) -> tuple[Net, dict]:
+def build(case: tuple, bias: bool = True) -> tuple[Net, dict]:
     """The torch model (float64) and the random inputs and initial states of one case."""
     seed, cell, nonlin, isz, hid, layers, bidir, osz, steps = case
     torch.manual_seed(seed)
-    net = Net(cell, nonlin, isz, hid, layers, bidir, osz).double()
+    net = Net(cell, nonlin, isz, hid, layers, bidir, osz, bias).double()
     rng = np.random.default_rng(seed)
     rows = layers * (2 if bidir else 1)
     data = {
@@ -102,7 +102,7 @@ def hand_gates(cell: str, nonlin: str, sd: dict, layers: int, bidir: bool, data:
         for d, direction in enumerate(directions):
             sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
             w_ih, w_hh = sd[f"rnn.weight_ih{sfx}"], sd[f"rnn.weight_hh{sfx}"]
-            b_ih, b_hh = sd[f"rnn.bias_ih{sfx}"], sd[f"rnn.bias_hh{sfx}"]
+            b_ih, b_hh = sd.get(f"rnn.bias_ih{sfx}", 0.0), sd.get(f"rnn.bias_hh{sfx}", 0.0)  # bias=False: none
             row = layer * len(directions) + d
             h = data["h0"][row]
             c = data["c0"][row] if data["c0"] is not None else None
@@ -174,9 +174,20 @@ WEIGHT_SOURCES: dict[str, Callable[[TestClient, dict, tuple], dict]] = {
 @pytest.mark.parametrize("source", sorted(WEIGHT_SOURCES))
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[1]}-{c[2]}-L{c[5]}{'-bi' if c[6] else ''}-s{c[0]}")
 def test_trace_matches_torch(client: TestClient, case: tuple, source: str) -> None:
+    check_trace_matches_torch(client, case, source, bias=True)
+
+
+@pytest.mark.parametrize("source", sorted(WEIGHT_SOURCES))
+@pytest.mark.parametrize("case", CASES[1:9:3], ids=lambda c: f"{c[1]}-L{c[5]}{'-bi' if c[6] else ''}-no-bias")
+def test_a_module_built_without_biases_matches_torch(client: TestClient, case: tuple, source: str) -> None:
+    check_trace_matches_torch(client, case, source, bias=False)
+
+
+def check_trace_matches_torch(client: TestClient, case: tuple, source: str, bias: bool) -> None:
     cell, nonlin, layers, bidir = case[1], case[2], case[5], case[6]
-    net, data = build(case)
+    net, data = build(case, bias)
     sd = numpy_state_dict(net)
+    assert any(".bias_ih" in name for name in sd) == bias
     with torch.no_grad():
         out, final, y = net(torch.tensor(data["x"])[:, None, :], torch_state(net, data))
     expected = hand_gates(cell, nonlin, sd, layers, bidir, data)

@@ -347,7 +347,8 @@ def test_infer_config_refuses_an_impossible_gate_count():
 
 
 def torch_model(cell: str, *, vocab: int | None, input_size: int, hidden: int, layers: int,
-                bidirectional: bool, output: int, nonlinearity: str = "tanh"):
+                bidirectional: bool, output: int, nonlinearity: str = "tanh", bias: bool = True,
+                output_bias: bool = True):
     """A PyTorch module: an embedding (or none), a recurrent layer nested under 'encoder.', a Linear head."""
     torch = pytest.importorskip("torch")
     nn = torch.nn
@@ -360,8 +361,8 @@ def torch_model(cell: str, *, vocab: int | None, input_size: int, hidden: int, l
             kwargs = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
             rnn_class = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
             self.encoder.add_module(cell, rnn_class(input_size, hidden, layers, bidirectional=bidirectional,
-                                                    **kwargs))
-            self.fc = nn.Linear(hidden * (2 if bidirectional else 1), output)
+                                                    bias=bias, **kwargs))
+            self.fc = nn.Linear(hidden * (2 if bidirectional else 1), output, bias=output_bias)
 
         def forward(self, inputs):
             x = self.embed(inputs) if self.embed is not None else inputs
@@ -417,6 +418,33 @@ def test_pytorch_state_dict_gives_pytorch_outputs(tmp_path, format, cell, vocab,
     with torch.no_grad():
         expected = model(torch.from_numpy(inputs)).numpy()
     np.testing.assert_allclose(forward(params, config, inputs).logits, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("cell", "bias", "output_bias"),
+                         [("lstm", False, True), ("gru", False, False), ("rnn", True, False)])
+def test_modules_built_without_biases_give_pytorch_outputs(tmp_path, cell, bias, output_bias):
+    torch = pytest.importorskip("torch")
+    model = torch_model(cell, vocab=None, input_size=3, hidden=4, layers=2, bidirectional=True, output=2,
+                        bias=bias, output_bias=output_bias).double()
+    tensors = load_weights(state_dict_file(model, tmp_path, "safetensors"))
+    assert any("bias_ih" in name for name in tensors) == bias and ("fc.bias" in tensors) == output_bias
+    config = infer_config(tensors)
+    params = params_for_config(tensors, config)
+    assert all(not params[name].any() for name in params if name.startswith("bias_") and not bias)
+
+    inputs = np.random.default_rng(2).standard_normal((6, 2, 3))
+    with torch.no_grad():
+        expected = model(torch.from_numpy(inputs)).numpy()
+    np.testing.assert_allclose(forward(params, config, inputs).logits, expected, rtol=0, atol=1e-12)
+
+
+def test_a_module_with_only_some_biases_is_incomplete():
+    config = NetworkConfig(cell="gru", input_size=2, hidden_size=3)
+    tensors = dict(init_params(config, seed=0))
+    del tensors["bias_hh_l0"]
+    with pytest.raises(WeightsError, match="missing tensor 'bias_hh_l0'"):
+        params_for_config(tensors, config)
 
 
 @pytest.mark.torch
