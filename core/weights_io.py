@@ -50,6 +50,8 @@ CELL_FOR_GATE_BLOCKS = {1: "rnn", 4: "lstm", 3: "gru"}
 _RECURRENT = re.compile(
     r"^(?P<prefix>(?:.+\.)?)(?P<name>(?:weight|bias)_(?:ih|hh)_l(?P<layer>\d+)(?:_reverse)?)$"
 )
+#: nn.LSTM(proj_size=P) adds weight_hr_l{k}: h_t = W_hr (o_t * tanh(c_t)), a cell Unrolled does not have.
+_PROJECTION = re.compile(r"^(?:.+\.)?weight_hr_l\d+(?:_reverse)?$")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _NPY_MAGIC = b"\x93NUMPY"
 _PICKLE_MAGIC = b"\x80"
@@ -330,6 +332,10 @@ def infer_config(tensors: Mapping[str, np.ndarray], **overrides: Any) -> Network
     layer gives output_size = its rows. Fields the tensors cannot show (nonlinearity, output_activation,
     dtype, one-hot inputs) come from ``overrides``. The tensors are not checked here: params_for_config is.
     """
+    projections = sorted(name for name in tensors if _PROJECTION.match(name))
+    if projections:
+        raise WeightsError(f"{projections[0]!r} is the projection of an nn.LSTM built with proj_size: LSTMs with "
+                           "projections are not supported (build the LSTM without proj_size)")
     mapping = canonical_names(tensors)
     shapes = {ours: tuple(tensors[theirs].shape) for ours, theirs in mapping.items()}
     w_ih, w_hh = shapes.get("weight_ih_l0"), shapes.get("weight_hh_l0")

@@ -448,6 +448,15 @@ def test_a_module_with_only_some_biases_is_incomplete():
 
 
 @pytest.mark.torch
+def test_an_lstm_with_projections_is_refused_by_name(tmp_path):
+    torch = pytest.importorskip("torch")
+    lstm = torch.nn.LSTM(3, 8, num_layers=2, proj_size=2)
+    tensors = {k: v.detach().numpy() for k, v in lstm.state_dict().items()}
+    with pytest.raises(WeightsError, match="'weight_hr_l0'.*proj_size.*not supported"):
+        infer_config(tensors)
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_pytorch_float32_model_loads_in_both_precisions(tmp_path, cell):
     torch = pytest.importorskip("torch")
