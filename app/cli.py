@@ -24,6 +24,21 @@ def single_blas_thread() -> None:
         os.environ.setdefault(name, "1")
 
 
+def enough_file_descriptors(connections: int) -> None:
+    """Raise this process's soft limit on open files (inherited by uvicorn's workers) towards the hard limit,
+    so that ``connections`` sockets, plus the store's files, fit: a common soft limit of 1024 would make the
+    server fail to accept connections well before the concurrency limit answers 503."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def serve(args: argparse.Namespace) -> int:
     single_blas_thread()
     import uvicorn
@@ -31,6 +46,7 @@ def serve(args: argparse.Namespace) -> int:
     from app.settings import Settings
 
     settings = Settings.from_env()
+    enough_file_descriptors(settings.concurrency_limit)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

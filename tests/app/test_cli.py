@@ -13,7 +13,7 @@ import pytest
 from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 
-from app.cli import main
+from app.cli import enough_file_descriptors, main
 
 
 @pytest.fixture
@@ -91,3 +91,18 @@ def test_serve_starts_uvicorn_on_loopback(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_raises_the_open_files_limit_to_fit_its_connections() -> None:
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"the hard limit ({hard}) leaves no room to test")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        enough_file_descriptors(1500)
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == 1756  # the connections and room for files
+        enough_file_descriptors(10)  # never lowered
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == 1756
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
