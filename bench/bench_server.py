@@ -50,6 +50,7 @@ from core.network import forward  # noqa: E402
 
 UNCACHED, UNCACHED_GZIP = "trace (new seed each request)", "trace gzip (new seed each request)"
 CACHED = "trace (same request: cached reply)"
+MANY = "trace, many clients (new seed each request)"
 RESULTS = Path(__file__).resolve().parent / "results"
 TEXT = "the quick brown fox jumps over the lazy dog; then the"[:50]
 VOCAB = sorted(set(TEXT))
@@ -285,7 +286,7 @@ def measured(server: subprocess.Popen, *args: Any, **kwargs: Any) -> dict:
     return result
 
 
-def one_round(server: subprocess.Popen, base: str, seconds: int, connections: int) -> dict:
+def one_round(server: subprocess.Popen, base: str, seconds: int, connections: int, many: int) -> dict:
     trace_url, health_url, n, t = f"{base}/api/v1/trace", f"{base}/api/v1/health", connections, seconds
     load_before = os.getloadavg()[0]
     scenarios = {
@@ -293,7 +294,10 @@ def one_round(server: subprocess.Popen, base: str, seconds: int, connections: in
         UNCACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n, distinct=True),
         UNCACHED_GZIP: measured(server, trace_url, "POST", TRACE_BODY, t, n, True, True),
         CACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n),
+        # Far more keep-alive clients than the CPU can serve at once: they should wait, not get 503s.
+        MANY: measured(server, trace_url, "POST", TRACE_BODY, t, many, distinct=True),
     }
+    time.sleep(3)  # let the server finish what the many clients left queued before the next round starts
     health = scenarios["health"]["rps"]
     return {
         "load_average_1min": [load_before, os.getloadavg()[0]],
@@ -344,6 +348,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--many", type=int, default=512, help="connections of the many-clients scenario")
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -357,7 +362,8 @@ def main() -> int:
             assert len(gzip.decompress(zipped)) == len(raw)
             load(f"{base}/api/v1/health", "GET", None, 2, args.connections)  # warm-up
             load(f"{base}/api/v1/trace", "POST", TRACE_BODY, 2, args.connections, distinct=True)
-            rounds = [one_round(server, base, args.seconds, args.connections) for _ in range(args.rounds)]
+            rounds = [one_round(server, base, args.seconds, args.connections, args.many)
+                      for _ in range(args.rounds)]
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -373,6 +379,7 @@ def main() -> int:
             "threads": served.threads,
             "inline_compute": served.inline_compute,
             "connections": args.connections,
+            "many_connections": args.many,
             "seconds": args.seconds,
             "trace": "LSTM, T=50, H=64, one-hot chars, softmax output, precision 4, default include",
         },
@@ -449,6 +456,8 @@ the benchmark's own process after the load rounds; `phase_costs`):
 |---|---:|
 {phase_rows}
 
+- Many clients ({setup.get("many_connections")} connections, every reply computed):
+  {s[MANY]["rps"]:.0f} requests/s, p99 {s[MANY]["p99_ms"]:.0f} ms, **{s[MANY]["errors"]} errors** (503s included).
 - One default JSON trace: {r["trace_numbers"]} numbers in {r["trace_bytes"]} bytes =
   **{r["bytes_per_number"]:.2f} bytes per number** ({r["trace_bytes_gzip"]} bytes gzipped =
   {r["bytes_per_number_gzip"]:.2f} bytes per number).
