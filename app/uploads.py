@@ -1,8 +1,11 @@
 """Import a model file (.npz or .safetensors keyed by PyTorch state_dict names) into the store.
 
-The network's shape is read off the tensors (core.weights_io.infer_config); what the tensors cannot show
+A single network's shape is read off the tensors (core.weights_io.infer_config); what the tensors cannot show
 (nonlinearity, output activation, one-hot inputs, dtype) and the labels (vocabulary, output classes) come
-from the optional ``config`` form field, a JSON object validated by :class:`UploadConfig`.
+from the optional ``config`` form field, a JSON object validated by :class:`UploadConfig`. Tensors under
+Unrolled's encoder-decoder names (``encoder_embedding.weight``, ``decoder.weight_hh_l0``, ...: what
+``GET /models/{id}/weights`` gives for a trained Seq2Seq model) are read as one (core.seq2seq.weights), with
+the source and target vocabularies and the decoding length from ``config``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import zipfile
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, StrictInt, ValidationError
 
 from app.errors import UnprocessableError
 from app.limits import Limits, check_config
@@ -31,6 +34,14 @@ class UploadConfig(StrictModel):
     dtype: Literal["float64", "float32"] | None = None
     vocab: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
     output_labels: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
+    # An encoder-decoder's target tokens (``vocab`` holds its source tokens) and its longest decoded output.
+    target_vocab: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
+    max_length: Annotated[StrictInt, Field(ge=1, le=MAX_LIST)] | None = None
+
+
+#: Fields that describe one kind of model only.
+NETWORK_ONLY = ("output_activation", "input_encoding", "output_labels")
+SEQ2SEQ_ONLY = ("target_vocab", "max_length")
 
 
 #: What a malformed file can raise inside the readers besides WeightsError (all mean "not a model file").
@@ -51,6 +62,7 @@ def parse_upload_config(raw: str | None) -> UploadConfig:
 
 
 def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: Limits) -> dict[str, Any]:
+    from core.seq2seq.weights import is_seq2seq
     from core.weights_io import infer_config, load_weights, params_for_config
 
     try:
@@ -59,7 +71,12 @@ def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: 
         raise UnprocessableError(
             f"not a readable .npz or .safetensors file: {exc}", ("body", "file")
         ) from None
-    overrides = options.model_dump(exclude_none=True, exclude={"name", "vocab", "output_labels"})
+    if is_seq2seq(tensors):
+        return _import_seq2seq(tensors, options, store, limits)
+    _refuse_fields(options, SEQ2SEQ_ONLY, "an encoder-decoder")
+    overrides = options.model_dump(
+        exclude_none=True, exclude={"name", "vocab", "output_labels", *SEQ2SEQ_ONLY}
+    )
     try:
         config = infer_config(tensors, **overrides)
         if options.vocab is not None and config.vocab_size != len(options.vocab):
@@ -82,3 +99,44 @@ def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: 
     meta = options.model_dump(exclude_none=True, include={"name", "vocab", "output_labels"})
     model_id = store.put(config, params, meta)
     return store.describe(model_id) or {}
+
+
+def _import_seq2seq(
+    tensors: dict[str, Any], options: UploadConfig, store: ModelStore, limits: Limits
+) -> dict[str, Any]:
+    from core.seq2seq.weights import infer_config, params_for_config
+
+    _refuse_fields(options, NETWORK_ONLY, "a single network")
+    overrides = options.model_dump(exclude_none=True, include={"nonlinearity", "dtype", "max_length"})
+    try:
+        config = infer_config(tensors, **overrides)
+        if options.cell is not None and options.cell != config.cell:
+            raise UnprocessableError(
+                f"config says cell {options.cell!r} but the tensors are a {config.cell} encoder-decoder",
+                ("body", "config"),
+            )
+        for name, tokens, size in (("vocab", options.vocab, config.src_vocab_size),
+                                   ("target_vocab", options.target_vocab, config.tgt_vocab_size)):
+            if tokens is not None and len(tokens) != size:
+                raise UnprocessableError(
+                    f"{name} has {len(tokens)} tokens but the model's embedding has {size} rows",
+                    ("body", "config"),
+                )
+        check_config(limits, config.encoder_config(), ("body", "file"))
+        check_config(limits, config.decoder_config(), ("body", "file"))
+        params = params_for_config(tensors, config)
+    except (ConfigError, ValueError) as exc:
+        if isinstance(exc, UnprocessableError):
+            raise
+        raise UnprocessableError(str(exc), ("body", "file")) from None
+    meta = options.model_dump(exclude_none=True, include={"name", "vocab", "target_vocab"})
+    model_id = store.put(config, params, meta)
+    return store.describe(model_id) or {}
+
+
+def _refuse_fields(options: UploadConfig, names: tuple[str, ...], kind: str) -> None:
+    given = [name for name in names if getattr(options, name) is not None]
+    if given:
+        raise UnprocessableError(
+            f"config fields {given} describe {kind}, not the model in this file", ("body", "config")
+        )

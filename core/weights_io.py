@@ -28,7 +28,7 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -282,14 +282,7 @@ def params_for_config(tensors: Mapping[str, np.ndarray], config: NetworkConfig) 
 
     expected = parameter_shapes(config)
     renamed.update(_zero_biases_of_bias_free_modules(renamed, expected, config))
-    problems = []
-    for name, shape in expected.items():
-        if name not in renamed:
-            problems.append(f"missing tensor {name!r} (expected shape {shape})")
-        elif renamed[name].shape != shape:
-            problems.append(f"tensor {label(name)} has shape {renamed[name].shape}, expected {shape}")
-    problems += [f"unexpected tensor {label(name)} with shape {renamed[name].shape}"
-                 for name in renamed if name not in expected]
+    problems = shape_problems(renamed, expected, label)
     if problems:
         raise WeightsError(f"the weights do not fit the {config.cell} network "
                            f"{_describe_config(config)}: " + "; ".join(problems))
@@ -299,6 +292,21 @@ def params_for_config(tensors: Mapping[str, np.ndarray], config: NetworkConfig) 
     if overflow:
         raise WeightsError(f"tensor(s) {', '.join(overflow)} hold values too large for {config.dtype}")
     return params
+
+
+def shape_problems(
+    tensors: Mapping[str, np.ndarray], expected: Mapping[str, tuple[int, ...]], label: Callable[[str], str]
+) -> list[str]:
+    """Every missing, mis-shaped and unexpected tensor, each named by ``label`` and with the shapes."""
+    problems = []
+    for name, shape in expected.items():
+        if name not in tensors:
+            problems.append(f"missing tensor {name!r} (expected shape {shape})")
+        elif tensors[name].shape != shape:
+            problems.append(f"tensor {label(name)} has shape {tensors[name].shape}, expected {shape}")
+    problems += [f"unexpected tensor {label(name)} with shape {tensors[name].shape}"
+                 for name in tensors if name not in expected]
+    return problems
 
 
 def _zero_biases_of_bias_free_modules(

@@ -133,3 +133,45 @@ def test_each_api_refuses_the_other_kind_and_an_unknown_id(client, stored_ids) -
     assert "encoder-decoder" in trace.text and "POST /api/v1/seq2seq/trace" in trace.text
     with_model = client.post("/api/v1/seq2seq/trace", json={**body(stored_ids["seq2seq"]), "model": {}})
     assert with_model.status_code == 422 and "configuration is fixed" in with_model.text
+
+
+@pytest.mark.parametrize("format", ["npz", "safetensors"])
+def test_a_downloaded_seq2seq_model_uploads_to_another_server(client, make_client, stored_ids, format) -> None:
+    weights = client.get(f"/api/v1/models/{stored_ids['seq2seq']}/weights", params={"format": format}).content
+    other = make_client(data_dir=client.app.state.settings.data_dir / "other")  # a server with its own store
+    assert other.get(f"/api/v1/models/{stored_ids['seq2seq']}").status_code == 404
+    config = {"name": "reverse, moved", "vocab": SRC, "target_vocab": TGT, "max_length": 6}
+    uploaded = other.post("/api/v1/models", files={"file": (f"m.{format}", weights)},
+                          data={"config": json.dumps(config)})
+    assert uploaded.status_code == 201, uploaded.text
+    described = uploaded.json()
+    assert described["id"] == stored_ids["seq2seq"]  # the same config and tensors: the same content id
+    assert described["kind"] == "seq2seq" and described["meta"]["target_vocab"] == TGT
+    here = client.post("/api/v1/seq2seq/trace", json=body(stored_ids["seq2seq"])).json()
+    there = other.post("/api/v1/seq2seq/trace", json=body(described["id"])).json()
+    assert there["output"] == here["output"] and there["attention"] == here["attention"]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"output_labels": ["x"]}, "describe a single network"),
+        ({"target_vocab": TGT[:-1]}, "target_vocab has 5 tokens but the model's embedding has 6 rows"),
+        ({"cell": "gru"}, "the tensors are a lstm encoder-decoder"),
+        ({"max_length": 0}, "max_length"),
+    ],
+)
+def test_bad_seq2seq_uploads_get_clear_errors(client, config, message) -> None:
+    data = io.BytesIO()
+    np.savez(data, **seq2seq_model()[1])
+    reply = client.post("/api/v1/models", files={"file": ("m.npz", data.getvalue())},
+                        data={"config": json.dumps(config)})
+    assert reply.status_code == 422 and message in reply.text, reply.text
+
+
+def test_seq2seq_fields_are_refused_for_a_single_network(client) -> None:
+    data = io.BytesIO()
+    np.savez(data, **network_model()[1])
+    reply = client.post("/api/v1/models", files={"file": ("m.npz", data.getvalue())},
+                        data={"config": json.dumps({"target_vocab": ["a"]})})
+    assert reply.status_code == 422 and "describe an encoder-decoder" in reply.text
