@@ -34,6 +34,8 @@ class UploadConfig(StrictModel):
     dtype: Literal["float64", "float32"] | None = None
     vocab: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
     output_labels: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
+    # How typed text splits into the tokens of ``vocab`` in the simulator: characters or words.
+    tokenizer: Literal["chars", "words"] | None = None
     # An encoder-decoder's target tokens (``vocab`` holds its source tokens) and its longest decoded output.
     target_vocab: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
     max_length: Annotated[StrictInt, Field(ge=1, le=MAX_LIST)] | None = None
@@ -75,7 +77,7 @@ def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: 
         return _import_seq2seq(tensors, options, store, limits)
     _refuse_fields(options, SEQ2SEQ_ONLY, "an encoder-decoder")
     overrides = options.model_dump(
-        exclude_none=True, exclude={"name", "vocab", "output_labels", *SEQ2SEQ_ONLY}
+        exclude_none=True, exclude={"name", "vocab", "output_labels", "tokenizer", *SEQ2SEQ_ONLY}
     )
     try:
         config = infer_config(tensors, **overrides)
@@ -96,7 +98,7 @@ def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: 
             f"output_size {config.output_size}",
             ("body", "config"),
         )
-    meta = options.model_dump(exclude_none=True, include={"name", "vocab", "output_labels"})
+    meta = options.model_dump(exclude_none=True, include={"name", "vocab", "output_labels", "tokenizer"})
     model_id = store.put(config, params, meta)
     return store.describe(model_id) or {}
 
@@ -129,7 +131,9 @@ def _import_seq2seq(
         if isinstance(exc, UnprocessableError):
             raise
         raise UnprocessableError(str(exc), ("body", "file")) from None
-    meta = options.model_dump(exclude_none=True, include={"name", "vocab", "target_vocab"})
+    meta = options.model_dump(exclude_none=True, include={"name", "vocab", "target_vocab", "tokenizer"})
+    if options.tokenizer is not None:  # decoded tokens are shown joined the way the source splits
+        meta["target_joiner"] = "" if options.tokenizer == "chars" else " "
     model_id = store.put(config, params, meta)
     return store.describe(model_id) or {}
 

@@ -21,9 +21,10 @@ from app.uploads import import_model, parse_upload_config
 router = APIRouter(prefix="/models", tags=["models"], responses=COMMON)
 
 UPLOAD_CONFIG_HELP = (
-    "JSON object: cell, nonlinearity, output_activation, input_encoding, dtype, vocab, output_labels, name; "
-    "for an encoder-decoder (tensors named as GET /models/{id}/weights gives them): cell, nonlinearity, dtype, "
-    "name, vocab (source tokens), target_vocab, max_length"
+    "JSON object: cell, nonlinearity, output_activation, input_encoding, dtype, vocab, output_labels, name, "
+    "tokenizer (chars or words: how typed text splits into vocab); for an encoder-decoder (tensors named as "
+    "GET /models/{id}/weights gives them): cell, nonlinearity, dtype, name, tokenizer, vocab (source tokens), "
+    "target_vocab, max_length"
 )
 ModelId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="content hash of the model")]
 

@@ -233,12 +233,16 @@ def stored_meta(store: ModelStore | None, model_id: str) -> dict[str, Any]:
     meta = described["meta"]
     if not meta.get("vocab") or not meta.get("target_vocab"):
         raise Seq2SeqInputError("This stored model has no vocabularies, so its input cannot be typed here.")
+    # A model uploaded without a tokenizer: characters when every token but padding is one character.
+    pad = described["config"].get("pad_id", 0)
+    single = all(len(token) == 1 for k, token in enumerate(meta["vocab"]) if k != pad)
+    by_chars = meta.get("tokenizer", "chars" if single else "words") == "chars"
     return {
         **meta,
         "name": model_id,
         "title": meta.get("name") or f"stored model {model_id[:12]}",
         "config": described["config"],
-        "vocab": {"tokens": meta["vocab"], "joiner": "" if meta.get("tokenizer") == "chars" else " "},
+        "vocab": {"tokens": meta["vocab"], "joiner": "" if by_chars else " "},
         "target_vocab": {"tokens": meta["target_vocab"], "joiner": meta.get("target_joiner", " ")},
     }
 

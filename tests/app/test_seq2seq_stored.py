@@ -175,3 +175,14 @@ def test_seq2seq_fields_are_refused_for_a_single_network(client) -> None:
     reply = client.post("/api/v1/models", files={"file": ("m.npz", data.getvalue())},
                         data={"config": json.dumps({"target_vocab": ["a"]})})
     assert reply.status_code == 422 and "describe an encoder-decoder" in reply.text
+
+
+def test_an_uploaded_seq2seq_model_opens_in_the_seq2seq_view(client) -> None:
+    data = io.BytesIO()
+    np.savez(data, **seq2seq_model()[1])
+    config = {"vocab": SRC, "target_vocab": TGT}  # no tokenizer: single-character tokens are typed as such
+    model_id = client.post("/api/v1/models", files={"file": ("m.npz", data.getvalue())},
+                           data={"config": json.dumps(config)}).json()["id"]
+    page = client.get("/seq2seq", params={"model": model_id, "input": "abc"})
+    assert page.status_code == 200
+    assert "could not be used" not in page.text and "Attention" in page.text
