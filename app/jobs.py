@@ -190,7 +190,12 @@ class JobManager:
         row = self.shared.load(job_id)
         if row is None:
             raise NotFoundError(f"no training job {job_id!r}")
-        if row["state"] == "running" and self.shared.give_up_if_silent(job_id, LOST_AFTER_SECONDS, LOST_WORKER):
+        heard = row["heartbeat"]
+        silent = heard is None or heard < time.time() - LOST_AFTER_SECONDS
+        # The row said so a moment ago; the store changes it only if that still holds (one write, and only then).
+        if row["state"] == "running" and silent and self.shared.give_up_if_silent(
+            job_id, LOST_AFTER_SECONDS, LOST_WORKER
+        ):
             row = {**row, "state": "failed", "error": LOST_WORKER}
         return row
 
