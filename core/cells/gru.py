@@ -26,6 +26,7 @@ from core.cells.kernel import (
     chunks,
     ended_rows,
     recurrent_matrix,
+    small_ufunc_buffers,
     step_from_scan,
     time_slice,
     written_bytes,
@@ -41,8 +42,11 @@ def _allocate(T: int, B: int, H: int, dtype: np.dtype, reverse: bool = False) ->
 
 def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
     # A (B, 2H) array of halves rather than the scalar 0.5: NumPy converts a Python scalar on every call.
+    # ``scale`` holds each gate column's factor in the tanh form of the sigmoid (1/2 for r and z, 1 for n).
+    scale = np.ones(3 * H, dtype)
+    scale[: 2 * H] = 0.5
     return {"hid": np.empty((B, 3 * H), dtype), "tmp": np.empty((B, H), dtype),
-            "half": np.full((B, 2 * H), 0.5, dtype)}
+            "half": np.full((B, 2 * H), 0.5, dtype), "scale": scale}
 
 
 def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
@@ -54,16 +58,21 @@ def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
 
 
 def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
-    # The whole time loop in one function: a GEMM and twelve in-place ufunc calls per step, every per-step
-    # view taken by iterating the record arrays (cheaper than indexing them).
+    # The whole time loop in one function: a GEMV and eleven in-place ufunc calls per step (twelve when W_hh
+    # is not copied), every per-step view taken by iterating the record arrays (cheaper than indexing them).
+    # As in the LSTM, the sigmoid's 1/2 for r and z is folded into the copy of W_hh and into the input
+    # projections (exact: a power of two), and the record's pre-activations are scaled back after the loop.
     H = h_prev.shape[-1]
-    hid, tmp, half = work["hid"], work["tmp"], work["half"]
+    hid, tmp, half, scale = work["hid"], work["tmp"], work["half"], work["scale"]
     h_prev = h_prev.astype(hid.dtype, copy=False)  # dot writes only its own dtype to out
     hid_rz, hid_n = hid[:, : 2 * H], hid[:, 2 * H :]
     b_hn = np.tile(b_hh[2 * H :], (h_prev.shape[0], 1))  # one row per sequence: equal shapes, no broadcasting
     span = time_slice(times)
-    W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span), len(times))
+    W_hhT, prescaled = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span), len(times), scale)
     pre, act = rec["pre"][span], rec["act"][span]
+    if prescaled:
+        with small_ufunc_buffers():
+            pre *= scale
     steps = zip(
         pre[..., : 2 * H], pre[..., 2 * H :], act[..., : 2 * H], act[..., :H], act[..., H : 2 * H],
         act[..., 2 * H :], rec["hn"][span], rec["h"][span], ended_rows(mask, times), strict=False,
@@ -72,8 +81,11 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     for pre_rz, pre_n, rz, r, z, n, hn, h, ended in steps:
         dot(h_prev, W_hhT, hid)
         add(pre_rz, hid_rz, pre_rz)
-        multiply(pre_rz, half, rz)
-        tanh(rz, rz)
+        if prescaled:
+            tanh(pre_rz, rz)
+        else:
+            multiply(pre_rz, half, rz)
+            tanh(rz, rz)
         multiply(rz, half, rz)
         add(rz, half, rz)
         add(hid_n, b_hn, hn)
@@ -87,6 +99,9 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
         if ended is not None:
             carry_over(ended, h, h_prev, None, None)
         h_prev = h
+    if prescaled:
+        with small_ufunc_buffers():
+            pre /= scale
     return h_prev, None
 
 
