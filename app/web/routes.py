@@ -226,6 +226,7 @@ def compare_page(request: Request) -> HTMLResponse:
     return render("compare.html", ctx)
 
 
-router.include_router(lessons.router)  # lessons, trained-model pages and every /embed form
-router.include_router(seq2seq_routes.router)  # /seq2seq: the encoder-decoder view
+# Before lessons' /embed/{view}: /embed/train is the training page's own embed form.
 router.include_router(training.router)  # /train: training runs with live curves
+router.include_router(lessons.router)  # lessons, trained-model pages and every other /embed form
+router.include_router(seq2seq_routes.router)  # /seq2seq: the encoder-decoder view

@@ -8,6 +8,10 @@
     POST /train/stop                    ask the run to stop after its current step, then 303 back
     GET  /train/live?job=               the curves, table and status only: static/js/training.js fetches it
                                         again as GET /api/v1/training/{id}/events streams progress (SSE)
+    /embed/train, POST /embed/train, POST /embed/train/stop
+                                        the same with minimal chrome, for an iframe in a course page: its form
+                                        posts back under /embed (the only paths a page may frame) and its
+                                        links open the embed forms of the other views
 
 Each step's Progress carries the minibatch loss L_t; every ``eval_every`` steps also the task's metric on a
 fixed held-out batch. The curves plot both against the step, on a linear axis from min(0, min y) to max y:
@@ -35,13 +39,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.errors import ApiError
 from app.limits import Limits
-from app.web.embed import templates
+from app.security import EMBED_PREFIX
+from app.web.embed import full_url, templates
 from app.web.seq2seq_routes import NAV_VIEWS
 from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import CELLS, MAX_SEED, ViewState
 
 MAX_STEPS = 2000
 TIME_BUDGET = 60.0  # seconds per run from this page
+EMBED_TRAIN = EMBED_PREFIX + "/train"
 MAX_POINTS = 300  # loss points drawn; the table keeps every evaluation
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 router = APIRouter(include_in_schema=False)
@@ -229,8 +235,14 @@ def model_summary(config: Any) -> str:
     return f"{kind}{config.cell.upper()}, hidden size {config.hidden_size}, {layers} layer{plural}"
 
 
-def live_view(job: Any) -> dict[str, Any]:
-    """Curves, table rows and a one-line summary of a job's progress so far."""
+def embedded(path: str) -> str:
+    """The embed form of a view's URL: the same path and query under /embed (``/?q`` -> ``/embed?q``)."""
+    return EMBED_PREFIX + (path[1:] if path.startswith("/?") else path)
+
+
+def live_view(job: Any, embed: bool = False) -> dict[str, Any]:
+    """Curves, table rows and a one-line summary of a job's progress so far; with ``embed``, links to the
+    other views' embed forms (an iframe can show only those)."""
     status = job.status()
     info = tasks()[job.task]
     metric, label = info["metric"], info["metric_label"]
@@ -252,6 +264,9 @@ def live_view(job: Any) -> dict[str, Any]:
         summary = f"The run failed: {status['error']}"
     link, where = step_through_link(job.task)
     trained = trained_model_link(job.result_id, info["seq2seq"])
+    if embed:
+        link = embedded(link)
+        trained = None if trained is None else (embedded(trained[0]), trained[1])
     return {
         "job": status,
         "model": model_summary(job_config(job)),
@@ -289,7 +304,9 @@ REASONS = {
 }
 
 
-def page(request: Request, form: TrainForm, errors: list[str], status_code: int = 200) -> HTMLResponse:
+def page(
+    request: Request, form: TrainForm, errors: list[str], status_code: int = 200, embed: bool = False
+) -> HTMLResponse:
     jobs = request.app.state.jobs
     job = None
     if form.job:
@@ -307,7 +324,9 @@ def page(request: Request, form: TrainForm, errors: list[str], status_code: int 
         "keep_query": False,
         "errors": errors,
         "title": "Train a model",
-        "path": "/train",
+        "path": EMBED_TRAIN if embed else "/train",
+        "train_path": EMBED_TRAIN if embed else "/train",
+        "embed": embed,
         "form": form,
         "tasks": tasks(),
         "info": info,
@@ -325,9 +344,18 @@ def page(request: Request, form: TrainForm, errors: list[str], status_code: int 
             "hidden": limits.max_hidden_size,
             "layers": limits.max_layers,
         },
-        "live": live_view(job) if job is not None else None,
+        "live": live_view(job, embed) if job is not None else None,
     }
-    return templates.TemplateResponse(request, "training.html", context, status_code=status_code)
+    if not embed:
+        return templates.TemplateResponse(request, "training.html", context, status_code=status_code)
+    context.update(
+        page_template="training.html",
+        full_page=full_url("/train", form.query()),
+        embed_summary=f"Training: {info['title']}",
+        keep_intro=True,  # the form is what this page is for
+        link_follows_step=False,
+    )
+    return templates.TemplateResponse(request, "embed/view.html", context, status_code=status_code)
 
 
 @router.get("/train", response_class=HTMLResponse)
@@ -336,29 +364,55 @@ def training_page(request: Request) -> HTMLResponse:
     return page(request, form, errors)
 
 
+@router.get(EMBED_TRAIN, response_class=HTMLResponse)
+def training_embed(request: Request) -> HTMLResponse:
+    form, errors = parse(request.query_params, request.app.state.settings.limits)
+    return page(request, form, errors, embed=True)
+
+
 @router.post("/train", response_class=HTMLResponse)
 async def start_training(request: Request) -> Response:
+    return await start(request, embed=False)
+
+
+@router.post(EMBED_TRAIN, response_class=HTMLResponse)
+async def start_training_embedded(request: Request) -> Response:
+    return await start(request, embed=True)
+
+
+async def start(request: Request, embed: bool) -> Response:
+    """Start the form's run, then 303 to the page of that job (so the URL names the run)."""
     limits = request.app.state.settings.limits
     form, errors = parse(await request.form(), limits)
     if errors:
-        return page(request, form, errors, 422)
+        return page(request, form, errors, 422, embed)
     steps = form.steps or recommended_steps(form.task, limits)
     try:
         job = request.app.state.jobs.start(
             form.task, {}, {"steps": steps, "seed": form.seed, "time_budget": TIME_BUDGET}, form.model()
         )
     except ApiError as exc:
-        return page(request, form, [exc.message], exc.status)
-    return RedirectResponse("/train?" + replace(form, steps=steps, job=job.id).query(), status_code=303)
+        return page(request, form, [exc.message], exc.status, embed)
+    base = EMBED_TRAIN if embed else "/train"
+    return RedirectResponse(f"{base}?" + replace(form, steps=steps, job=job.id).query(), status_code=303)
 
 
 @router.post("/train/stop", response_class=HTMLResponse)
 async def stop_training(request: Request) -> Response:
+    return await stop(request, "/train")
+
+
+@router.post(EMBED_TRAIN + "/stop", response_class=HTMLResponse)
+async def stop_training_embedded(request: Request) -> Response:
+    return await stop(request, EMBED_TRAIN)
+
+
+async def stop(request: Request, base: str) -> Response:
     form, errors = parse(await request.form(), request.app.state.settings.limits)
     if form.job:
         with suppress(ApiError):  # a run this server forgot: the page it redirects to says so
             request.app.state.jobs.cancel(form.job)
-    return RedirectResponse("/train?" + form.query(), status_code=303)
+    return RedirectResponse(f"{base}?" + form.query(), status_code=303)
 
 
 @router.get("/train/live", response_class=HTMLResponse)
@@ -368,4 +422,5 @@ def training_live(request: Request) -> HTMLResponse:
         job = request.app.state.jobs.get(form.job)
     except ApiError:
         return HTMLResponse("<p>That training run is not on this server any more.</p>", status_code=404)
-    return templates.TemplateResponse(request, "fragments/training_live.html", {"live": live_view(job)})
+    live = live_view(job, embed=request.query_params.get("embed") == "1")
+    return templates.TemplateResponse(request, "fragments/training_live.html", {"live": live})

@@ -21,7 +21,8 @@
   function refresh(then) {
     var r = run();
     if (!r) { return; }
-    fetch('/train/live?job=' + encodeURIComponent(r.dataset.job)).then(function (response) {
+    var embed = r.dataset.embed ? '&embed=1' : '';  // an embedded page links to the other views' embed forms
+    fetch('/train/live?job=' + encodeURIComponent(r.dataset.job) + embed).then(function (response) {
       return response.ok ? response.text() : Promise.reject(new Error(String(response.status)));
     }).then(function (html) {
       var host = document.getElementById('train-live');

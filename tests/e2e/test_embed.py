@@ -167,3 +167,26 @@ def test_a_course_page_on_another_origin_is_refused(app_server, stranger, page, 
     assert frame.url != src or frame.evaluate("document.body === null || document.body.innerText === ''")
     assert heights(page, app_server) == []  # no embed script ran
     assert any("frame-ancestors" in m for m in messages), messages
+
+
+def test_a_course_page_trains_a_model_in_the_frame_and_steps_through_it_there(
+    app_server, course, page, until, axe, screenshot
+):
+    page.goto(course.url(f"{app_server}/embed/train?task=sentiment&steps=30"))
+    frame = framed(page, until)
+    assert frame.locator("header.embed-bar").count() == 1 and frame.locator("nav").count() == 0
+    assert axe(frame) == []
+    frame.get_by_role("button", name="Start training").click()
+    # The form posted inside the frame and its redirect stayed under /embed, so the frame still renders.
+    frame.wait_for_url("**/embed/train?*job=*")
+    frame.wait_for_selector("#training[data-state='done']", timeout=60000)
+    step_through = frame.locator("#t-step-through")
+    step_through.wait_for(timeout=10000)
+    assert step_through.get_attribute("href").startswith("/embed?model=")
+    assert "Finished after" in frame.locator("#train-status").inner_text()
+    assert axe(frame) == []
+    screenshot(page, "embed-training-in-course-page")
+    step_through.click()
+    frame.wait_for_url("**/embed?model=*")
+    frame.wait_for_selector("#sim")  # the trained model, stepped through in the same frame
+    assert page.errors_seen == []

@@ -123,10 +123,11 @@ def test_the_stored_model_page_embeds_and_other_views_say_what_they_use(client, 
     assert "There is no stored model “000000000000…” on this server." in missing
 
 
-def test_the_seq2seq_page_has_the_share_panel_and_the_training_page_not(client) -> None:
+def test_the_seq2seq_and_training_pages_have_the_share_panel(client) -> None:
     page = client.get("/seq2seq", params={"preset": "reverse"}).text
     assert 'class="share"' in page and "/embed/seq2seq?preset=reverse" in page
-    assert 'class="share"' not in client.get("/train").text
+    training = client.get("/train", params={"task": "sine"}).text
+    assert 'class="share"' in training and "/embed/train?task=sine" in training
 
 
 def test_simulator_pages_use_the_configured_limits(tmp_path: Path) -> None:

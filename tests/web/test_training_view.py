@@ -126,3 +126,26 @@ def test_bad_start_is_refused_with_the_reasons(client):
     assert client.get("/train/live", params={"job": "0" * 32}).status_code == 404
     gone = client.get("/train", params={"job": "0" * 32})
     assert "not on this server any more" in gone.text
+
+
+def test_the_embed_form_trains_and_stops_under_embed_and_links_to_embed_forms(client):
+    page = client.get("/embed/train", params={"task": "sine", "steps": "20"})
+    assert page.status_code == 200
+    assert "frame-ancestors 'self'" in page.headers["content-security-policy"]
+    assert 'action="/embed/train"' in page.text and 'class="embed-bar"' in page.text
+    assert 'href="/train?task=sine&amp;steps=20"' in page.text  # "open in a new tab": the full page
+    start = client.post("/embed/train", data={"task": "sine", "seed": "2", "steps": "20"}, follow_redirects=False)
+    assert start.status_code == 303 and start.headers["location"].startswith("/embed/train?task=sine&seed=2")
+    job = re.search(r"job=([0-9a-f]{32})", start.headers["location"]).group(1)
+    assert wait_for_end(client, job)["state"] == "done"
+    run = client.get(start.headers["location"]).text
+    assert 'data-embed="1"' in run and 'href="/embed?preset=sine"' in run
+    assert re.search(r'href="/embed\?model=[0-9a-f]{64}" id="t-step-through"', run)
+    live = client.get("/train/live", params={"job": job, "embed": "1"}).text
+    assert 'href="/embed?preset=sine"' in live and 'href="/?' not in live
+
+    long_run = client.post("/embed/train", data={"task": "chars", "steps": "2000"}, follow_redirects=False)
+    job = re.search(r"job=([0-9a-f]{32})", long_run.headers["location"]).group(1)
+    stop = client.post("/embed/train/stop", data={"job": job, "task": "chars"}, follow_redirects=False)
+    assert stop.status_code == 303 and stop.headers["location"].startswith("/embed/train?")
+    assert wait_for_end(client, job)["last"]["reason"] == "stopped"
