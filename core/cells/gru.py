@@ -25,10 +25,10 @@ from core.cells.kernel import (
     carry_over,
     chunks,
     ended_rows,
-    recurrent_matrix,
-    small_ufunc_buffers,
+    fold_gate_scale,
     step_from_scan,
     time_slice,
+    unfold_gate_scale,
     written_bytes,
     zeroed_record,
 )
@@ -68,11 +68,8 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     hid_rz, hid_n = hid[:, : 2 * H], hid[:, 2 * H :]
     b_hn = np.tile(b_hh[2 * H :], (h_prev.shape[0], 1))  # one row per sequence: equal shapes, no broadcasting
     span = time_slice(times)
-    W_hhT, prescaled = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span), len(times), scale)
     pre, act = rec["pre"][span], rec["act"][span]
-    if prescaled:
-        with small_ufunc_buffers():
-            pre *= scale
+    W_hhT, prescaled = fold_gate_scale(W_hhT, pre, written_bytes(list(rec.values()), span), len(times), scale)
     steps = zip(
         pre[..., : 2 * H], pre[..., 2 * H :], act[..., : 2 * H], act[..., :H], act[..., H : 2 * H],
         act[..., 2 * H :], rec["hn"][span], rec["h"][span], ended_rows(mask, times), strict=False,
@@ -99,9 +96,7 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
         if ended is not None:
             carry_over(ended, h, h_prev, None, None)
         h_prev = h
-    if prescaled:
-        with small_ufunc_buffers():
-            pre /= scale
+    unfold_gate_scale(pre, scale, prescaled)
     return h_prev, None
 
 

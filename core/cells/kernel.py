@@ -133,6 +133,26 @@ def recurrent_matrix(
         return np.multiply(W_hhT, column_scale, order="C"), True
 
 
+def fold_gate_scale(
+    W_hhT: np.ndarray, pre: np.ndarray, written: int, steps: int, column_scale: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """W_hh^T for a scan over ``steps``, as recurrent_matrix lays it out, and whether ``column_scale`` (each
+    gate's factor in the tanh form of its sigmoid) is folded into it. When it is, the pre-activations ``pre``
+    are scaled by it too (exact: powers of two); unfold_gate_scale scales them back after the loop."""
+    W, folded = recurrent_matrix(W_hhT, written, steps, column_scale)
+    if folded:
+        with small_ufunc_buffers():
+            pre *= column_scale
+    return W, folded
+
+
+def unfold_gate_scale(pre: np.ndarray, column_scale: np.ndarray, folded: bool) -> None:
+    """Undo fold_gate_scale's scaling of ``pre``, so the record holds the true pre-activations."""
+    if folded:
+        with small_ufunc_buffers():
+            pre /= column_scale
+
+
 def ended_rows(mask: np.ndarray | None, times: range) -> Iterator[np.ndarray | None]:
     """For each t of ``times``: None when every sequence is live, else the (B, 1) rows of ended sequences."""
     if mask is None:

@@ -35,10 +35,10 @@ from core.cells.kernel import (
     carry_over,
     chunks,
     ended_rows,
-    recurrent_matrix,
-    small_ufunc_buffers,
+    fold_gate_scale,
     step_from_scan,
     time_slice,
+    unfold_gate_scale,
     written_bytes,
     zeroed_record,
 )
@@ -85,10 +85,7 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     span = time_slice(times)
     pre, rows = rec["pre"][span], rec["rows"][span]
     written = written_bytes([rec["pre"], rec["rows"], rec["tanh_c"], rec["h"]], span)
-    W_hhT, prescaled = recurrent_matrix(W_hhT, written, len(times), scale[0])
-    if prescaled:
-        with small_ufunc_buffers():
-            pre *= scale[0]
+    W_hhT, prescaled = fold_gate_scale(W_hhT, pre, written, len(times), scale[0])
     rows[0][:, :H] = c_prev
     steps = zip(
         pre,
@@ -120,9 +117,7 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
         if ended is not None:
             carry_over(ended, h, h_prev, c, c_prev)
         h_prev, c_prev = h, c
-    if prescaled:
-        with small_ufunc_buffers():
-            pre /= scale[0]
+    unfold_gate_scale(pre, scale[0], prescaled)
     return h_prev, c_prev
 
 
