@@ -100,11 +100,7 @@ def traced_memory(params: dict[str, np.ndarray], config: NetworkConfig, x: np.nd
         peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
-    # A cell's record arrays can be views into one another (the LSTM's act and c live in its rows), so
-    # count each underlying buffer once.
-    buffers = {id(a.base if a.base is not None else a): a.base if a.base is not None else a
-               for row in trace.layers for lt in row for a in lt.record.values()}
-    record = sum(b.nbytes for b in buffers.values())
+    record = sum(b.nbytes for b in trace.record_buffers())
     weights = sum(v.nbytes for v in params.values())
     return {
         "peak_bytes": peak,

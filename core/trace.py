@@ -64,15 +64,18 @@ class Trace:
         hits = np.flatnonzero(bad)
         return int(hits[0]) if hits.size else None
 
+    def record_buffers(self) -> list[np.ndarray]:
+        """The arrays holding every layer's record, each once: a cell's record arrays are views into one block
+        (and may be views into one another, as the LSTM's act and c are into its rows)."""
+        arrays = [arr for row in self.layers for lt in row for arr in lt.record.values()]
+        return list({id(base): base for base in (a if a.base is None else a.base for a in arrays)}.values())
+
     def _surely_finite(self) -> bool:
         """True when every recorded number is finite, checked cheaply: the sum of each underlying buffer is
         finite. A sum that overflows although every term is finite only sends diverged_at the long way."""
-        arrays = [arr for row in self.layers for lt in row for arr in lt.record.values()]
-        buffers = {id(base): base for base in (a if a.base is None else a.base for a in arrays)}
-        if self.logits is not None:
-            buffers[id(self.logits)] = self.logits
+        buffers = self.record_buffers() + ([] if self.logits is None else [self.logits])
         with np.errstate(over="ignore", invalid="ignore"):
-            return all(np.isfinite(np.sum(b)) for b in buffers.values())
+            return all(np.isfinite(np.sum(b)) for b in buffers)
 
     def sequence(self, b: int) -> Trace:
         """The trace of sequence ``b`` alone (views with a batch axis of 1), trimmed to its length."""
