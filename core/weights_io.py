@@ -286,12 +286,28 @@ def params_for_config(tensors: Mapping[str, np.ndarray], config: NetworkConfig) 
     if problems:
         raise WeightsError(f"the weights do not fit the {config.cell} network "
                            f"{_describe_config(config)}: " + "; ".join(problems))
+    return cast_finite(lambda: cast_params({name: renamed[name] for name in expected}, config), config.dtype,
+                       label)
+
+
+def cast_finite(cast: Callable[[], Params], dtype: str, label: Callable[[str], str]) -> Params:
+    """``cast()``'s tensors, refusing by name (``label``) every one with values too large for ``dtype``."""
     with np.errstate(over="ignore"):  # overflow is reported below, by tensor name
-        params = cast_params({name: renamed[name] for name in expected}, config)
+        params = cast()
     overflow = [label(name) for name, value in params.items() if not np.isfinite(value).all()]
     if overflow:
-        raise WeightsError(f"tensor(s) {', '.join(overflow)} hold values too large for {config.dtype}")
+        raise WeightsError(f"tensor(s) {', '.join(overflow)} hold values too large for {dtype}")
     return params
+
+
+def cell_of(name: str, shape: tuple[int, ...]) -> str:
+    """The cell whose weight_hh ``name`` has ``shape`` (G*H, H): G = rows / H is 1 (rnn), 4 (lstm), 3 (gru)."""
+    rows, hidden = shape
+    cell = CELL_FOR_GATE_BLOCKS.get(rows // hidden) if hidden and rows % hidden == 0 else None
+    if cell is None:
+        raise WeightsError(f"{name!r} has shape {shape}: its rows must be 1, 3 or 4 times its columns (the "
+                           "hidden size) for an RNN, GRU or LSTM")
+    return cell
 
 
 def shape_problems(
@@ -350,16 +366,11 @@ def infer_config(tensors: Mapping[str, np.ndarray], **overrides: Any) -> Network
     if w_ih is None or w_hh is None or len(w_ih) != 2 or len(w_hh) != 2:
         raise WeightsError("cannot infer the network: it needs 2-D tensors 'weight_ih_l0' and 'weight_hh_l0' "
                            f"(with or without a module prefix); found {sorted(tensors)}")
-    rows, hidden = w_hh
-    cell = CELL_FOR_GATE_BLOCKS.get(rows // hidden) if hidden and rows % hidden == 0 else None
-    if cell is None:
-        raise WeightsError(f"{mapping['weight_hh_l0']!r} has shape {w_hh}: its rows must be 1, 3 or 4 times "
-                           f"its columns (the hidden size) for an RNN, GRU or LSTM")
     layers = [int(m["layer"]) for m in map(_RECURRENT.match, mapping) if m]
     fields: dict[str, Any] = {
-        "cell": cell,
+        "cell": cell_of(mapping["weight_hh_l0"], w_hh),
         "input_size": w_ih[1],
-        "hidden_size": hidden,
+        "hidden_size": w_hh[1],
         "num_layers": max(layers) + 1,
         "bidirectional": any(name.endswith("_reverse") for name in mapping),
     }

@@ -28,7 +28,7 @@ from core.config import ConfigError
 from core.params import Params
 from core.seq2seq.config import Seq2SeqConfig
 from core.seq2seq.params import cast_params, parameter_shapes
-from core.weights_io import CELL_FOR_GATE_BLOCKS, WeightsError, check_tensors, shape_problems
+from core.weights_io import WeightsError, cast_finite, cell_of, check_tensors, shape_problems
 
 _ENCODER_LAYER = re.compile(r"^encoder\.weight_ih_l(?P<layer>\d+)(?:_reverse)?$")
 
@@ -46,11 +46,8 @@ def infer_config(tensors: Mapping[str, np.ndarray], **overrides: Any) -> Seq2Seq
             raise WeightsError(f"cannot read the encoder-decoder: it needs a 2-D tensor {name!r}")
         return tuple(np.shape(tensors[name]))
 
-    rows, hidden = shape("encoder.weight_hh_l0")
-    cell = CELL_FOR_GATE_BLOCKS.get(rows // hidden) if hidden and rows % hidden == 0 else None
-    if cell is None:
-        raise WeightsError(f"'encoder.weight_hh_l0' has shape {(rows, hidden)}: its rows must be 1, 3 or 4 "
-                           "times its columns (the hidden size) for an RNN, GRU or LSTM")
+    w_hh = shape("encoder.weight_hh_l0")
+    cell, hidden = cell_of("encoder.weight_hh_l0", w_hh), w_hh[1]
     src_vocab, embedding = shape("encoder_embedding.weight")
     tgt_vocab, _ = shape("decoder_embedding.weight")
     dec_hidden = shape("decoder.weight_hh_l0")[1]
@@ -86,9 +83,4 @@ def params_for_config(tensors: Mapping[str, np.ndarray], config: Seq2SeqConfig) 
     problems = shape_problems(tensors, parameter_shapes(config), repr)
     if problems:
         raise WeightsError("the weights do not fit the encoder-decoder: " + "; ".join(problems))
-    with np.errstate(over="ignore"):
-        params = cast_params(dict(tensors), config)
-    overflow = [name for name, value in params.items() if not np.isfinite(value).all()]
-    if overflow:
-        raise WeightsError(f"tensor(s) {', '.join(overflow)} hold values too large for {config.dtype}")
-    return params
+    return cast_finite(lambda: cast_params(dict(tensors), config), config.dtype, str)
