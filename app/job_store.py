@@ -56,10 +56,7 @@ def _json(value: Any) -> str:
 
 class JobStore(SQLiteFile):
     schema = SCHEMA
-
-    def __init__(self, path: Any, busy_timeout_s: float = 10.0) -> None:
-        super().__init__(path, busy_timeout_s)
-        self.add_column("training_jobs", "heartbeat", "REAL")  # added after the first release
+    added_columns = (("training_jobs", "heartbeat", "REAL"),)
 
     def create(self, job: dict[str, Any]) -> None:
         """Insert a running job (``job`` holds JOB_COLUMNS minus the outcome)."""

@@ -14,9 +14,12 @@ from pathlib import Path
 
 
 class SQLiteFile:
-    """Subclasses set ``schema``: the CREATE ... IF NOT EXISTS statements run when the file is opened."""
+    """Subclasses set ``schema``: the CREATE ... IF NOT EXISTS statements run when the file is opened, and
+    ``added_columns``: (table, column, definition) of columns added after a file may have been created, which
+    opening adds to such a file."""
 
     schema: tuple[str, ...] = ()
+    added_columns: tuple[tuple[str, str, str], ...] = ()
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 10.0) -> None:
         self.path = Path(path)
@@ -26,6 +29,8 @@ class SQLiteFile:
             db.execute("PRAGMA journal_mode=WAL")
             for statement in self.schema:
                 db.execute(statement)
+            for table, column, definition in self.added_columns:
+                _add_column(db, table, column, definition)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -34,18 +39,18 @@ class SQLiteFile:
             db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
             yield db
 
-    def add_column(self, table: str, column: str, definition: str) -> None:
-        """Migrate a file from before ``column``: add it to ``table`` (``definition`` as in CREATE TABLE) unless
-        it is there already, also when another process adds it at the same moment."""
-        with self._connect() as db:
-            if column in self._columns(db, table):
-                return
-            try:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-            except sqlite3.OperationalError:  # another process added it between our look and our change
-                if column not in self._columns(db, table):
-                    raise
 
-    @staticmethod
-    def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-        return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+def _add_column(db: sqlite3.Connection, table: str, column: str, definition: str) -> None:
+    """Migrate a file from before ``column``: add it to ``table`` (``definition`` as in CREATE TABLE) unless
+    it is there already, also when another process adds it at the same moment."""
+    if column in _columns(db, table):
+        return
+    try:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    except sqlite3.OperationalError:  # another process added it between our look and our change
+        if column not in _columns(db, table):
+            raise
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}

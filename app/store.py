@@ -82,10 +82,7 @@ def _unpack(blob: bytes) -> Params:
 
 class ModelStore(SQLiteFile):
     schema = (SCHEMA,)
-
-    def __init__(self, path: Any, busy_timeout_s: float = 10.0) -> None:
-        super().__init__(path, busy_timeout_s)
-        self.add_column("models", "kind", "TEXT NOT NULL DEFAULT 'network'")  # rows from before are networks
+    added_columns = (("models", "kind", "TEXT NOT NULL DEFAULT 'network'"),)  # rows from before are networks
 
     def put(
         self, config: NetworkConfig | Seq2SeqConfig, params: Params, meta: dict[str, Any] | None = None
