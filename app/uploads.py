@@ -11,6 +11,8 @@ the source and target vocabularies and the decoding length from ``config``.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, ValidationError
@@ -20,7 +22,9 @@ from app.limits import Limits, check_config
 from app.schemas.common import MAX_LIST, StrictModel
 from app.schemas.model import Token
 from app.store import ModelStore
-from core.config import ConfigError
+from core.config import ConfigError, NetworkConfig
+from core.params import Params
+from core.seq2seq.config import Seq2SeqConfig
 
 
 class UploadConfig(StrictModel):
@@ -65,7 +69,7 @@ def parse_upload_config(raw: str | None) -> UploadConfig:
 
 def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: Limits) -> dict[str, Any]:
     from core.seq2seq.weights import is_seq2seq
-    from core.weights_io import infer_config, load_weights, params_for_config
+    from core.weights_io import load_weights
 
     try:
         tensors = load_weights(data)
@@ -73,69 +77,80 @@ def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: 
         raise UnprocessableError(
             f"not a readable .npz or .safetensors file: {exc}", ("body", "file")
         ) from None
-    if is_seq2seq(tensors):
-        return _import_seq2seq(tensors, options, store, limits)
+    read = _read_seq2seq if is_seq2seq(tensors) else _read_network
+    with _file_errors():
+        config, params, meta = read(tensors, options, limits)
+    model_id = store.put(config, params, meta)
+    return store.describe(model_id) or {}
+
+
+@contextmanager
+def _file_errors() -> Iterator[None]:
+    """What the loaders raise about the file (a configuration it cannot have, tensors that do not fit) as a
+    422 on ``file``; the readers' own 422s pass as they are."""
+    try:
+        yield
+    except UnprocessableError:
+        raise
+    except (ConfigError, ValueError) as exc:
+        raise UnprocessableError(str(exc), ("body", "file")) from None
+
+
+def _read_network(
+    tensors: dict[str, Any], options: UploadConfig, limits: Limits
+) -> tuple[NetworkConfig, Params, dict[str, Any]]:
+    from core.weights_io import infer_config, params_for_config
+
     _refuse_fields(options, SEQ2SEQ_ONLY, "an encoder-decoder")
     overrides = options.model_dump(
         exclude_none=True, exclude={"name", "vocab", "output_labels", "tokenizer", *SEQ2SEQ_ONLY}
     )
-    try:
-        config = infer_config(tensors, **overrides)
-        if options.vocab is not None and config.vocab_size != len(options.vocab):
-            raise UnprocessableError(
-                f"vocab has {len(options.vocab)} tokens but the model reads {config.vocab_size}",
-                ("body", "config"),
-            )
-        check_config(limits, config, ("body", "file"))
-        params = params_for_config(tensors, config)
-    except (ConfigError, ValueError) as exc:
-        if isinstance(exc, UnprocessableError):
-            raise
-        raise UnprocessableError(str(exc), ("body", "file")) from None
+    config = infer_config(tensors, **overrides)
+    if options.vocab is not None and config.vocab_size != len(options.vocab):
+        raise UnprocessableError(
+            f"vocab has {len(options.vocab)} tokens but the model reads {config.vocab_size}",
+            ("body", "config"),
+        )
+    check_config(limits, config, ("body", "file"))
+    params = params_for_config(tensors, config)
     if options.output_labels is not None and len(options.output_labels) != config.output_size:
         raise UnprocessableError(
             f"output_labels has {len(options.output_labels)} labels but the model has "
             f"output_size {config.output_size}",
             ("body", "config"),
         )
-    meta = options.model_dump(exclude_none=True, include={"name", "vocab", "output_labels", "tokenizer"})
-    model_id = store.put(config, params, meta)
-    return store.describe(model_id) or {}
+    return config, params, options.model_dump(
+        exclude_none=True, include={"name", "vocab", "output_labels", "tokenizer"}
+    )
 
 
-def _import_seq2seq(
-    tensors: dict[str, Any], options: UploadConfig, store: ModelStore, limits: Limits
-) -> dict[str, Any]:
+def _read_seq2seq(
+    tensors: dict[str, Any], options: UploadConfig, limits: Limits
+) -> tuple[Seq2SeqConfig, Params, dict[str, Any]]:
     from core.seq2seq.weights import infer_config, params_for_config
 
     _refuse_fields(options, NETWORK_ONLY, "a single network")
     overrides = options.model_dump(exclude_none=True, include={"nonlinearity", "dtype", "max_length"})
-    try:
-        config = infer_config(tensors, **overrides)
-        if options.cell is not None and options.cell != config.cell:
+    config = infer_config(tensors, **overrides)
+    if options.cell is not None and options.cell != config.cell:
+        raise UnprocessableError(
+            f"config says cell {options.cell!r} but the tensors are a {config.cell} encoder-decoder",
+            ("body", "config"),
+        )
+    for name, tokens, size in (("vocab", options.vocab, config.src_vocab_size),
+                               ("target_vocab", options.target_vocab, config.tgt_vocab_size)):
+        if tokens is not None and len(tokens) != size:
             raise UnprocessableError(
-                f"config says cell {options.cell!r} but the tensors are a {config.cell} encoder-decoder",
+                f"{name} has {len(tokens)} tokens but the model's embedding has {size} rows",
                 ("body", "config"),
             )
-        for name, tokens, size in (("vocab", options.vocab, config.src_vocab_size),
-                                   ("target_vocab", options.target_vocab, config.tgt_vocab_size)):
-            if tokens is not None and len(tokens) != size:
-                raise UnprocessableError(
-                    f"{name} has {len(tokens)} tokens but the model's embedding has {size} rows",
-                    ("body", "config"),
-                )
-        check_config(limits, config.encoder_config(), ("body", "file"))
-        check_config(limits, config.decoder_config(), ("body", "file"))
-        params = params_for_config(tensors, config)
-    except (ConfigError, ValueError) as exc:
-        if isinstance(exc, UnprocessableError):
-            raise
-        raise UnprocessableError(str(exc), ("body", "file")) from None
+    check_config(limits, config.encoder_config(), ("body", "file"))
+    check_config(limits, config.decoder_config(), ("body", "file"))
+    params = params_for_config(tensors, config)
     meta = options.model_dump(exclude_none=True, include={"name", "vocab", "target_vocab", "tokenizer"})
     if options.tokenizer is not None:  # decoded tokens are shown joined the way the source splits
         meta["target_joiner"] = "" if options.tokenizer == "chars" else " "
-    model_id = store.put(config, params, meta)
-    return store.describe(model_id) or {}
+    return config, params, meta
 
 
 def _refuse_fields(options: UploadConfig, names: tuple[str, ...], kind: str) -> None:
