@@ -39,6 +39,12 @@ def is_embed(path: str) -> bool:
     return path == EMBED_PREFIX or path.startswith(EMBED_PREFIX + "/")
 
 
+def embed_url(url: str) -> str:
+    """The embed form of a page's URL: the same path and query under /embed (``/?q`` -> ``/embed?q``)."""
+    path, mark, query = url.partition("?")
+    return EMBED_PREFIX + ("" if path == "/" else path) + mark + query
+
+
 async def send_json(
     send: Send, status: int, detail: object, headers: Iterable[tuple[bytes, bytes]] = ()
 ) -> None:

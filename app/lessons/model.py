@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from app.security import embed_url
 from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import ViewState
 
@@ -65,8 +66,7 @@ class Live:
 
     @property
     def embed_url(self) -> str:
-        path = "/embed" + ("" if self.path == "/" else self.path)
-        return path + (f"?{self.query}" if self.query else "")
+        return embed_url(self.url)
 
 
 @dataclass(frozen=True)

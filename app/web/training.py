@@ -39,7 +39,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.errors import ApiError
 from app.limits import Limits
-from app.security import EMBED_PREFIX
+from app.security import EMBED_PREFIX, embed_url
 from app.web.embed import full_url, templates
 from app.web.seq2seq_routes import NAV_VIEWS
 from app.web.seq2seq_state import Seq2SeqState
@@ -235,11 +235,6 @@ def model_summary(config: Any) -> str:
     return f"{kind}{config.cell.upper()}, hidden size {config.hidden_size}, {layers} layer{plural}"
 
 
-def embedded(path: str) -> str:
-    """The embed form of a view's URL: the same path and query under /embed (``/?q`` -> ``/embed?q``)."""
-    return EMBED_PREFIX + (path[1:] if path.startswith("/?") else path)
-
-
 def live_view(job: Any, embed: bool = False) -> dict[str, Any]:
     """Curves, table rows and a one-line summary of a job's progress so far; with ``embed``, links to the
     other views' embed forms (an iframe can show only those)."""
@@ -265,8 +260,8 @@ def live_view(job: Any, embed: bool = False) -> dict[str, Any]:
     link, where = step_through_link(job.task)
     trained = trained_model_link(job.result_id, info["seq2seq"])
     if embed:
-        link = embedded(link)
-        trained = None if trained is None else (embedded(trained[0]), trained[1])
+        link = embed_url(link)
+        trained = None if trained is None else (embed_url(trained[0]), trained[1])
     return {
         "job": status,
         "model": model_summary(job_config(job)),
@@ -304,6 +299,11 @@ REASONS = {
 }
 
 
+def train_path(embed: bool) -> str:
+    """The training page, or its embed form."""
+    return EMBED_TRAIN if embed else "/train"
+
+
 def page(
     request: Request, form: TrainForm, errors: list[str], status_code: int = 200, embed: bool = False
 ) -> HTMLResponse:
@@ -324,8 +324,7 @@ def page(
         "keep_query": False,
         "errors": errors,
         "title": "Train a model",
-        "path": EMBED_TRAIN if embed else "/train",
-        "train_path": EMBED_TRAIN if embed else "/train",
+        "path": train_path(embed),  # where the form posts and the task picker reloads
         "embed": embed,
         "form": form,
         "tasks": tasks(),
@@ -393,26 +392,27 @@ async def start(request: Request, embed: bool) -> Response:
         )
     except ApiError as exc:
         return page(request, form, [exc.message], exc.status, embed)
-    base = EMBED_TRAIN if embed else "/train"
-    return RedirectResponse(f"{base}?" + replace(form, steps=steps, job=job.id).query(), status_code=303)
+    return RedirectResponse(
+        f"{train_path(embed)}?" + replace(form, steps=steps, job=job.id).query(), status_code=303
+    )
 
 
 @router.post("/train/stop", response_class=HTMLResponse)
 async def stop_training(request: Request) -> Response:
-    return await stop(request, "/train")
+    return await stop(request, embed=False)
 
 
 @router.post(EMBED_TRAIN + "/stop", response_class=HTMLResponse)
 async def stop_training_embedded(request: Request) -> Response:
-    return await stop(request, EMBED_TRAIN)
+    return await stop(request, embed=True)
 
 
-async def stop(request: Request, base: str) -> Response:
+async def stop(request: Request, embed: bool) -> Response:
     form, errors = parse(await request.form(), request.app.state.settings.limits)
     if form.job:
         with suppress(ApiError):  # a run this server forgot: the page it redirects to says so
             request.app.state.jobs.cancel(form.job)
-    return RedirectResponse(f"{base}?" + form.query(), status_code=303)
+    return RedirectResponse(f"{train_path(embed)}?" + form.query(), status_code=303)
 
 
 @router.get("/train/live", response_class=HTMLResponse)
