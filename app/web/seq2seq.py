@@ -33,6 +33,7 @@ from app.seq2seq_service import run_seq2seq
 from app.store import ModelStore
 from app.web.colors import Scale, text_colour
 from app.web.seq2seq_state import MAX_SOURCE_TOKENS, Seq2SeqState
+from app.web.simulation import stored_tokenizer
 from core import presets
 
 TOP_K = 5
@@ -233,10 +234,7 @@ def stored_meta(store: ModelStore | None, model_id: str) -> dict[str, Any]:
     meta = described["meta"]
     if not meta.get("vocab") or not meta.get("target_vocab"):
         raise Seq2SeqInputError("This stored model has no vocabularies, so its input cannot be typed here.")
-    # A model uploaded without a tokenizer: characters when every token but padding is one character.
-    pad = described["config"].get("pad_id", 0)
-    single = all(len(token) == 1 for k, token in enumerate(meta["vocab"]) if k != pad)
-    by_chars = meta.get("tokenizer", "chars" if single else "words") == "chars"
+    by_chars = stored_tokenizer(meta, ignore=described["config"].get("pad_id", 0)) == "chars"
     return {
         **meta,
         "name": model_id,

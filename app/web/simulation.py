@@ -152,6 +152,13 @@ def preset_choice(name: str) -> PresetChoice:
     raise BadInputError(f"There is no preset “{name}” the simulator can run (available: {names}).")
 
 
+def stored_tokenizer(meta: dict[str, Any], ignore: int | None = None) -> str:
+    """How typed text splits into a stored model's vocabulary: its ``tokenizer`` when it has one, else
+    characters when every token (but the one at index ``ignore``, e.g. padding) is one character, else words."""
+    tokens = [token for k, token in enumerate(meta.get("vocab") or ()) if k != ignore]
+    return meta.get("tokenizer") or ("chars" if all(len(token) == 1 for token in tokens) else "words")
+
+
 def stored_choice(store: ModelStore | None, model_id: str) -> PresetChoice:
     """A stored model (e.g. a finished training run) described like a preset: its input form, vocabulary
     and its task's samples. BadInputError when the store does not hold it or its input cannot be typed."""
@@ -166,7 +173,7 @@ def stored_choice(store: ModelStore | None, model_id: str) -> PresetChoice:
     cfg, meta = described["config"], described["meta"]
     tokens = tuple(meta.get("vocab") or ())
     if cfg.get("input_encoding") in ("onehot", "embedding") and tokens:
-        tokenizer = meta.get("tokenizer") or ("chars" if all(len(t) == 1 for t in tokens) else "words")
+        tokenizer = stored_tokenizer(meta)
         mode, width = "text", 1
     elif cfg.get("input_encoding") == "vector":
         tokenizer, mode, width = "chars", "numbers", int(cfg["input_size"])
