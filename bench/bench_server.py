@@ -36,9 +36,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from app.cli import single_blas_thread  # the standard library only: NumPy is not imported yet
+
 # The in-process breakdown runs NumPy here, with one BLAS thread as `unrolled serve` sets for its workers.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+single_blas_thread()
 
 from app.cache import request_key  # noqa: E402
 from app.resolve import resolve  # noqa: E402
