@@ -3,13 +3,12 @@ vocabulary, its task's examples and the numbers core.seq2seq gives for its store
 
 from __future__ import annotations
 
-import re
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from training_runs import train
 
 from app.limits import Limits
 from app.main import create_app
@@ -35,14 +34,7 @@ def client(tmp_path_factory) -> TestClient:
 @pytest.fixture(scope="module")
 def reverse_run(client: TestClient) -> tuple[str, str]:
     """A short Reverse run started from the Training form: its job id and stored model id."""
-    start = client.post("/train", data={"task": "reverse", "steps": "5", "cell": "lstm", "hidden": "8"},
-                        follow_redirects=False)
-    assert start.status_code == 303, start.text
-    job = re.search(r"job=([0-9a-f]{32})", start.headers["location"]).group(1)
-    deadline = time.monotonic() + 60  # only keeps a broken run from hanging the suite
-    while (status := client.get(f"/api/v1/training/{job}").json())["state"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    job, status = train(client, {"task": "reverse", "steps": "5", "cell": "lstm", "hidden": "8"})
     assert status["state"] == "done", status["error"]
     return job, status["result_id"]
 

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 from fastapi.testclient import TestClient
+from training_runs import train
 
 from app.limits import Limits
 from app.main import create_app
@@ -27,18 +27,6 @@ def make_client(tmp: Path, **limits: int) -> TestClient:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> TestClient:
     return make_client(tmp_path_factory.mktemp("data"))
-
-
-def train(client: TestClient, form: dict) -> tuple[str, dict]:
-    """Start a run from the Training form; its job id and final status."""
-    start = client.post("/train", data=form, follow_redirects=False)
-    assert start.status_code == 303, start.text
-    job = re.search(r"job=([0-9a-f]{32})", start.headers["location"]).group(1)
-    deadline = time.monotonic() + 60  # only keeps a broken run from hanging the suite
-    while (status := client.get(f"/api/v1/training/{job}").json())["state"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    return job, status
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ stopped through the server's training jobs."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from fastapi.testclient import TestClient
+from training_runs import job_of, wait_for_end
 
 from app.main import create_app
 from app.web import training
@@ -25,16 +25,6 @@ def monkeypatch_module():
     mp = pytest.MonkeyPatch()
     yield mp
     mp.undo()
-
-
-def wait_for_end(client: TestClient, job: str, bound_s: float = 60.0) -> dict:
-    """Poll the job's status until it stops running (the bound only keeps a broken run from hanging)."""
-    deadline = time.monotonic() + bound_s
-    while True:
-        status = client.get(f"/api/v1/training/{job}").json()
-        if status["state"] != "running" or time.monotonic() > deadline:
-            return status
-        time.sleep(0.05)
 
 
 def test_parse_reads_the_form_and_reports_bad_values():
@@ -91,7 +81,7 @@ def test_form_page_lists_every_task(client):
 def test_a_run_starts_streams_and_finishes(client):
     start = client.post("/train", data={"task": "sine", "seed": "2", "steps": "30"}, follow_redirects=False)
     assert start.status_code == 303
-    job = re.search(r"job=([0-9a-f]{32})", start.headers["location"]).group(1)
+    job = job_of(start.headers["location"])
     assert start.headers["location"].startswith("/train?task=sine&seed=2&steps=30&job=")
     status = wait_for_end(client, job)
     assert status["state"] == "done" and status["steps_done"] == 30
@@ -109,7 +99,7 @@ def test_a_run_starts_streams_and_finishes(client):
 
 def test_stop_ends_a_run_early(client):
     start = client.post("/train", data={"task": "chars", "steps": "2000"}, follow_redirects=False)
-    job = re.search(r"job=([0-9a-f]{32})", start.headers["location"]).group(1)
+    job = job_of(start.headers["location"])
     stop = client.post(
         "/train/stop", data={"job": job, "task": "chars", "steps": "2000"}, follow_redirects=False
     )
@@ -136,7 +126,7 @@ def test_the_embed_form_trains_and_stops_under_embed_and_links_to_embed_forms(cl
     assert 'href="/train?task=sine&amp;steps=20"' in page.text  # "open in a new tab": the full page
     start = client.post("/embed/train", data={"task": "sine", "seed": "2", "steps": "20"}, follow_redirects=False)
     assert start.status_code == 303 and start.headers["location"].startswith("/embed/train?task=sine&seed=2")
-    job = re.search(r"job=([0-9a-f]{32})", start.headers["location"]).group(1)
+    job = job_of(start.headers["location"])
     assert wait_for_end(client, job)["state"] == "done"
     run = client.get(start.headers["location"]).text
     assert 'data-embed="1"' in run and 'href="/embed?preset=sine"' in run
@@ -145,7 +135,7 @@ def test_the_embed_form_trains_and_stops_under_embed_and_links_to_embed_forms(cl
     assert 'href="/embed?preset=sine"' in live and 'href="/?' not in live
 
     long_run = client.post("/embed/train", data={"task": "chars", "steps": "2000"}, follow_redirects=False)
-    job = re.search(r"job=([0-9a-f]{32})", long_run.headers["location"]).group(1)
+    job = job_of(long_run.headers["location"])
     stop = client.post("/embed/train/stop", data={"job": job, "task": "chars"}, follow_redirects=False)
     assert stop.status_code == 303 and stop.headers["location"].startswith("/embed/train?")
     assert wait_for_end(client, job)["last"]["reason"] == "stopped"
