@@ -35,6 +35,11 @@ class Limits:
     max_train_steps: int = 5000
     max_train_seconds: int = 120
     max_training_jobs: int = 2  # running at once per worker process
+    # What an uploaded weights file may unpack to (its headers are checked against these before any tensor is
+    # read): real weights barely compress, so this is a few times the upload size, and it covers the largest
+    # model the size limits above allow in float32.
+    max_upload_tensors: int = 1024
+    max_upload_tensor_bytes: int = 128 * 1024 * 1024
     default_precision: int = 4
     max_precision: int = 12
 

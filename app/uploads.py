@@ -69,10 +69,11 @@ def parse_upload_config(raw: str | None) -> UploadConfig:
 
 def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: Limits) -> dict[str, Any]:
     from core.seq2seq.weights import is_seq2seq
-    from core.weights_io import load_weights
+    from core.weights_io import ReadBounds, load_weights
 
+    bounds = ReadBounds(max_tensors=limits.max_upload_tensors, max_bytes=limits.max_upload_tensor_bytes)
     try:
-        tensors = load_weights(data)
+        tensors = load_weights(data, bounds=bounds)
     except MALFORMED as exc:
         raise UnprocessableError(
             f"not a readable .npz or .safetensors file: {exc}", ("body", "file")

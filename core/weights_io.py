@@ -25,15 +25,17 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy as np
-import safetensors
 import safetensors.numpy
 
 from core.config import NetworkConfig
@@ -42,8 +44,6 @@ from core.params import Params, cast_params, parameter_shapes
 FORMATS: tuple[str, ...] = ("npz", "safetensors")
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
-#: safetensors dtype codes NumPy reads as real floating-point numbers.
-SAFETENSORS_FLOATS = ("F16", "F32", "F64")
 OUTPUT_MODULES = ("output", "fc", "linear", "out", "head", "decoder")
 EMBEDDING_MODULES = ("embedding", "embed", "emb")
 CELL_FOR_GATE_BLOCKS = {1: "rnn", 4: "lstm", 3: "gru"}
@@ -65,11 +65,14 @@ class WeightsError(ValueError):
 # Reading and writing files
 
 
-def load_weights(source: Source, format: str | None = None) -> dict[str, np.ndarray]:
+def load_weights(source: Source, format: str | None = None, bounds: ReadBounds | None = None
+                 ) -> dict[str, np.ndarray]:
     """Read every tensor of an .npz or .safetensors file (a path, the raw bytes, or a binary file object).
 
     The format is recognised from the content (a zip of .npy members, or an 8-byte header length followed by a
     JSON header); ``format`` only asserts what the content must be. Every tensor must be a finite float array.
+    What the file's headers claim (member count, sizes, shapes) is checked against ``bounds`` before any tensor
+    is read, so a small file cannot make the reader allocate or decompress more than the bounds allow.
     """
     if format is not None:
         _check_format_name(format)
@@ -79,7 +82,8 @@ def load_weights(source: Source, format: str | None = None) -> dict[str, np.ndar
         raise WeightsError(_describe_unknown(data))
     if format is not None and found != format:
         raise WeightsError(f"expected a {format} file, but the content is a {found} file")
-    tensors = _read_npz(data) if found == "npz" else _read_safetensors(data)
+    read = _read_npz if found == "npz" else _read_safetensors
+    tensors = read(data, bounds or DEFAULT_BOUNDS)
     if not tensors:
         raise WeightsError(f"the {found} file holds no tensors")
     check_tensors(tensors)
@@ -120,10 +124,10 @@ def save_weights(params: Mapping[str, np.ndarray], destination: str | os.PathLik
 
 
 def sniff_format(data: bytes) -> str | None:
-    """'npz' for a zip archive, 'safetensors' for a well-formed safetensors header, else None."""
+    """'npz' for a zip archive, 'safetensors' for what opens like a safetensors file, else None."""
     if data[:4] in _ZIP_MAGIC:
         return "npz"
-    if _safetensors_header(data) is not None:
+    if _looks_like_safetensors(data) and not data.startswith(_NPY_MAGIC):
         return "safetensors"
     return None
 
@@ -173,61 +177,219 @@ def _describe_unknown(data: bytes) -> str:
     return "the content is neither an .npz archive (zip of .npy arrays) nor a .safetensors file"
 
 
-def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class ReadBounds:
+    """How much a weights file may make the reader hold, checked from its headers before any data is read.
+
+    A zip member's declared size, a .npy header's shape and a safetensors header's offsets all come from the
+    file itself, so a 2 KB archive can claim gigabytes: each claim is checked against these bounds first, and
+    reading stops at the declared size whatever the compressed stream holds."""
+
+    max_tensors: int = 1024
+    max_bytes: int = 256 * 1024 * 1024  # of tensor data, all tensors together, as stored (uncompressed)
+
+
+DEFAULT_BOUNDS = ReadBounds()
+#: Zip compression methods np.savez and np.savez_compressed write; bzip2 and lzma are refused unread.
+_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+#: What zipfile raises on a damaged archive or member, or on a feature np.savez never writes (encryption, a
+#: newer zip version): all of them mean the upload is not a readable .npz.
+_ZIP_FAILURES = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError, NotImplementedError)
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma", **_ZIP_METHODS}
+_NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _read_npz(data: bytes, bounds: ReadBounds = DEFAULT_BOUNDS) -> dict[str, np.ndarray]:
+    """Every member of an .npz archive as an array, within ``bounds``: the member count, each member's
+    compression method and declared size, and each .npy header's dtype and shape are checked before the
+    member's data is read, and no member is read past the size its header declares."""
+    entries = _zip_entry_count(data)
+    if entries is not None and entries > bounds.max_tensors:  # before zipfile parses every entry
+        raise WeightsError(f"the archive holds {entries} arrays, over the limit of {bounds.max_tensors} "
+                           "tensors in one model file")
     try:
-        members = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except zipfile.BadZipFile as exc:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except _ZIP_FAILURES as exc:
         raise WeightsError(f"the zip archive is damaged: {exc}") from exc
-    foreign = [m for m in members if not m.endswith(".npy")]
-    if foreign:
-        hint = (" (a torch.save checkpoint: save the state_dict with safetensors.torch.save_file or np.savez)"
-                if any(m.endswith(".pkl") for m in foreign) else "")
-        raise WeightsError(f"a zip archive that is not an .npz: members {foreign[:5]} are not .npy "
-                           f"arrays{hint}")
-    tensors = {}
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        for name in archive.files:
+    with archive:
+        members = archive.infolist()
+        _check_npz_members(members, bounds)
+        tensors: dict[str, np.ndarray] = {}
+        refused: list[str] = []  # every tensor of the wrong dtype is named, not just the first
+        budget = bounds.max_bytes
+        for info in members:
+            name = info.filename.removesuffix(".npy")
             try:
-                tensors[name] = archive[name]
-            except ValueError as exc:  # object arrays need pickle, which stays off
-                raise WeightsError(f"tensor {name!r} cannot be read without unpickling ({exc}); "
-                                   f"weights must be plain numeric arrays") from exc
-            except (OSError, zipfile.BadZipFile) as exc:
+                with archive.open(info) as stream:
+                    shape, fortran_order, dtype = _npy_header(stream, name)
+                    if dtype.hasobject:
+                        refused.append(f"tensor {name!r} cannot be read without unpickling (dtype {dtype}); "
+                                       "weights must be plain floating-point arrays")
+                        continue
+                    if dtype.kind != "f":
+                        refused.append(f"tensor {name!r} has dtype {dtype}; weights must be floating-point")
+                        continue
+                    tensors[name] = _read_npy_data(stream, name, shape, fortran_order, dtype, budget)
+            except WeightsError:
+                raise
+            except _ZIP_FAILURES as exc:
                 raise WeightsError(f"tensor {name!r} is damaged: {exc}") from exc
+            budget -= tensors[name].nbytes
+    if refused:
+        raise WeightsError("; ".join(refused))
     return tensors
 
 
-def _safetensors_header(data: bytes) -> dict[str, Any] | None:
-    """The JSON header of a safetensors file: u64 little-endian length N, then N bytes of JSON."""
-    if len(data) < 10:
+def _zip_entry_count(data: bytes) -> int | None:
+    """How many entries a zip's end-of-central-directory record declares (None where there is none to read).
+
+    The record (signature PK 5 6) sits in the last 64 KiB + 22 bytes and holds the count as a u16 at
+    offset 10; 0xFFFF there means the count is in the zip64 record, which the zip64 locator (PK 6 7, 20
+    bytes before it) points to, as a u64 at offset 32."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
         return None
+    count = int.from_bytes(data[end + 10 : end + 12], "little")
+    locator = end - 20
+    if count == 0xFFFF and locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
+        record = int.from_bytes(data[locator + 8 : locator + 16], "little")
+        if data[record : record + 4] == b"PK\x06\x06" and record + 40 <= len(data):
+            return int.from_bytes(data[record + 32 : record + 40], "little")
+    return count
+
+
+def _check_npz_members(members: list[zipfile.ZipInfo], bounds: ReadBounds) -> None:
+    names = [m.filename for m in members]
+    foreign = [n for n in names if not n.endswith(".npy")]
+    if foreign:
+        hint = (" (a torch.save checkpoint: save the state_dict with safetensors.torch.save_file or np.savez)"
+                if any(n.endswith(".pkl") for n in foreign) else "")
+        raise WeightsError(f"a zip archive that is not an .npz: members {foreign[:5]} are not .npy "
+                           f"arrays{hint}")
+    if len(members) > bounds.max_tensors:
+        raise WeightsError(f"the archive holds {len(members)} arrays, over the limit of {bounds.max_tensors} "
+                           "tensors in one model file")
+    if len(set(names)) != len(names):
+        raise WeightsError("the archive holds two members with the same name")
+    odd = [f"{m.filename!r} ({_METHOD_NAMES.get(m.compress_type, m.compress_type)})"
+           for m in members if m.compress_type not in _ZIP_METHODS]
+    if odd:
+        raise WeightsError(f"members {', '.join(odd[:5])} use a compression method np.load does not write; "
+                           "save with np.savez or np.savez_compressed (stored or deflate)")
+    declared = sum(m.file_size for m in members)
+    if declared > bounds.max_bytes:
+        raise WeightsError(f"the archive's arrays unpack to {declared} bytes, over the limit of "
+                           f"{bounds.max_bytes} bytes of weights in one file")
+
+
+def _npy_header(stream: IO[bytes], name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, Fortran order, dtype) from the header at the start of a .npy stream (at most 64 KiB read)."""
+    try:
+        version = np.lib.format.read_magic(stream)
+    except ValueError as exc:
+        raise WeightsError(f"tensor {name!r} is not a .npy array: {exc}") from exc
+    reader = _NPY_HEADER_READERS.get(version)
+    if reader is None:
+        raise WeightsError(f"tensor {name!r} uses .npy format version {version}; save it with np.save")
+    try:
+        return reader(stream)
+    except ValueError as exc:
+        raise WeightsError(f"tensor {name!r} has a damaged .npy header: {exc}") from exc
+
+
+def _read_npy_data(stream: IO[bytes], name: str, shape: tuple[int, ...], fortran_order: bool, dtype: np.dtype,
+                   budget: int) -> np.ndarray:
+    """Exactly the bytes the header declares, into an array allocated only once the size is within budget."""
+    count = math.prod(shape)
+    if count * dtype.itemsize > budget:
+        raise WeightsError(f"tensor {name!r} claims shape {shape} ({count * dtype.itemsize} bytes), over what "
+                           "is left of the limit on weights in one file")
+    flat = np.empty(count, dtype)
+    view = memoryview(flat.view(np.uint8))  # type: ignore[arg-type]  # ndarray is a buffer
+    got = 0
+    while got < view.nbytes:
+        chunk = stream.read(min(view.nbytes - got, 1 << 20))
+        view[got : got + len(chunk)] = chunk
+        got += len(chunk)
+        if not chunk:
+            raise WeightsError(f"tensor {name!r} is truncated: its header declares shape {shape} "
+                               f"({view.nbytes} bytes) but the member holds {got}")
+    if stream.read(1):
+        raise WeightsError(f"tensor {name!r} holds more data than its header's shape {shape} declares")
+    return flat.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _looks_like_safetensors(data: bytes) -> bool:
+    """A safetensors file opens with its header's length (u64, little-endian) and then the header's '{'."""
+    return len(data) >= 10 and data[8:9] == b"{"
+
+
+#: The itemsize of each float dtype code; every other code is refused by name.
+_SAFETENSORS_ITEMSIZE = {"F16": 2, "F32": 4, "F64": 8}
+
+
+def _safetensors_entries(data: bytes, bounds: ReadBounds) -> tuple[int, dict[str, tuple[str, tuple, int, int]]]:
+    """(where the byte buffer starts, {name: (dtype, shape, begin, end)}) from a safetensors header, every claim
+    checked against the file's length and ``bounds`` before a tensor is read:
+    header = u64 N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}}, offsets into the bytes
+    after the header, and end - begin = prod(shape) * itemsize(dtype)."""
     size = int.from_bytes(data[:8], "little")
-    if size < 2 or 8 + size > len(data) or data[8:9] != b"{":
-        return None
+    if size > len(data) - 8:
+        raise WeightsError(f"the safetensors file is damaged: its header says it is {size} bytes long, but "
+                           f"the file has only {len(data) - 8} bytes after the length (truncated?)")
     try:
         header = json.loads(data[8 : 8 + size])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return header if isinstance(header, dict) else None
-
-
-def _read_safetensors(data: bytes) -> dict[str, np.ndarray]:
-    header = _safetensors_header(data)
-    assert header is not None
-    # Check dtypes from the header first: safetensors.numpy cannot hold bfloat16 and gives no tensor name.
-    problems = [
-        f"tensor {name!r} is stored as {entry.get('dtype')}; weights must be F16, F32 or F64 "
-        f"(convert with model.float() or model.double() before saving)"
-        for name, entry in header.items()
-        if name != "__metadata__"
-        and (not isinstance(entry, dict) or entry.get("dtype") not in SAFETENSORS_FLOATS)
-    ]
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"the safetensors header is not valid JSON: {exc}") from None
+    if not isinstance(header, dict):
+        raise WeightsError("the safetensors header must be a JSON object of tensors")
+    header.pop("__metadata__", None)
+    if len(header) > bounds.max_tensors:
+        raise WeightsError(f"the file holds {len(header)} tensors, over the limit of {bounds.max_tensors}")
+    start, buffer = 8 + size, len(data) - 8 - size
+    entries, problems = {}, []
+    for name, entry in header.items():
+        dtype = entry.get("dtype") if isinstance(entry, dict) else None
+        if dtype not in _SAFETENSORS_ITEMSIZE:
+            problems.append(f"tensor {name!r} is stored as {dtype}; weights must be F16, F32 or F64 "
+                            "(convert with model.float() or model.double() before saving)")
+            continue
+        shape, offsets = entry.get("shape"), entry.get("data_offsets")
+        if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)
+                and isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)):
+            problems.append(f"tensor {name!r} needs a shape of non-negative integers and two integer "
+                            "data_offsets")
+            continue
+        begin, end = offsets
+        nbytes = math.prod(shape) * _SAFETENSORS_ITEMSIZE[dtype]
+        if not 0 <= begin <= end <= buffer:
+            problems.append(f"the safetensors file is damaged: tensor {name!r} has data_offsets {offsets} "
+                            f"outside its {buffer} data bytes (truncated?)")
+        elif end - begin != nbytes:
+            problems.append(f"tensor {name!r} has shape {shape} ({nbytes} bytes as {dtype}) but data_offsets "
+                            f"span {end - begin} bytes")
+        else:
+            entries[name] = (dtype, tuple(shape), begin, end)
     if problems:
         raise WeightsError("; ".join(problems))
-    try:
-        return safetensors.numpy.load(data)
-    except safetensors.SafetensorError as exc:
-        raise WeightsError(f"the safetensors file is damaged: {exc}") from exc
+    spans = sorted((begin, end, name) for name, (_, _, begin, end) in entries.items())
+    for (_, end, first), (begin, _, second) in zip(spans, spans[1:], strict=False):
+        if begin < end:
+            raise WeightsError(f"tensors {first!r} and {second!r} overlap in the data bytes")
+    total = sum(end - begin for begin, end, _ in spans)
+    if total > bounds.max_bytes:
+        raise WeightsError(f"the tensors hold {total} bytes, over the limit of {bounds.max_bytes} bytes of "
+                           "weights in one file")
+    return start, entries
+
+
+def _read_safetensors(data: bytes, bounds: ReadBounds = DEFAULT_BOUNDS) -> dict[str, np.ndarray]:
+    start, entries = _safetensors_entries(data, bounds)
+    return {
+        name: np.frombuffer(data, f"<f{_SAFETENSORS_ITEMSIZE[dtype]}", math.prod(shape), start + begin)
+        .reshape(shape).copy()
+        for name, (dtype, shape, begin, _) in entries.items()
+    }
 
 
 # ------------------------------------------------------------------------------------------------------------

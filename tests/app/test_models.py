@@ -164,3 +164,31 @@ def test_npz_blob_round_trip_keeps_dtype(tmp_path: Path) -> None:
     stored = store.get(store.put(config, params, {"name": "f32"}))
     assert stored is not None and stored.meta == {"name": "f32"}
     assert all(stored.params[k].dtype == np.float32 for k in params)
+
+
+def upload_bomb_cases() -> dict[str, bytes]:
+    """Small files whose headers claim far more than an upload may unpack to (see tests/core/test_weights_bounds)."""
+    import io
+    import zipfile
+
+    from test_weights_bounds import bomb, npy_header
+
+    claims = io.BytesIO()
+    with zipfile.ZipFile(claims, "w") as archive:
+        archive.writestr("rnn.weight_ih_l0.npy", npy_header((10**12,)))
+    return {
+        "bzip2": bomb(1024 * 1024, zipfile.ZIP_BZIP2),
+        "deflate": bomb(20 * 1024 * 1024, zipfile.ZIP_DEFLATED),  # 160 MiB of zeros, over the 128 MiB bound
+        "trillion": claims.getvalue(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [("bzip2", "bzip2"), ("deflate", "unpack to 167772288 bytes, over the limit"), ("trillion", "claims shape")],
+)
+def test_upload_bombs_are_422_before_any_data_is_read(client, case, message):
+    reply = client.post("/api/v1/models", files={"file": ("m.npz", upload_bomb_cases()[case])})
+    assert reply.status_code == 422, reply.text
+    detail = reply.json()["detail"][0]
+    assert detail["loc"] == ["body", "file"] and message in detail["msg"]
