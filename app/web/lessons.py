@@ -21,6 +21,7 @@ from app import lessons as course
 from app.lessons.trained import PresetError, at_step, run_preset, sample_names
 from app.web import cellview, embed, unrolled
 from app.web.embed import templates
+from app.web.query import whole_number
 from app.web.state import MAX_STEPS, ViewState
 
 router = APIRouter(include_in_schema=False)
@@ -45,8 +46,8 @@ def page_context(request: Request, view: str, title: str, **extra) -> dict:
 
 def int_param(request: Request, name: str, default: int = 0, hi: int = MAX_STEPS) -> int:
     """A small non-negative whole number from the query; anything else falls back to ``default``."""
-    raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and int(raw) <= hi else default
+    value = whole_number(request.query_params.get(name))
+    return value if value is not None and value <= hi else default
 
 
 def find_step(slug: str, n: int) -> course.Lesson:

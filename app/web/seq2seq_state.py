@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
+from app.web.query import whole_number
 from app.web.state import CELLS, MAX_SEED, MODEL_ID
 
 WEIGHTS = ("trained", "random")
@@ -81,9 +82,8 @@ def _choice(raw: str | None, choices: tuple[str, ...], label: str, errors: list[
 def _number(raw: str | None, label: str, lo: int, hi: int, errors: list[str]) -> int | None:
     if raw is None or raw.strip() == "":
         return None
-    try:
-        value = int(raw.strip())
-    except ValueError:
+    value = whole_number(raw)
+    if value is None:
         errors.append(f"{label} must be a whole number, got “{raw}”.")
         return None
     if not lo <= value <= hi:

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
+from app.web.query import whole_number
+
 CELLS = ("rnn", "lstm", "gru")
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
 INPUT_MODES = ("text", "numbers")
@@ -85,9 +87,8 @@ class ViewState:
 
 
 def _int_in(raw: str, name: str, lo: int, hi: int, errors: list[str]) -> int | None:
-    try:
-        value = int(raw.strip())
-    except ValueError:
+    value = whole_number(raw)
+    if value is None:
         errors.append(f"{name} must be a whole number, got “{raw}”.")
         return None
     if not lo <= value <= hi:

@@ -41,6 +41,7 @@ from app.errors import ApiError
 from app.limits import Limits
 from app.security import EMBED_PREFIX, embed_url
 from app.web.embed import full_url, templates
+from app.web.query import whole_number
 from app.web.seq2seq_routes import NAV_VIEWS
 from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import CELLS, MAX_SEED, ViewState
@@ -125,8 +126,9 @@ def parse(values, limits: Limits | None = None) -> tuple[TrainForm, list[str]]:
     ):
         raw = (values.get(name) or "").strip()
         if raw:
-            if raw.isdigit() and lo <= int(raw) <= hi:
-                found[name] = int(raw)
+            value = whole_number(raw)
+            if value is not None and lo <= value <= hi:
+                found[name] = value
             else:
                 errors.append(f"{label} must be a whole number from {lo} to {hi}.")
     cell = values.get("cell")
