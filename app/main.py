@@ -21,7 +21,7 @@ from app.api import router as api_router
 from app.cache import ResponseCache
 from app.jobs import JobManager
 from app.ratelimit import RateLimit
-from app.security import BodySizeLimit, SecurityHeaders
+from app.security import BodySizeLimit, HeadAsGet, SecurityHeaders
 from app.settings import Settings
 from app.store import ModelStore
 
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["content-type"],
         )
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders, embed_frame_ancestors=settings.embed_frame_ancestors)
     return app
 

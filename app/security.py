@@ -6,6 +6,7 @@ Headers on every response (errors included):
                              frame-ancestors 'none'; base-uri 'none'; form-action 'self'  (no 'unsafe-inline')
     X-Content-Type-Options   nosniff
     Referrer-Policy          strict-origin-when-cross-origin
+    Permissions-Policy       camera=(), microphone=(), geolocation=(), payment=(), usb=()  (none is ever needed)
     X-Frame-Options          DENY
 
 except under /embed, where frame-ancestors is 'self' plus the configured allowlist and X-Frame-Options is left
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("unrolled.app")
 
 EMBED_PREFIX = "/embed"
+PERMISSIONS_POLICY = b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
 def content_security_policy(frame_ancestors: str) -> str:
@@ -71,6 +73,7 @@ class SecurityHeaders:
         common = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"permissions-policy", PERMISSIONS_POLICY),
         ]
         self.default_headers = [
             *common,
@@ -107,6 +110,28 @@ class SecurityHeaders:
             if started:
                 raise
             await send_json(send_with_headers, 500, "internal server error")
+
+
+class HeadAsGet:
+    """Answers HEAD like GET without the body (RFC 9110 9.3.2): FastAPI routes declare GET only, so a HEAD on a
+    page was a 405. The headers, Content-Length included, are the GET reply's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
 
 
 class BodySizeLimit:

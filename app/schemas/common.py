@@ -19,7 +19,10 @@ MAX_TEXT = 100_000
 
 FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 Count = Annotated[StrictInt, Field(ge=1, le=MAX_LIST)]
-NonNegative = Annotated[StrictInt, Field(ge=0, le=2**63 - 1)]
+#: The largest integer a JSON number holds exactly (2^53 - 1): a bound of 2^63 - 1 came out of the schema as the
+#: float 9.223372036854776e+18, which lets 2^63 look valid to a client that checks against the schema.
+MAX_EXACT_INT = 2**53 - 1
+NonNegative = Annotated[StrictInt, Field(ge=0, le=MAX_EXACT_INT)]
 Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_LIST)]
 Matrix = Annotated[list[Vector], Field(min_length=1, max_length=MAX_LIST)]
 

@@ -47,7 +47,7 @@ def page_context(request: Request, view: str, title: str, **extra) -> dict:
 def int_param(request: Request, name: str, default: int = 0, hi: int = MAX_STEPS) -> int:
     """A small non-negative whole number from the query; anything else falls back to ``default``."""
     value = whole_number(request.query_params.get(name))
-    return value if value is not None and value <= hi else default
+    return value if value is not None and 0 <= value <= hi else default
 
 
 def find_step(slug: str, n: int) -> course.Lesson:

@@ -84,3 +84,29 @@ def test_an_unexpected_error_is_a_json_500_with_headers(client: TestClient, monk
     assert response.json() == {"detail": "internal server error"}
     assert "a bug" not in response.text
     check_common(response.headers)
+
+
+@pytest.mark.parametrize("path", ["/", "/cell", "/lessons", "/api/v1/health", "/static/css/app.css"])
+def test_head_answers_like_get_without_a_body(client, path):
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
+
+
+def test_every_reply_sets_a_permissions_policy(client):
+    for path in ("/", "/embed", "/api/v1/health", "/api/v1/nowhere"):
+        assert "camera=()" in client.get(path).headers["permissions-policy"]
+
+
+def test_the_seed_bound_is_exact_in_the_schema(client):
+    """2^53 - 1 is the largest integer a JSON number states exactly; one more is a 422."""
+    schema = client.get("/openapi.json").text
+    assert "9.223372036854776e+18" not in schema and "9007199254740991" in schema
+    body = {"model": {"cell": "rnn", "input_size": 1, "hidden_size": 1}, "input": {"vectors": [[0.0]]},
+            "weights": {"source": "seed", "seed": 2**53}}
+    reply = client.post("/api/v1/trace", json=body)
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"][-1] == "seed"
+    body["weights"]["seed"] = 2**53 - 1
+    assert client.post("/api/v1/trace", json=body).status_code == 200

@@ -17,13 +17,14 @@ def client(tmp_path_factory) -> TestClient:
     return TestClient(create_app(settings), raise_server_exceptions=False)
 
 
-@pytest.mark.parametrize("raw", ["²", "١٢", "+3", "-1", "1_000", "3.0", "", "9" * 21, "٣"])
+@pytest.mark.parametrize("raw", ["²", "١٢", "+3", "--1", "1_000", "3.0", "", "9" * 21, "٣"])
 def test_only_ascii_digits_are_whole_numbers(raw):
     assert whole_number(raw) is None
 
 
 def test_whole_numbers_read_as_int():
-    assert whole_number(" 42 ") == 42 and whole_number("0") == 0 and whole_number(None) is None
+    assert whole_number(" 42 ") == 42 and whole_number("0") == 0 and whole_number("-1") == -1
+    assert whole_number(None) is None
 
 
 ODD = ["²", "١٢", "1_0", "+1"]
