@@ -74,8 +74,9 @@ def _request(url: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
     return json.loads(body) if body.strip() else {}
 
 
-def with_retries(call: Callable[[], Any], pauses: tuple[float, ...] = RETRY_PAUSES_S) -> Any:
-    for pause in (*pauses, None):
+def with_retries(call: Callable[[], Any]) -> Any:
+    """``call()``, tried again after each pause of RETRY_PAUSES_S while it fails transiently."""
+    for pause in (*RETRY_PAUSES_S, None):
         try:
             return call()
         except TransientError:

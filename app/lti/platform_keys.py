@@ -1,7 +1,8 @@
 """The platforms' signing keys, fetched from each one's JWKS URL and cached.
 
 PyJWT's PyJWKClient keeps a JWKS for ``lifespan`` seconds and fetches it again when a token names a ``kid`` it
-does not hold, which is how a platform's key rotation reaches us without a restart.
+does not hold, which is how a platform's key rotation reaches us without a restart. It refetches for an
+unknown kid at most once per JWKS_COOLDOWN_S, so tokens with made-up kids cannot make us hammer the platform.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import jwt
 from jwt import PyJWKClient
 
 JWKS_LIFESPAN_S = 300
+JWKS_COOLDOWN_S = 5
 FETCH_TIMEOUT_S = 10
 
 
@@ -32,7 +34,12 @@ class PlatformKeys:
         with self._lock:
             client = self._clients.get(jwks_url)
             if client is None:
-                client = PyJWKClient(jwks_url, lifespan=self.lifespan_s, timeout=FETCH_TIMEOUT_S)
+                client = PyJWKClient(
+                    jwks_url,
+                    lifespan=self.lifespan_s,
+                    timeout=FETCH_TIMEOUT_S,
+                    cooldown_duration=JWKS_COOLDOWN_S,
+                )
                 self._clients[jwks_url] = client
         try:
             return client.get_signing_key_from_jwt(token)
