@@ -117,13 +117,19 @@ class LmsLaunch(LTIAdvantageMessageLaunchAbstract):
         return HTMLResponse(launch_form(launch_data["launch_url"], launch_data))
 
 
+def page_head(title: str) -> str:
+    return (
+        f'<!doctype html><html lang="en"><head><title>{title}</title><link rel="icon" href="data:,"></head>'
+    )
+
+
 def launch_form(action: str, fields: dict[str, Any]) -> str:
     inputs = "".join(
         f'<input type="hidden" name="{k}" value="{html.escape(str(fields[k]))}">'
         for k in ("id_token", "state")
     )
     return (
-        '<!doctype html><html lang="en"><head><title>Launching</title></head><body>'
+        f"{page_head('Launching')}<body>"
         f'<form method="post" action="{html.escape(action)}" id="launch">{inputs}'
         '<button type="submit">Continue</button></form>'
         '<script>document.getElementById("launch").submit()</script></body></html>'
@@ -200,7 +206,7 @@ def lms_app(lms: TestLms) -> FastAPI:
         """A course page that frames the activity, as an LMS does: the frame starts at the tool's login."""
         src = html.escape(lms.login_url(hint))
         return HTMLResponse(
-            '<!doctype html><html lang="en"><head><title>Course</title></head><body><h1>Course</h1>'
+            f"{page_head('Course')}<body><h1>Course</h1>"
             f'<iframe id="activity" title="Activity" src="{src}" width="900" height="700"></iframe></body></html>'
         )
 
@@ -264,8 +270,9 @@ def lms_app(lms: TestLms) -> FastAPI:
         lms.last_deep_link_jwt = form["JWT"]
         lms.deep_link_claims.append(config._jwt["body"])
         titles = ", ".join(item.get("title", "") for item in items) or "nothing"
-        return HTMLResponse(f'<!doctype html><html lang="en"><head><title>Added</title></head>'
-                            f'<body><h1 id="added">Added: {html.escape(titles)}</h1></body></html>')  # fmt: skip
+        return HTMLResponse(
+            f'{page_head("Added")}<body><h1 id="added">Added: {html.escape(titles)}</h1></body></html>'
+        )
 
     return app
 
