@@ -152,6 +152,7 @@ class TestLms:
         self.deep_link_claims: list[dict[str, Any]] = []
         self.last_deep_link_jwt = ""
         self.tool_jwks: dict[str, Any] | None = None
+        self.registrations: list[dict[str, Any]] = []  # client registrations the tool sent (dynamic)
 
     @property
     def issuer(self) -> str:
@@ -259,6 +260,31 @@ def lms_app(lms: TestLms) -> FastAPI:
             return JSONResponse({"error": "try again"}, status_code=503)
         lms.scores.append({"line_item": item, **(await request.json())})
         return Response(status_code=204)
+
+    # Dynamic registration: lti1p3platform has none, so these two routes follow LTI-DR 1.0 by hand.
+    @app.get("/.well-known/openid-configuration")
+    def openid_configuration() -> JSONResponse:
+        return JSONResponse(
+            {
+                "issuer": lms.issuer,
+                "authorization_endpoint": f"{lms.base}/authorize",
+                "token_endpoint": f"{lms.base}/token",
+                "jwks_uri": f"{lms.base}/jwks",
+                "registration_endpoint": f"{lms.base}/register",
+                "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                    "product_family_code": "test-lms"
+                },
+            }
+        )
+
+    @app.post("/register")
+    async def register(request: Request) -> JSONResponse:
+        if request.headers.get("authorization") != "Bearer one-time-token":
+            return JSONResponse({"error": "invalid token"}, status_code=401)
+        body = await request.json()
+        lms.registrations.append(body)
+        tool_config = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+        return JSONResponse({**body, "client_id": "dynamic-client", tool_config: {"deployment_id": "dyn-1"}})
 
     @app.post("/deep-link-return")
     async def deep_link_return(request: Request) -> HTMLResponse:

@@ -341,3 +341,20 @@ def test_the_admin_page_lists_the_tools_urls_and_platforms(tool: TestClient, lms
 def test_dynamic_registration_is_off_by_default(tool: TestClient, lms: TestLms) -> None:
     reply = tool.get("/lti/register", params={"openid_configuration": f"{lms.base}/.well-known/openid"})
     assert reply.status_code == 403
+
+
+def test_dynamic_registration_registers_the_platform(
+    tool: TestClient, lms: TestLms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tool.app.state.lti, "dynamic_registration", True)
+    query = {"openid_configuration": f"{lms.base}/.well-known/openid-configuration"}
+    refused = tool.get("/lti/register", params={**query, "registration_token": "wrong"})
+    assert refused.status_code == 502
+    done = tool.get("/lti/register", params={**query, "registration_token": "one-time-token"})
+    assert done.status_code == 200 and "dynamic-client" in done.text
+    sent = lms.registrations[-1]
+    assert sent["initiate_login_uri"] == f"{TOOL}/lti/login" and sent["jwks_uri"] == f"{TOOL}/lti/jwks"
+    assert sent["redirect_uris"] == [f"{TOOL}/lti/launch"]
+    platform = tool.app.state.lti.store.find_platform(lms.issuer, "dynamic-client")
+    assert platform is not None and platform.deployment_ids == ("dyn-1",)
+    assert platform.jwks_url == f"{lms.base}/jwks"
