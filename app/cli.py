@@ -114,6 +114,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--format", default="json", choices=["json", "csv", "npz"])
     t.add_argument("-o", "--output", help="output file (default: standard output)")
     t.set_defaults(func=trace)
+    from app.lti.cli import add_parser as add_lti_parser
+
+    add_lti_parser(sub)
     return p
 
 

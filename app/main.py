@@ -20,6 +20,9 @@ from app.api import API_PREFIX
 from app.api import router as api_router
 from app.cache import ResponseCache
 from app.jobs import JobManager
+from app.lti.router import router as lti_router
+from app.lti.service import LtiService
+from app.lti.store import SQLiteLtiStore
 from app.ratelimit import RateLimit
 from app.security import BodySizeLimit, HeadAsGet, SecurityHeaders
 from app.settings import Settings
@@ -48,8 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = JobManager(
         app.state.store, settings.limits, max_running=settings.limits.max_training_jobs
     )
+    app.state.lti = LtiService.from_env(SQLiteLtiStore(settings.database))
     handlers.install(app)
     app.include_router(api_router)
+    app.include_router(lti_router)
     _include_web(app)
 
     # add_middleware wraps the app so far: the last one added is the outermost.
@@ -74,7 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["content-type"],
         )
     app.add_middleware(HeadAsGet)
-    app.add_middleware(SecurityHeaders, embed_frame_ancestors=settings.embed_frame_ancestors)
+    app.add_middleware(
+        SecurityHeaders,
+        embed_frame_ancestors=settings.embed_frame_ancestors,
+        lti_ancestors=app.state.lti.frame_ancestors,
+    )
     return app
 
 

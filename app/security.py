@@ -9,8 +9,10 @@ Headers on every response (errors included):
     Permissions-Policy       camera=(), microphone=(), geolocation=(), payment=(), usb=()  (none is ever needed)
     X-Frame-Options          DENY
 
-except under /embed, where frame-ancestors is 'self' plus the configured allowlist and X-Frame-Options is left
-out (it cannot express an allowlist), so a course page on an allowed origin may show the view in an iframe.
+except under /embed and /lti, where frame-ancestors is 'self' plus the configured allowlist plus the origins of
+the registered LTI platforms (``lti_ancestors``, asked per response) and X-Frame-Options is left out (it cannot
+express an allowlist), so a course page on an allowed origin may show the view in an iframe. A page under /lti
+may set its own Content-Security-Policy (the deep-linking reply must post its form to the platform); it is kept.
 
 Body limit: a Content-Length over the limit is refused with 413 before anything is read; a body without one
 (chunked) is read up to the limit and refused as soon as it goes over, then replayed to the app.
@@ -19,7 +21,7 @@ Body limit: a Content-Length over the limit is refused with 413 before anything 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,6 +30,7 @@ log = logging.getLogger("unrolled.app")
 
 EMBED_PREFIX = "/embed"
 PERMISSIONS_POLICY = b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+LTI_PREFIX = "/lti"
 
 
 def content_security_policy(frame_ancestors: str) -> str:
@@ -39,6 +42,10 @@ def content_security_policy(frame_ancestors: str) -> str:
 
 def is_embed(path: str) -> bool:
     return path == EMBED_PREFIX or path.startswith(EMBED_PREFIX + "/")
+
+
+def is_lti(path: str) -> bool:
+    return path == LTI_PREFIX or path.startswith(LTI_PREFIX + "/")
 
 
 def embed_url(url: str) -> str:
@@ -68,8 +75,14 @@ async def send_json(
 class SecurityHeaders:
     """Adds the headers above and turns an exception that escaped the app into a JSON 500."""
 
-    def __init__(self, app: ASGIApp, embed_frame_ancestors: Iterable[str] = ("'self'",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        embed_frame_ancestors: Iterable[str] = ("'self'",),
+        lti_ancestors: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         self.app = app
+        self.lti_ancestors = lti_ancestors
         common = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
@@ -81,26 +94,42 @@ class SecurityHeaders:
             (b"x-frame-options", b"DENY"),
         ]
         # Lesson pages frame /embed states from our own origin, so 'self' is always on the allowlist.
-        ancestors = " ".join(dict.fromkeys(("'self'", *embed_frame_ancestors)))
-        self.embed_headers = [
-            *common,
-            (b"content-security-policy", content_security_policy(ancestors).encode()),
-        ]
+        self.embed_ancestors = ("'self'", *embed_frame_ancestors)
+        self.common_headers = common
+        self.embed_headers = self.framed_headers(())
+
+    def framed_headers(self, platforms: Iterable[str]) -> list[tuple[bytes, bytes]]:
+        ancestors = " ".join(dict.fromkeys((*self.embed_ancestors, *platforms)))
+        return [*self.common_headers, (b"content-security-policy", content_security_policy(ancestors).encode())]
+
+    def headers_for(self, path: str) -> list[tuple[bytes, bytes]]:
+        framed = is_embed(path) or is_lti(path)
+        if not framed:
+            return self.default_headers
+        if self.lti_ancestors is None:
+            return self.embed_headers if is_embed(path) else self.default_headers
+        return self.framed_headers(self.lti_ancestors())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.embed_headers if is_embed(scope.get("path", "")) else self.default_headers
-        names = {name for name, _ in extra}
+        path = scope.get("path", "")
+        extra = self.headers_for(path)
         started = False
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-                message = {**message, "headers": [*kept, *extra]}
+                own = message.get("headers", [])
+                if is_lti(path) and any(k.lower() == b"content-security-policy" for k, _ in own):
+                    mine = [(k, v) for k, v in extra if k != b"content-security-policy"]
+                else:
+                    mine = extra
+                names = {name for name, _ in mine}
+                kept = [(k, v) for k, v in own if k.lower() not in names]
+                message = {**message, "headers": [*kept, *mine]}
             await send(message)
 
         try:
