@@ -55,7 +55,9 @@ def serve(args: argparse.Namespace) -> int:
         workers=None if args.reload else (args.workers or settings.workers),
         reload=args.reload,
         limit_concurrency=settings.concurrency_limit,
-        proxy_headers=True,
+        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1, so any local client could spoof it.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         server_header=False,
         access_log=settings.access_log,
         log_level=args.log_level,

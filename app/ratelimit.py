@@ -1,6 +1,7 @@
-"""A per-client token bucket on /api: ``rate`` requests a minute on average, bursts of up to ``burst``.
+"""A per-client token bucket on pages and the API: ``rate`` requests a minute on average, bursts of ``burst``.
 
-Each client (by IP address as uvicorn reports it; behind a proxy run uvicorn with --proxy-headers) holds
+Each client (by IP address as uvicorn reports it: the connection's, or X-Forwarded-For only when the connection
+comes from one of UNROLLED_TRUSTED_PROXIES) holds
 ``tokens`` that refill continuously,
 
     tokens <- min(burst, tokens + (now - last) * rate / 60),
@@ -52,14 +53,21 @@ class TokenBuckets:
         return wait
 
 
+#: Paths no client is limited on.
+EXEMPT = ("/static/", "/lti/static/", "/api/v1/health", "/api/v1/ready")
+
+
 class RateLimit:
-    def __init__(self, app: ASGIApp, per_minute: int, burst: int, prefix: str = "/api") -> None:
+    """Every route but the exempt ones: pages and fragments cost as much as the API's traces, so they share the
+    client's bucket; static files and the health probes (a load balancer asks them often) do not."""
+
+    def __init__(self, app: ASGIApp, per_minute: int, burst: int, exempt: tuple[str, ...] = EXEMPT) -> None:
         self.app = app
-        self.prefix = prefix
+        self.exempt = exempt
         self.buckets = TokenBuckets(per_minute, max(burst, 1))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("path", "").startswith(self.prefix):
+        if scope["type"] == "http" and not scope.get("path", "").startswith(self.exempt):
             client = (scope.get("client") or ("unknown", 0))[0]
             wait = self.buckets.take(client)
             if wait > 0:

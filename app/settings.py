@@ -51,6 +51,9 @@ class Settings:
     concurrency_limit: int = 2048
     cors_origins: tuple[str, ...] = ()
     embed_frame_ancestors: tuple[str, ...] = ("'self'",)
+    # Addresses (or CIDR ranges) of the reverse proxies whose X-Forwarded-For / -Proto headers are believed. Empty:
+    # none, so the client address is the connection's and no client can pick its own rate-limit bucket.
+    trusted_proxies: tuple[str, ...] = ()
     gzip_min_bytes: int = 1000
     cache_bytes: int = 64 * 1024 * 1024  # rendered replies kept per worker; 0 turns the cache off
     gzip_level: int = 1  # on a 350 kB trace: level 1 is ~30% cheaper than 4 and only ~13% larger

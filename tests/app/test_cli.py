@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +67,10 @@ def test_the_console_script_runs_as_a_process(request_file: Path, tmp_path: Path
     assert out.read_text().count("\n") > 10
 
 
-def test_serve_starts_uvicorn_on_loopback(tmp_path: Path) -> None:
+@contextmanager
+def serving(tmp_path: Path, **env: str) -> Iterator[str]:
+    """``unrolled serve`` as a process on a free loopback port with ``env`` settings; its base URL once /ready
+    answers; stopped by PID on exit."""
     import socket
     import time
     import urllib.request
@@ -73,24 +78,56 @@ def test_serve_starts_uvicorn_on_loopback(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "UNROLLED_DATA_DIR": str(tmp_path / "serve-data"), "UNROLLED_RATE_LIMIT": "0"}
+    env = {**os.environ, "UNROLLED_DATA_DIR": str(tmp_path / "serve-data"), "UNROLLED_RATE_LIMIT": "0", **env}
     script = Path(sys.executable).parent / "unrolled"
     server = subprocess.Popen([str(script), "serve", "--port", str(port), "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/ready", timeout=2) as response:
+                with urllib.request.urlopen(f"{base}/api/v1/ready", timeout=2) as response:
                     assert json.loads(response.read())["status"] == "ready"
                     assert response.headers["x-frame-options"] == "DENY"
                     break
             except OSError:
                 assert time.monotonic() < deadline, "unrolled serve did not answer within 60 s"
                 time.sleep(0.2)
-        assert (tmp_path / "serve-data" / "models.sqlite3").is_file()
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_starts_uvicorn_on_loopback(tmp_path: Path) -> None:
+    with serving(tmp_path):
+        assert (tmp_path / "serve-data" / "models.sqlite3").is_file()
+
+
+def statuses(base: str, forwarded_for: list[str]) -> list[int]:
+    import urllib.error
+    import urllib.request
+
+    codes = []
+    for address in forwarded_for:
+        request = urllib.request.Request(f"{base}/api/v1/limits", headers={"X-Forwarded-For": address})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as refused:
+            codes.append(refused.code)
+    return codes
+
+
+def test_a_local_client_cannot_spoof_its_rate_limit_bucket(tmp_path: Path) -> None:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: by default no proxy is trusted, so
+    a new forged address per request still spends the connection's own bucket."""
+    spoofed = [f"203.0.113.{k}" for k in range(4)]
+    with serving(tmp_path, UNROLLED_RATE_LIMIT="6", UNROLLED_RATE_BURST="2") as base:
+        assert statuses(base, spoofed) == [200, 200, 429, 429]
+    with serving(tmp_path, UNROLLED_RATE_LIMIT="6", UNROLLED_RATE_BURST="2",
+                 UNROLLED_TRUSTED_PROXIES="127.0.0.1") as base:
+        assert statuses(base, spoofed) == [200, 200, 200, 200]  # a trusted proxy names each client
 
 
 def test_serve_raises_the_open_files_limit_to_fit_its_connections() -> None:

@@ -11,14 +11,20 @@ from app.ratelimit import TokenBuckets
 
 def test_the_api_answers_429_with_retry_after(make_client: Callable[..., TestClient]) -> None:
     client = make_client(rate_limit_per_minute=6, rate_limit_burst=3)
-    codes = [client.get("/api/v1/health").status_code for _ in range(4)]
+    codes = [client.get("/api/v1/limits").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
-    limited = client.get("/api/v1/health")
+    limited = client.get("/api/v1/limits")
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) == 10  # one token per 10 s at 6 a minute
     assert "retry" in limited.json()["detail"]
     assert limited.headers["x-content-type-options"] == "nosniff"
-    assert client.get("/openapi.json").status_code == 200  # only /api is limited
+
+
+def test_pages_share_the_bucket_and_probes_and_static_files_do_not(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(rate_limit_per_minute=6, rate_limit_burst=2)
+    assert [client.get(p).status_code for p in ("/lessons", "/api/v1/limits", "/")] == [200, 200, 429]
+    for path in ("/api/v1/health", "/api/v1/ready", "/static/css/app.css"):
+        assert all(client.get(path).status_code == 200 for _ in range(3)), path
 
 
 def test_buckets_refill_and_are_per_client() -> None:
