@@ -34,6 +34,15 @@ class LimitExceededError(UnprocessableError):
     kind = "limit_exceeded"
 
 
+class StoreUnavailableError(ApiError):
+    """The store (the SQLite file, or the database UNROLLED_DATABASE_URL names) cannot be read or written right
+    now: 503, with Retry-After, so a client retries and a load balancer takes the replica out."""
+
+    status = 503
+    kind = "store_unavailable"
+    headers = {"Retry-After": "5"}
+
+
 class NotFoundError(ApiError):
     """A preset, stored model or other named resource that does not exist (404)."""
 

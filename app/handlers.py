@@ -5,18 +5,22 @@
 413  body over the size limit (app.security)
 422  the body is JSON but does not validate, or the service cannot run it as asked (field named in loc)
 429  rate limit (app.ratelimit)
+503  the store cannot be used (app.sqlite_file); pages get a short HTML page saying so
 500  a bug: a generic message; the traceback goes to the server log only
 """
 
 from __future__ import annotations
 
+import html
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import ApiError, UnprocessableError
+from app.api import API_PREFIX
+from app.errors import ApiError, StoreUnavailableError, UnprocessableError
 from app.responses import JSONBytes
 
 log = logging.getLogger("unrolled.app")
@@ -57,10 +61,25 @@ def _sent_as_other_media(request: Request, errors: list[dict]) -> bool:
     return not is_json and any(tuple(e.get("loc", ())) == ("body",) for e in errors)
 
 
-async def on_api_error(request: Request, exc: ApiError) -> JSONBytes:
+async def on_api_error(request: Request, exc: ApiError) -> Response:
+    if isinstance(exc, StoreUnavailableError) and not request.url.path.startswith(API_PREFIX):
+        return _store_unavailable_page(exc)
     if isinstance(exc, UnprocessableError):
         return error_response(exc.status, [{"loc": list(exc.loc), "msg": exc.message, "type": exc.kind}])
     return error_response(exc.status, exc.message, exc.headers)
+
+
+def _store_unavailable_page(exc: StoreUnavailableError) -> HTMLResponse:
+    """A page that needed the store says so in words, as a 503 a person can read (the API answers JSON)."""
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Store unavailable · Unrolled</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main>'
+        "<h1>This page needs the model store, which cannot be used right now</h1>"
+        f'<p role="alert">{html.escape(exc.message)}</p>'
+        '<p>Views with built-in presets or random weights still work: <a href="/">open the simulator</a>. '
+        "Try this page again in a few seconds.</p></main></body></html>"
+    )
+    return HTMLResponse(body, status_code=exc.status, headers=exc.headers)
 
 
 async def on_http_error(request: Request, exc: StarletteHTTPException) -> JSONBytes:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from app.api.deps import SettingsDep, StoreDep
 from app.api.docs import COMMON
+from app.errors import StoreUnavailableError
 from app.responses import JSONBytes
 from app.service import default_quantities, quantity_names
 from core import activations
@@ -47,14 +48,16 @@ async def health() -> dict[str, str]:
 @router.head("/ready", include_in_schema=False)
 @router.get(
     "/ready",
-    summary="Readiness: the model store can be read",
-    responses={503: {"description": "The model store cannot be read."}},
+    summary="Readiness: the model store can be read and written",
+    responses={503: {"description": "The model store cannot be read or written."}},
 )
 def ready(store: StoreDep) -> JSONBytes:
     try:
+        store.check_writable()  # a read-only store answers reads, but uploads and training would fail
         models = store.count()
     except Exception as exc:  # any failure of the store means "not ready", never a 500
-        return JSONBytes({"status": "unavailable", "detail": f"model store: {exc}"}, status_code=503)
+        return JSONBytes({"status": "unavailable", "detail": f"model store: {exc}"}, status_code=503,
+                         headers=StoreUnavailableError.headers)
     return JSONBytes({"status": "ready", "stored_models": models})
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.errors import StoreUnavailableError
 from app.limits import Limits
 from app.store import ModelStore
 from app.web import cellview, gradients, heatmaps, lessons, seq2seq_routes, training, unrolled
@@ -122,7 +123,11 @@ def base_context(request: Request, view: str) -> dict:
             f"This view compares cells with random weights from the seed, so the {which} is not used here."
         )
         state = replace(state, preset="", model="")
-    choice, problem = trained_choice(state, store)
+    status = 200
+    try:
+        choice, problem = trained_choice(state, store)
+    except StoreUnavailableError as down:  # the page still runs, on the default model, and says why (a 503)
+        choice, problem, status = None, f"The stored model cannot be loaded: {down.message}. Try again soon.", 503
     if problem:
         errors.append(problem)
         state = replace(state, model="")
@@ -152,13 +157,17 @@ def base_context(request: Request, view: str) -> dict:
         "path": {v: p for v, p, _ in VIEWS}[view],
         "title": {v: label for v, _, label in VIEWS}[view],
         "last_step": sim.steps - 1 if sim else 0,
+        "status_code": status,
     }
 
 
 def render(name: str, context: dict) -> HTMLResponse:
     """The page; for an htmx form swap, also its canonical URL (defaults left out) to push into history."""
     request = context["request"]
-    response = templates.TemplateResponse(request, name, context)
+    status = context.get("status_code", 200)
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    if status == StoreUnavailableError.status:
+        response.headers.update(StoreUnavailableError.headers or {})
     if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
         query = context["state"].query()
         response.headers["HX-Push-Url"] = context["path"] + (f"?{query}" if query else "")
