@@ -68,8 +68,11 @@ def _stored(
 
 def _resolve(
     req: Seq2SeqRequest, limits: Limits, store: ModelStore | None
-) -> tuple[Any, dict, list[str] | None, list[str] | None, dict]:
-    from core.seq2seq import Seq2SeqConfig, init_params
+) -> tuple[Any, dict | None, list[str] | None, list[str] | None, dict]:
+    """(config, params, source vocabulary, target vocabulary, where the weights come from). Seeded weights are
+    None here: they are drawn only once the run is known to be within the budget (drawing a large model's
+    weights costs more than refusing it)."""
+    from core.seq2seq import Seq2SeqConfig
 
     if isinstance(req.weights, StoredWeights):
         if req.model is not None:
@@ -125,7 +128,7 @@ def _resolve(
         raise UnprocessableError(str(exc), ("body", "model")) from None
     return (
         config,
-        init_params(config, req.weights.seed),
+        None,
         src_vocab,
         tgt_vocab,
         {"source": "seed", "seed": req.weights.seed},
@@ -206,7 +209,7 @@ def run_seq2seq(
     req: Seq2SeqRequest, *, limits: Limits | None = None, store: ModelStore | None = None
 ) -> Seq2SeqResult:
     """Run ``req``; weights ``{source: 'stored', id}`` are read from ``store``."""
-    from core.seq2seq import beam_decode, forward, greedy_decode
+    from core.seq2seq import beam_decode, forward, greedy_decode, init_params
 
     limits = limits or Limits()
     config, params, src_vocab, tgt_vocab, source = _resolve(req, limits, store)
@@ -241,6 +244,8 @@ def run_seq2seq(
     width = req.beam_width if req.decode == "beam" else 1
     top_k = min(req.top_k, config.tgt_vocab_size)
     _check_cost(config, len(src), steps, width, len(quantities), limits)
+    if params is None:
+        params = init_params(config, source["seed"])
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             if req.decode == "greedy":

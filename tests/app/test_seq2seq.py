@@ -134,3 +134,22 @@ def test_seq2seq_limits(make_client: Callable[..., TestClient]) -> None:
     small_budget = make_client(limits=Limits(max_compute=1000))
     response = small_budget.post("/api/v1/seq2seq/trace", json=request())
     assert response.status_code == 422 and "compute budget" in response.text
+
+
+def test_an_over_budget_seeded_request_is_refused_before_its_weights_are_drawn(client) -> None:
+    """The budget is checked from the config and the lengths alone: drawing these weights would take ~50 MB."""
+    import tracemalloc
+
+    body = {
+        "model": {"cell": "lstm", "embedding_size": 512, "hidden_size": 512, "num_layers": 4,
+                  "src_vocab_size": 2000, "tgt_vocab_size": 2000, "max_length": 1000},
+        "weights": {"source": "seed", "seed": 3},
+        "source": {"tokens": [3] * 200},
+    }
+    client.post("/api/v1/seq2seq/trace", json=body)  # warm up the route's imports
+    tracemalloc.start()
+    response = client.post("/api/v1/seq2seq/trace", json=body)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert response.status_code == 422 and "compute budget" in response.text
+    assert peak < 5 * 1024 * 1024
