@@ -244,6 +244,30 @@ def api_request(state: ViewState, store: ModelStore | None = None) -> dict[str, 
     return {"model": model, "weights": {"source": "seed", "seed": state.seed}, "input": inp}
 
 
+#: The most recorded numbers a page draws (each one an SVG box, a heatmap cell and a table entry): the page's own
+#: random-weight models reach ~46,000 (40 steps x 3 layers x 2 directions x 32 units x 6 quantities); an uploaded
+#: H=256, 4-layer bidirectional model would be millions (35 MB of HTML, seconds of one worker's CPU).
+MAX_DRAWN_NUMBERS = 100_000
+
+
+def drawn_numbers(config: NetworkConfig, steps: int) -> int:
+    """Recorded numbers a page draws for ``config`` over ``steps``: T x layers x directions x H x (gates + h, c)."""
+    per_step = config.num_layers * config.num_directions * config.hidden_size * (len(config.gates) + 2)
+    return steps * per_step
+
+
+def check_drawable(config: NetworkConfig, steps: int) -> None:
+    """BadInputError for a model and input too large to draw in a page, saying what to use instead."""
+    numbers = drawn_numbers(config, steps)
+    if numbers > MAX_DRAWN_NUMBERS:
+        raise BadInputError(
+            f"This model is too large to draw: {steps} steps of {config.num_layers} layer(s) x "
+            f"{config.num_directions} direction(s) x {config.hidden_size} units is {numbers} numbers, over the "
+            f"page's limit of {MAX_DRAWN_NUMBERS}. Type a shorter input, or get the whole trace from the API "
+            "(POST /api/v1/trace, or /api/v1/trace/export for CSV)."
+        )
+
+
 @lru_cache(maxsize=64)
 def _simulate(key: tuple, state: ViewState, store: ModelStore | None, limits: Limits) -> Simulation:
     """Cached per model key, store and limits: a stored model's id is the hash of its weights, so the same
@@ -254,6 +278,7 @@ def _simulate(key: tuple, state: ViewState, store: ModelStore | None, limits: Li
     except (ApiError, ValidationError) as exc:
         raise BadInputError(f"The model could not be run: {exc}") from None
     model, encoded = result.model, result.input
+    check_drawable(model.config, len(encoded.values))
     vocab = tuple(model.vocab) if model.vocab is not None else None
     if vocab is not None:
         labels = tuple(show_char(vocab[int(k)]) for k in encoded.values)

@@ -90,3 +90,4 @@ def test_a_store_failure_is_logged_once(stored, caplog):
         for _ in range(3):
             client.get(f"/api/v1/models/{model_id}")
     assert len([r for r in caplog.records if r.name == "unrolled.store"]) == 1
+
