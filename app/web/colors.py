@@ -1,5 +1,5 @@
-"""One diverging colour scale for every signed number on the page: blue (negative), white (0), orange
-(positive).
+"""Two honest colour scales: a diverging one for signed numbers (blue negative, white 0, orange positive), and a
+sequential one for quantities that live in 0..1 (sigmoid gates, probabilities: white 0 to dark purple 1).
 
 Blue-white-orange stays distinguishable under the common colour-vision deficiencies (protanopia,
 deuteranopia), and the sign is always shown as well (a glyph or a mark), so colour is never the only cue.
@@ -10,6 +10,11 @@ bins so HTML cells can be coloured with a CSS class (the page's CSP forbids styl
 the same bin's hex colour as a fill presentation attribute.
 
     colour(u) = lerp(WHITE, POSITIVE, u)  for u >= 0,   lerp(WHITE, NEGATIVE, -u)  for u < 0
+
+Sigmoid gates are never negative, so drawing them on the diverging scale would spend half of it on values that
+cannot occur and call 0.5 "pale orange"; they use the sequential scale, u = clip(v, 0, 1), in STEPS + 1 bins:
+
+    colour(u) = lerp(WHITE, SEQUENTIAL, u)
 
 Text on a bin is black or white, whichever contrasts more; with pure black and white the worse of the two
 never drops below 4.58:1 (WCAG AA asks 4.5:1)."""
@@ -23,6 +28,7 @@ STEPS = 8
 NEGATIVE = (33, 102, 172)  # #2166ac
 WHITE = (247, 247, 247)
 POSITIVE = (179, 88, 6)  # #b35806
+SEQUENTIAL = (63, 0, 125)  # #3f007d, the dark end of a single-hue purple ramp
 BLANK = "#d9d9d9"  # a value not known (a future step, a non-finite number)
 
 
@@ -56,8 +62,15 @@ def text_colour(background: str) -> str:
     return "#000000" if contrast(background, "#000000") >= contrast(background, "#ffffff") else "#ffffff"
 
 
+def sequential_colour(k: int) -> str:
+    """Hex colour of sequential bin k in [0, STEPS]."""
+    return _hex(_lerp(WHITE, SEQUENTIAL, k / STEPS))
+
+
 BINS: tuple[int, ...] = tuple(range(-STEPS, STEPS + 1))
 PALETTE: dict[int, str] = {k: bin_colour(k) for k in BINS}
+SEQUENTIAL_BINS: tuple[int, ...] = tuple(range(STEPS + 1))
+SEQUENTIAL_PALETTE: dict[int, str] = {k: sequential_colour(k) for k in SEQUENTIAL_BINS}
 
 
 def sign_glyph(v: float) -> str:
@@ -72,6 +85,11 @@ class Scale:
     """A symmetric scale [-vmax, vmax] clipped to the data."""
 
     vmax: float
+    kind = "diverging"
+
+    @property
+    def vmin(self) -> float:
+        return -self.vmax
 
     @classmethod
     def for_values(cls, values, floor: float = 1e-12) -> Scale:
@@ -105,11 +123,49 @@ class Scale:
         ]
 
 
+@dataclass(frozen=True)
+class SequentialScale:
+    """The fixed scale 0..1 of sigmoid gates and probabilities (values outside are clipped)."""
+
+    vmin: float = 0.0
+    vmax: float = 1.0
+    kind = "sequential"
+
+    def bin(self, v: float) -> int | None:
+        if not math.isfinite(v):
+            return None
+        u = max(0.0, min(1.0, (v - self.vmin) / (self.vmax - self.vmin)))
+        return int(round(u * STEPS))
+
+    def colour(self, v: float) -> str:
+        k = self.bin(v)
+        return BLANK if k is None else SEQUENTIAL_PALETTE[k]
+
+    def css_class(self, v: float) -> str:
+        """'s-0' .. 's-8' for HTML cells, 'b-nan' when not finite."""
+        k = self.bin(v)
+        return "b-nan" if k is None else f"s-{k}"
+
+    def legend(self) -> list[dict]:
+        span = self.vmax - self.vmin
+        return [
+            {"value": v, "colour": SEQUENTIAL_PALETTE[k], "css": self.css_class(v)}
+            for k, v in ((k, self.vmin + span * k / STEPS) for k in SEQUENTIAL_BINS)
+        ]
+
+
+GATE_SCALE = SequentialScale()
+UNIT_SCALE = Scale(1.0)  # tanh outputs: -1..1 whatever the data
+
+
 def palette_css() -> str:
     """The CSS rules for the bin classes (background and readable text colour); written into static/css."""
     rules = []
     for k in BINS:
         cls = Scale(1.0).css_class(k / STEPS)
         rules.append(f".{cls}{{background:{PALETTE[k]};color:{text_colour(PALETTE[k])}}}")
+    for k in SEQUENTIAL_BINS:
+        colour = SEQUENTIAL_PALETTE[k]
+        rules.append(f".s-{k}{{background:{colour};color:{text_colour(colour)}}}")
     rules.append(f".b-nan{{background:{BLANK};color:#000000}}")
     return "\n".join(rules) + "\n"
