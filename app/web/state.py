@@ -1,5 +1,5 @@
-"""The whole view state lives in the URL's query string: model, input, seed, timestep, selected unit, open
-panel.
+"""The whole view state lives in the URL's query string: model, input, seed, timestep and its sub-step, selected
+unit, open panel.
 
 ``parse(query)`` reads a query mapping into a :class:`ViewState` plus a list of messages for values it could
 not use (the page shows them and falls back to the default for that field, so a bad link never breaks the
@@ -26,6 +26,7 @@ MAX_STEPS = 40
 MAX_INPUT_CHARS = 400
 MAX_SEED = 2**32 - 1
 MAX_ABS_NUMBER = 1e6
+MAX_SUBSTEPS = 6  # the LSTM's: forget, input, candidate, cell update, output, hidden state (app.web.substeps)
 MAX_UNIT = 1023  # presets can be wider than MAX_HIDDEN
 PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MODEL_ID = re.compile(r"^[0-9a-f]{64}$")  # a stored model's content id (app.store)
@@ -42,6 +43,7 @@ class ViewState:
     mode: str = "text"
     input: str = "hello world"
     t: int = 0
+    s: int | None = None  # sub-step of the timestep, 1-based; None: the last (the whole step done)
     unit: int | None = None
     layer: int = 0
     dir: int = 0
@@ -130,6 +132,11 @@ def parse(query) -> tuple[ViewState, list[str]]:
         value = _int_in(raw, label, lo, hi, errors)
         if value is not None:
             values[name] = value
+    raw_sub = get("s")
+    if raw_sub:
+        sub = _int_in(raw_sub, "Sub-step", 1, MAX_SUBSTEPS, errors)
+        if sub is not None:
+            values["s"] = sub
     raw_unit = get("unit")
     if raw_unit:
         unit = _int_in(raw_unit, "Unit", 0, MAX_UNIT, errors)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from app.web.colors import Scale, text_colour
 from app.web.simulation import Simulation
+from app.web.substeps import top_outputs
 
-SQUARE = 10
+SQUARE = 13
 GAP = 2
 UNITS_PER_ROW = 8
 PAD = 8
@@ -22,6 +23,8 @@ ARROW = 44
 LEFT = 78
 TOP = 22
 IO_H = 26
+GUESS_LINE = 17
+GUESSES = 3
 ROW_GAP = 24
 
 
@@ -46,6 +49,20 @@ class Arrow:
     label: str = ""
     lx: float = 0.0
     ly: float = 0.0
+    carries: str = ""  # 'h' or 'c' for the state travelling from the previous step (animated on a step)
+
+
+@dataclass(frozen=True)
+class Guess:
+    """One line of an output box: a label, its probability as text and as a bar under the line."""
+
+    text: str
+    x: float
+    y: float
+    bar_x: float
+    bar_y: float
+    bar_w: float
+    bar_full: float
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,7 @@ class Box:
     ty: float = 0.0
     captions: tuple[tuple[float, float, str], ...] = ()
     squares: tuple[Square, ...] = ()
+    guesses: tuple[Guess, ...] = ()  # an output box's top guesses, one line each
 
 
 @dataclass
@@ -69,6 +87,7 @@ class Column:
     w: float
     label: str
     cx: float
+    input: str = ""  # x_t as shown, for the column's accessible name
     boxes: list[Box] = field(default_factory=list)
     arrows: list[Arrow] = field(default_factory=list)
 
@@ -155,8 +174,9 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         scales["c"] = Scale.for_values(all_values("c"))
 
     out_y = TOP
+    out_h = GUESSES * GUESS_LINE + 8 if sim.trace.probs is not None else IO_H
     rows: list[Row] = []
-    y: float = out_y + IO_H + ROW_GAP
+    y: float = out_y + out_h + ROW_GAP
     for layer, d in order:
         arrow = " ←" if d else (" →" if cfg.bidirectional else "")
         rows.append(Row(layer, d, y, box_h, f"layer {layer + 1}{arrow}"))
@@ -169,9 +189,18 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
     for t in range(T):
         x0 = LEFT + t * pitch + ARROW
         cx = x0 + box_w / 2
-        col = Column(t, x0 - ARROW / 2 + 2, pitch - 4, f"t={t}", cx)
+        col = Column(t, x0 - ARROW / 2 + 2, pitch - 4, f"t={t}", cx, sim.labels[t])
         col.boxes.append(Box(x0, in_y, box_w, IO_H, "input", sim.labels[t], cx, in_y + IO_H / 2 + 5))
-        col.boxes.append(Box(x0, out_y, box_w, IO_H, "output", sim.output_label(t), cx, out_y + IO_H / 2 + 5))
+        best = top_outputs(sim, t, GUESSES)
+        if best:
+            lines = tuple(
+                Guess(f"{label} {p:.0%}", x0 + 6, out_y + 13 + k * GUESS_LINE, x0 + 6, out_y + 15 + k * GUESS_LINE,
+                      round(p * (box_w - 12), 1), box_w - 12)
+                for k, (label, p) in enumerate(best)
+            )
+            col.boxes.append(Box(x0, out_y, box_w, out_h, "output", guesses=lines))
+        else:
+            col.boxes.append(Box(x0, out_y, box_w, out_h, "output", sim.output_label(t), cx, out_y + IO_H / 2 + 5))
         for row in rows:
             q = trace.layers[row.layer][row.direction].quantities()
             gx = x0 + (box_w - grid_w) / 2
@@ -191,10 +220,10 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
                 else:
                     x1, x2 = x0 + box_w + ARROW - 3, x0 + box_w + 3
                 prev = "0" if (t == 0 and row.direction == 0) or (t == T - 1 and row.direction == 1) else ""
-                col.arrows.append(Arrow(x1, ay, x2, ay, prev or name, (x1 + x2) / 2, ay - 4))
+                col.arrows.append(Arrow(x1, ay, x2, ay, prev or name, (x1 + x2) / 2, ay - 4, name))
         # Vertical flow: input -> lowest box -> ... -> top box -> output.
         stack = [in_y] + [r.y + r.h for r in reversed(rows)]
-        tops = [r.y for r in reversed(rows)] + [out_y + IO_H]
+        tops = [r.y for r in reversed(rows)] + [out_y + out_h]
         for bottom, top in zip(stack, tops, strict=True):
             col.arrows.append(Arrow(cx, bottom - 2, cx, top + 3))
         columns.append(col)
@@ -225,8 +254,8 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
                 cells.append(listing(q["c"][t, 0]))
         cells.append(sim.output_label(t))
         table.append(cells)
-    output_name = "next char" if sim.vocab is not None else "output y"
-    io_labels = [(out_y + IO_H / 2 + 4, output_name), (in_y + IO_H / 2 + 4, "input x")]
+    output_name = "guesses" if sim.trace.probs is not None else "output y"
+    io_labels = [(out_y + out_h / 2 + 4, output_name), (in_y + IO_H / 2 + 4, "input x")]
     return Diagram(
         width,
         height,

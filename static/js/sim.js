@@ -1,20 +1,25 @@
-/* Unrolled: the timeline (step, play/pause, scrub), keyboard shortcuts, the URL as the view state, the gate dialog.
+/* Unrolled: the timeline (steps and sub-steps, play/pause, scrub), keyboard shortcuts, the URL as the view state,
+ * and the cell opened in place from the overview.
  *
  * Every step was rendered once by the server; a step only switches classes on elements carrying data-t
  * (is-past / is-current / is-future), so it needs no request. The cell view is the exception: it is fetched
- * from /fragment/cell for the new step while it is on screen (the neighbouring steps are fetched ahead). The
- * step is written into the URL with history.replaceState (keeping htmx's history state), so reload and shared
- * links restore the same view. Nothing runs while paused: the only timer is the play timer, cleared on pause,
- * at the end, and on swaps.
+ * from /fragment/cell for the new step (the neighbouring steps are fetched ahead). Its sub-steps are all in the
+ * fragment too: moving between them switches sub-done / sub-now / sub-todo on elements carrying data-s, and CSS
+ * animates what the current sub-step computes (nothing moves under prefers-reduced-motion).
+ * The step, sub-step and open cell are written into the URL with history.replaceState (keeping htmx's history
+ * state), so reload and shared links restore the same view. Nothing runs while paused: the only timer is the
+ * play timer, cleared on pause, at the end, and on swaps.
  */
 (function () {
   'use strict';
 
   var timer = null;
+  var ZOOM_MS = 320;
 
   function sim() { return document.getElementById('sim'); }
   function stepCount(s) { return parseInt(s.dataset.steps || '0', 10); }
   function currentStep(s) { return parseInt(s.dataset.t || '0', 10); }
+  function calm() { return window.matchMedia('(prefers-reduced-motion: reduce)').matches; }
 
   function syncLinks() {
     var links = document.querySelectorAll('a[data-keep-query]');
@@ -33,14 +38,74 @@
     syncLinks();
   }
 
+  function detail() { return document.getElementById('detail'); }
+
   function cellVisible() {
     var host = document.getElementById('cellview');
     if (!host) { return null; }
-    var dialog = host.closest('dialog');
-    return (!dialog || dialog.open) ? host : null;
+    var panel = host.closest('#detail');
+    return (!panel || !panel.hidden) ? host : null;
   }
 
-  // Cell-view fragments by URL (as promises), so neighbouring steps are fetched ahead and a step shows at once.
+  // ---- sub-steps: 1..n within the shown cell; none in the URL means the last (the whole step done)
+
+  function cellRoot() { return document.querySelector('#cellview .cellview'); }
+  function substepCount() { var c = cellRoot(); return c ? parseInt(c.dataset.substeps || '0', 10) : 0; }
+  function currentSubstep() {
+    var n = substepCount();
+    var raw = parseInt(new URL(location.href).searchParams.get('s') || '', 10);
+    return (raw >= 1 && raw <= n) ? raw : n;
+  }
+
+  function applySubstep(k) {
+    var root = cellRoot();
+    if (!root) { return; }
+    root.dataset.substep = String(k);
+    var marked = root.querySelectorAll('[data-s]');
+    for (var i = 0; i < marked.length; i++) {
+      var s = parseInt(marked[i].dataset.s, 10);
+      marked[i].classList.toggle('sub-done', s < k);
+      marked[i].classList.toggle('sub-now', s === k);
+      marked[i].classList.toggle('sub-todo', s > k);
+      if (s === k) { marked[i].setAttribute('aria-current', 'step'); } else { marked[i].removeAttribute('aria-current'); }
+    }
+  }
+
+  function setSubstep(k) {
+    var n = substepCount();
+    if (!n) { return; }
+    k = Math.max(1, Math.min(n, k));
+    setParam('s', k === n ? null : String(k));
+    applySubstep(k);
+  }
+
+  // Walk (t, s) in order: the sub-steps of a step, then the first of the next step.
+  function moveSubstep(delta) {
+    var s = sim();
+    if (!s) { return false; }
+    if (!cellVisible()) { openDetail(null); }
+    var n = substepCount();
+    if (!n) { return false; }
+    var k = currentSubstep() + delta;
+    var t = currentStep(s);
+    if (k > n) {
+      if (t >= stepCount(s) - 1) { return false; }
+      setParam('s', '1');
+      setStep(t + 1);
+      return true;
+    }
+    if (k < 1) {
+      if (t <= 0) { return false; }
+      setParam('s', null);
+      setStep(t - 1);
+      return true;
+    }
+    setSubstep(k);
+    return true;
+  }
+
+  // ---- the cell view's fragments, by URL (as promises), so neighbouring steps are fetched ahead
+
   var fragments = new Map();
   var cellToken = 0;
 
@@ -55,26 +120,38 @@
     return fragments.get(url);
   }
 
+  // The sub-step is applied in the browser, so one fragment serves every sub-step of its step.
   function fragmentUrl(host, t) {
     var url = new URL(location.href);
+    url.searchParams.delete('s');
     if (t === 0) { url.searchParams.delete('t'); } else { url.searchParams.set('t', String(t)); }
     return host.dataset.src + url.search;
   }
 
   function refreshCell() {
-    var host = cellVisible();
+    var host = document.getElementById('cellview');
     var s = sim();
-    if (!host || !s) { return; }
+    if (!host || !s) { return Promise.resolve(); }
     var t = currentStep(s);
     var url = fragmentUrl(host, t);
     var token = ++cellToken;
-    loadFragment(url).then(function (html) {
-      if (token === cellToken) { host.innerHTML = html; }
-    }).catch(function () { fragments.delete(url); });
     [t + 1, t - 1].forEach(function (k) {
       if (k >= 0 && k < stepCount(s)) { loadFragment(fragmentUrl(host, k)).catch(function () {}); }
     });
+    var shown = host.querySelector('.cellview');
+    if (shown && shown.dataset.t === String(t) && shown.dataset.src === url) { return Promise.resolve(); }
+    return loadFragment(url).then(function (html) {
+      if (token !== cellToken) { return; }
+      host.innerHTML = html;
+      var root = cellRoot();
+      if (root) { root.dataset.src = url; }
+      applySubstep(currentSubstep());
+      var heading = document.querySelector('#detail-h .cur-t');
+      if (heading) { heading.textContent = String(t); }
+    }).catch(function () { fragments.delete(url); });
   }
+
+  // ---- whole steps
 
   function setStep(t) {
     var s = sim();
@@ -85,44 +162,64 @@
     s.dataset.t = String(t);
     var marked = s.querySelectorAll('[data-t]');
     for (var i = 0; i < marked.length; i++) {
-      var k = parseInt(marked[i].dataset.t, 10);
-      marked[i].classList.toggle('is-past', k < t);
-      marked[i].classList.toggle('is-current', k === t);
-      marked[i].classList.toggle('is-future', k > t);
+      var el = marked[i];
+      if (el.closest('#cellview')) { continue; }
+      var k = parseInt(el.dataset.t, 10);
+      el.classList.toggle('is-past', k < t);
+      el.classList.toggle('is-current', k === t);
+      el.classList.toggle('is-future', k > t);
+      if (el.getAttribute('role') === 'button') { el.setAttribute('tabindex', k === t ? '0' : '-1'); }
     }
     var labels = JSON.parse(s.dataset.labels || '[]');
     var slider = document.getElementById('scrub');
     if (slider) { slider.value = String(t); slider.setAttribute('aria-valuetext', labels[t] || ''); }
     var out = document.getElementById('step-label');
     if (out) { out.textContent = labels[t] || ''; }
+    var names = document.querySelectorAll('.cur-t');
+    for (var m = 0; m < names.length; m++) { names[m].textContent = String(t); }
     var stepFields = document.querySelectorAll('form input[type="hidden"][name="t"]');
     for (var j = 0; j < stepFields.length; j++) { stepFields[j].value = String(t); }
     setParam('t', t === 0 ? null : String(t));
-    refreshCell();
+    if (cellVisible()) { refreshCell(); }
   }
 
+  // ---- play
+
   function playButton() { return document.querySelector('#sim [data-step="play"]'); }
+  function playsSubsteps() {
+    var mode = document.getElementById('play-mode');
+    return mode && mode.value === 'substeps';
+  }
 
   function pause() {
     if (timer !== null) { clearInterval(timer); timer = null; }
     var b = playButton();
-    if (b) { b.textContent = '▶ Play'; }
+    if (b) { b.textContent = '▶ Play'; b.setAttribute('aria-pressed', 'false'); }
   }
 
   function play() {
     var s = sim();
     if (!s || !stepCount(s)) { return; }
-    if (currentStep(s) >= stepCount(s) - 1) { setStep(0); }
+    var bySubstep = playsSubsteps();
+    if (currentStep(s) >= stepCount(s) - 1 && (!bySubstep || currentSubstep() >= substepCount())) {
+      if (bySubstep) { setParam('s', '1'); }
+      setStep(0);
+    }
     var speed = document.getElementById('speed');
     var perSecond = speed ? parseFloat(speed.value) : 2;
     timer = setInterval(function () {
       var cur = sim();
-      if (!cur || currentStep(cur) >= stepCount(cur) - 1) { pause(); return; }
+      if (!cur) { pause(); return; }
+      if (bySubstep) {
+        if (!moveSubstep(1)) { pause(); }
+        return;
+      }
+      if (currentStep(cur) >= stepCount(cur) - 1) { pause(); return; }
       setStep(currentStep(cur) + 1);
       if (currentStep(cur) >= stepCount(cur) - 1) { pause(); }
     }, 1000 / perSecond);
     var b = playButton();
-    if (b) { b.textContent = '‖ Pause'; }
+    if (b) { b.textContent = '‖ Pause'; b.setAttribute('aria-pressed', 'true'); }
   }
 
   function togglePlay() { if (timer === null) { play(); } else { pause(); } }
@@ -137,40 +234,103 @@
     else if (what === 'end') { setStep(stepCount(s) - 1); }
     else if (what === 'prev') { setStep(t - 1); }
     else if (what === 'next') { setStep(t + 1); }
+    else if (what === 'sub-prev') { moveSubstep(-1); }
+    else if (what === 'sub-next') { moveSubstep(1); }
   }
 
-  function openDialog(opener) {
-    var dialog = document.getElementById('cell-dialog');
-    if (!dialog || dialog.open) { return; }
-    dialog.returnFocusTo = opener || document.activeElement;
-    dialog.showModal();
+  // ---- the cell, opened in place: the detail grows out of the chosen column (and shrinks back into it)
+
+  // A column of the overview: its highlight rectangle is the button that opens its cell.
+  function columnBox(t) {
+    return document.querySelector('#overview rect.hl[data-t="' + t + '"]');
+  }
+
+  function zoom(panel, from, opening) {
+    if (!from || calm() || !panel.animate) { return null; }
+    var a = from.getBoundingClientRect();
+    var b = panel.getBoundingClientRect();
+    if (!a.width || !b.width) { return null; }
+    var shrunk = 'translate(' + (a.left - b.left) + 'px,' + (a.top - b.top) + 'px) scale(' +
+      (a.width / b.width) + ',' + (a.height / b.height) + ')';
+    var frames = [{ transform: shrunk, opacity: 0.2 }, { transform: 'none', opacity: 1 }];
+    return panel.animate(opening ? frames : frames.reverse(), { duration: ZOOM_MS, easing: 'ease-out' });
+  }
+
+  function openDetail(opener) {
+    var panel = detail();
+    var overview = document.getElementById('overview');
+    if (!panel || !overview || !panel.hidden) { return; }
+    var s = sim();
+    var t = s ? currentStep(s) : 0;
+    var from = columnBox(t);
+    panel.returnFocusTo = opener || from || document.getElementById('open-cell');
+    var rect = from ? from.getBoundingClientRect() : null;
     setParam('panel', 'cell');
-    refreshCell();
+    refreshCell().then(function () {
+      overview.hidden = true;
+      panel.hidden = false;
+      if (rect) { zoom(panel, { getBoundingClientRect: function () { return rect; } }, true); }
+      var heading = document.getElementById('detail-h');
+      if (heading) { heading.focus({ preventScroll: true }); }
+      panel.scrollIntoView({ block: 'nearest' });
+    });
+  }
+
+  function closeDetail() {
+    var panel = detail();
+    var overview = document.getElementById('overview');
+    if (!panel || !overview || panel.hidden) { return; }
+    setParam('panel', null);
+    setParam('s', null);
+    var back = panel.returnFocusTo;
+    var s = sim();
+    var column = columnBox(s ? currentStep(s) : 0);
+    if (!back || !back.isConnected || (back.matches && back.matches('rect.hl'))) { back = column || document.getElementById('open-cell'); }
+    function finish() {
+      panel.hidden = true;
+      overview.hidden = false;
+      if (back) { back.focus({ preventScroll: false }); }
+    }
+    // Shrink towards where the column will be: measure it with the overview shown for a moment.
+    overview.hidden = false;
+    var target = column ? column.getBoundingClientRect() : null;
+    overview.hidden = true;
+    var anim = target ? zoom(panel, { getBoundingClientRect: function () { return target; } }, false) : null;
+    if (anim) { anim.onfinish = finish; } else { finish(); }
   }
 
   function init() {
-    var dialog = document.getElementById('cell-dialog');
-    if (dialog && dialog.dataset.open === '1' && !dialog.open) {
-      dialog.showModal();
-    }
+    applySubstep(currentSubstep());
+    var s = sim();
+    if (s && cellVisible()) { refreshCell(); }
   }
 
   document.addEventListener('click', function (e) {
     var stepper = e.target.closest('[data-step]');
     if (stepper) { act(stepper.dataset.step); return; }
-    if (e.target.closest('#open-cell')) { openDialog(e.target.closest('#open-cell')); return; }
-    if (e.target.closest('#close-cell')) { document.getElementById('cell-dialog').close(); return; }
-    // A click on a timestep's column in a picture jumps there (the slider is the keyboard way).
+    var sub = e.target.closest('a[data-substep]');
+    if (sub) { e.preventDefault(); pause(); setSubstep(parseInt(sub.dataset.substep, 10)); return; }
+    if (e.target.closest('#open-cell')) { openDetail(e.target.closest('#open-cell')); return; }
+    if (e.target.closest('#close-cell')) { closeDetail(); return; }
+    // A click on a timestep's column: go to that step and open its cell in place.
     var column = e.target.closest('#sim svg g.col[data-t]');
-    if (column) { pause(); setStep(parseInt(column.dataset.t, 10)); }
+    if (column) {
+      pause();
+      setStep(parseInt(column.dataset.t, 10));
+      if (column.closest('#overview')) { openDetail(columnBox(parseInt(column.dataset.t, 10))); }
+    }
   });
 
-  document.addEventListener('close', function (e) {
-    if (e.target.id !== 'cell-dialog') { return; }
-    setParam('panel', null);
-    var back = e.target.returnFocusTo || document.getElementById('open-cell');
-    if (back && back.isConnected) { back.focus(); }
-  }, true);
+  // The readout under the cell drawing says what the pointer or the keyboard focus is on, with its value.
+  function readOut(e) {
+    var part = e.target.closest && e.target.closest('.celldiagram [data-key]');
+    var out = part && document.querySelector('#cellview .readout');
+    if (!out) { return; }
+    var title = part.querySelector('title');
+    out.textContent = part.getAttribute('aria-label') || (title ? title.textContent : '');
+  }
+  document.addEventListener('focusin', readOut);
+  document.addEventListener('mouseover', readOut);
 
   document.addEventListener('input', function (e) {
     if (e.target.id === 'scrub') { pause(); setStep(parseInt(e.target.value, 10)); }
@@ -188,7 +348,7 @@
 
   document.addEventListener('change', function (e) {
     var target = e.target;
-    if (target.id === 'speed' && timer !== null) { pause(); play(); return; }
+    if ((target.id === 'speed' || target.id === 'play-mode') && timer !== null) { pause(); play(); return; }
     if (target.dataset.param === 'unit') {
       setParam('unit', target.value);
       setFormValue('unit', target.value);
@@ -212,16 +372,26 @@
     var tag = target.tagName;
     var onSlider = target.id === 'scrub';
     var typing = (tag === 'INPUT' && !onSlider) || tag === 'SELECT' || tag === 'TEXTAREA' || target.isContentEditable;
+    if (e.key === 'Escape' && detail() && !detail().hidden && !typing) { closeDetail(); e.preventDefault(); return; }
     // The slider steps itself (arrows, Home, End fire 'input'); scroll regions keep their arrows for scrolling.
     if (typing || (onSlider && e.key !== ' ') || (target.classList && target.classList.contains('scroller'))) { return; }
     var t = currentStep(s);
-    if (e.key === 'ArrowRight') { pause(); setStep(t + 1); }
+    var onColumn = target.matches && target.matches('#overview rect.hl');
+    if (onColumn && (e.key === 'Enter' || e.key === ' ')) { pause(); setStep(parseInt(target.dataset.t, 10)); openDetail(target); }
+    else if (e.key === 'ArrowRight') { pause(); setStep(t + 1); }
     else if (e.key === 'ArrowLeft') { pause(); setStep(t - 1); }
     else if (e.key === 'Home') { pause(); setStep(0); }
     else if (e.key === 'End') { pause(); setStep(stepCount(s) - 1); }
+    else if (e.key === '.') { pause(); moveSubstep(1); }
+    else if (e.key === ',') { pause(); moveSubstep(-1); }
     else if (e.key === ' ' && tag !== 'BUTTON' && tag !== 'SUMMARY' && tag !== 'A') { togglePlay(); }
     else { return; }
     e.preventDefault();
+    // Roving focus: a focused column follows the step, so the arrows walk the picture.
+    if (onColumn && (e.key === 'ArrowRight' || e.key === 'ArrowLeft' || e.key === 'Home' || e.key === 'End')) {
+      var column = columnBox(currentStep(s));
+      if (column) { column.focus(); }
+    }
   });
 
   // After htmx swaps in a new model (or restores history), start from a quiet, consistent state.

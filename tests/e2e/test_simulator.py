@@ -1,5 +1,5 @@
-"""The simulator in a real browser: every view, stepping, playing, scrubbing, URLs, dialog, XSS, a11y,
-reflow."""
+"""The simulator in a real browser: every view, stepping, playing, scrubbing, URLs, XSS, a11y, reflow (the cell
+opened in place and its sub-steps: test_explainer.py)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def query(page) -> dict[str, list[str]]:
 @pytest.mark.parametrize("name", list(VIEWS))
 def test_every_view_renders_without_errors_or_axe_violations(server, page, name, axe, screenshot):
     page.goto(server + VIEWS[name])
-    assert page.locator("svg[role=img]").count() >= 1
-    for svg in page.locator("svg[role=img]").all():
+    assert page.locator("svg[role=img], svg[role=group]").count() >= 1
+    for svg in page.locator("svg[role=img], svg[role=group]").all():
         assert svg.get_attribute("aria-labelledby")
     assert page.locator("details.numbers table").count() >= 1
     screenshot(page, name)
@@ -147,43 +147,19 @@ def test_numbers_on_the_page_match_the_json_api(server, page):
         c_page = [float(v) for v in cells.nth(2).text_content().split(",")]
         assert h_page == pytest.approx(h_api[t], abs=1.5e-3)
         assert c_page == pytest.approx(c_api[t], abs=1.5e-3)
-    # The gate view's forget gate equals the API's f at the step shown.
-    page.goto(f"{server}/cell?{state.query(t=1)}")
-    listing = page.text_content("#eq-f .listing code").split("=", 1)[1].strip(" []")
+    # The cell view's forget gate equals the API's f at the step shown, in its table and in its drawing.
+    page.goto(f"{server}/cell?{state.query(t=1, unit=2)}")
+    row = page.locator("#cellview table tbody tr", has=page.locator("th", has_text="f_t"))
     f_api = api["layers"][0]["quantities"]["f"][1]
-    assert [float(v) for v in listing.split(",")] == pytest.approx(f_api, abs=1.5e-3)
-
-
-def test_gate_dialog_keeps_focus_closes_on_escape_and_returns_focus(server, page, axe, screenshot, until):
-    page.goto(server + "/?t=2")
-    opener = page.locator("#open-cell")
-    opener.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#cell-dialog[open]")
-    assert query(page)["panel"] == ["cell"]
-    for _ in range(30):
-        page.keyboard.press("Tab")
-        assert page.evaluate(
-            "document.getElementById('cell-dialog').contains(document.activeElement) || "
-            "document.activeElement === document.body"
-        )
-    page.get_by_role("button", name="Next ›").last.click()
-    until(page, "document.querySelector('#cellview .cellview').dataset.t === '3'")
-    screenshot(page, "dialog", full_page=False)
-    assert axe(page) == []
-    page.keyboard.press("Escape")
-    page.wait_for_selector("#cell-dialog:not([open])", state="attached")
-    assert page.evaluate("document.activeElement.id") == "open-cell"
-    assert "panel" not in query(page)
-    # A link with panel=cell opens the dialog straight away.
-    page.goto(server + "/?t=1&panel=cell")
-    page.wait_for_selector("#cell-dialog[open]")
+    assert [float(v) for v in row.locator("td").all_text_contents()] == pytest.approx(f_api, abs=1.5e-3)
+    drawn = page.get_attribute(".celldiagram .op[data-key=f]", "aria-label")
+    assert drawn.endswith(f"= {f_api[2]:.3f}")
 
 
 def test_gate_view_unit_and_layer_pickers_update_view_and_url(server, page, until):
     page.goto(server + "/cell?layers=2&bi=1&t=1")
     page.select_option("#cv-unit", "3")
-    until(page, "document.querySelector('#eq-h .example code').textContent.startsWith('h_t[3]')")
+    until(page, "document.querySelector('.cv-where').textContent.includes('j = 3')")
     assert query(page)["unit"] == ["3"]
     page.select_option("#cv-where", "1:1")
     until(page, "document.querySelector('.cv-where').textContent.includes('layer 2, right to left')")
@@ -194,16 +170,6 @@ def test_gate_view_unit_and_layer_pickers_update_view_and_url(server, page, unti
     page.goto(server + "/?t=1&panel=cell")
     page.select_option("#cv-unit", "5")
     until(page, "document.querySelectorAll('rect.sq.sel').length === 22")  # h and c of 11 columns
-
-
-def test_value_cells_show_exact_values_on_keyboard_focus(server, page):
-    page.goto(server + "/cell?t=1")
-    cell = page.locator("#eq-f .vec li").first
-    cell.focus()
-    tip = cell.locator(".tip")
-    assert tip.is_visible()
-    assert tip.inner_text().startswith("f_t[0] = ")
-    assert tip.bounding_box()["width"] > 40
 
 
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
@@ -266,12 +232,12 @@ def test_reflows_to_320_px_without_sideways_page_scroll(server, browser, name, s
     screenshot(page, f"{name}-320")
     if name == "unrolled":
         page.click("#open-cell")
-        page.wait_for_selector("#cell-dialog[open]")
+        page.wait_for_selector("#detail:not([hidden])")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
         assert page.evaluate(
-            "document.getElementById('cell-dialog').scrollWidth <= "
-            "document.getElementById('cell-dialog').clientWidth + 1"
+            "document.getElementById('detail').scrollWidth <= document.getElementById('detail').clientWidth + 1"
         )
+        screenshot(page, f"{name}-320-cell")
     context.close()
 
 

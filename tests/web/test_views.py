@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from app.web import cellview, gradients, heatmaps, unrolled
+from app.web import gradients, heatmaps, unrolled
 from app.web.simulation import simulate
 from app.web.state import ViewState
 from core.bptt import loss_and_gradients
@@ -76,32 +76,6 @@ def test_unrolled_geometry(cell, per_box):
     box = [b for b in d.columns[2].boxes if b.kind == "cell"][2]
     assert [s.value for s in box.squares[:11]] == pytest.approx(sim.trace.quantity(0, 0, "h")[2].tolist())
     assert len(d.table_rows) == 5 and len(d.table_headers) == len(d.table_rows[0])
-
-
-def test_lstm_cell_view_numbers_come_from_the_trace():
-    state = ViewState(cell="lstm", hidden=4, input="abc", t=2, unit=3)
-    sim = simulate(state)
-    cv = cellview.build(sim)
-    q = sim.trace.layers[0][0].quantities()
-    eq = {e.key: e for e in cv.equations}
-    assert list(eq) == ["f", "i", "g", "c", "o", "h"]
-    for key in "figco":
-        assert [v.value for v in eq[key].vector.values] == pytest.approx(q[key][2, 0].tolist())
-    f, c_prev, i, g, c = (float(q[k][2, 0, 3]) for k in ("f", "c_prev", "i", "g", "c"))
-    assert eq["c"].example.endswith(f"= {c:.3f}") and f"{f:.3f} × " in eq["c"].example
-    assert f * c_prev + i * g == pytest.approx(c)
-    assert eq["f"].vector.listing.startswith("[") and len(eq["f"].vector.values) == 4
-    for node in cv.nodes:
-        assert node.x >= 0 and node.x + node.w <= cv.width and node.y >= 0 and node.y + node.h <= cv.height
-
-
-@pytest.mark.parametrize("cell, keys", [("gru", ["r", "z", "n", "h"]), ("rnn", ["h"])])
-def test_gru_and_rnn_cell_views(cell, keys):
-    sim = simulate(ViewState(cell=cell, hidden=3, input="xyz", t=1))
-    cv = cellview.build(sim)
-    assert [e.key for e in cv.equations] == keys
-    h = sim.trace.quantity(0, 0, "h")[1]
-    assert [v.value for v in cv.equations[-1].vector.values] == pytest.approx(h.tolist())
 
 
 def test_heatmaps_and_unit_chart():

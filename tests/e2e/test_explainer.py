@@ -1,0 +1,155 @@
+"""The explainer in a real browser, as a student uses it: the overview, a cell opened in place and closed again,
+sub-steps walked with their keys, play by steps and by sub-steps, reload, keyboard only, axe at every sub-step
+of every cell, reduced motion and 320 px."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SUBSTEPS = {"lstm": 6, "gru": 4, "rnn": 3}
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def shown(page) -> tuple[int, int]:
+    """(t, sub-step) the page shows: the timeline's step and the current sub-step of the open cell."""
+    t = int(page.get_attribute("#sim", "data-t"))
+    current = page.locator("#cellview .substeps li[aria-current=step]")
+    return t, int(current.get_attribute("data-s")) if current.count() else 0
+
+
+def current_cell(page) -> int:
+    return int(page.get_attribute("#cellview .cellview", "data-t"))
+
+
+def test_type_step_open_in_place_walk_sub_steps_close_and_reload(server, page, until, screenshot, axe):
+    page.goto(server + "/?preset=&cell=lstm&input=hello")
+    page.fill("#f-input", "a cat")
+    page.press("#f-input", "Enter")
+    until(page, "document.getElementById('sim').dataset.steps === '5'")
+    page.evaluate("document.activeElement.blur()")  # out of the input box: keys now drive the timeline
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert int(page.get_attribute("#sim", "data-t")) == 2
+    # Choose the column: the cell opens in place (no new page), the overview gives way, focus moves in.
+    url_before = page.url
+    page.click("svg.unrolled g.col[data-t='2'] rect.box.cell")
+    page.wait_for_selector("#detail:not([hidden])")
+    assert page.locator("#overview").is_hidden()
+    assert page.url.startswith(url_before.split("?")[0]) and query(page)["panel"] == ["cell"]
+    until(page, "document.activeElement && document.activeElement.id === 'detail-h'")
+    assert current_cell(page) == 2 and shown(page) == (2, 6)  # the whole step: its last sub-step
+    # '.' from the last sub-step goes on to the next step's first; ',' comes back.
+    page.keyboard.press(".")
+    until(page, "document.querySelector('#cellview .cellview').dataset.t === '3'")
+    assert shown(page) == (3, 1) and query(page)["s"] == ["1"] and query(page)["t"] == ["3"]
+    page.keyboard.press(".")
+    page.keyboard.press(".")
+    assert shown(page) == (3, 3)
+    assert "sub-now" in page.get_attribute(".celldiagram g.substep[data-s='3']", "class")
+    assert page.get_attribute(".celldiagram g.substep[data-s='3']", "aria-current") == "step"
+    assert "sub-todo" in page.get_attribute(".celldiagram g.substep[data-s='4']", "class")
+    assert "sub-done" in page.get_attribute(".celldiagram g.substep[data-s='2']", "class")
+    narration = page.locator("#cellview .substeps li[aria-current=step]")
+    assert "Candidate" in narration.inner_text() and narration.locator(".say").is_visible()
+    screenshot(page, "explainer-lstm-substep3", full_page=False)
+    assert axe(page) == []
+    page.keyboard.press(",")
+    assert shown(page) == (3, 2)
+    # Reload: the same step, sub-step and open cell.
+    page.reload()
+    page.wait_for_selector("#detail:not([hidden])")
+    assert shown(page) == (3, 2) and current_cell(page) == 3
+    # Esc zooms back out; focus returns to the column of the current step.
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#overview:not([hidden])")
+    assert page.locator("#detail").is_hidden() and "panel" not in query(page)
+    until(page, "document.activeElement && document.activeElement.matches('rect.hl[data-t=\"3\"]')")
+    assert page.errors_seen == []
+
+
+def test_keyboard_only_opens_and_closes_a_cell_from_its_column(server, page, until):
+    page.goto(server + "/?preset=&cell=gru&input=abcdef&t=1")
+    column = page.locator("svg.unrolled rect.hl[data-t='1']")
+    assert column.get_attribute("tabindex") == "0"  # roving: only the current column is a tab stop
+    assert page.locator("svg.unrolled rect.hl[tabindex='0']").count() == 1
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('rect.hl')"):
+            break
+    assert page.evaluate("document.activeElement.dataset.t") == "1"
+    page.keyboard.press("ArrowRight")  # the focus follows the step
+    assert page.evaluate("document.activeElement.dataset.t") == "2"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#detail:not([hidden])")
+    assert current_cell(page) == 2
+    # Every part of the drawing says its value on focus, and the readout shows it.
+    page.focus(".celldiagram .op[data-key=z]")
+    label = page.get_attribute(".celldiagram .op[data-key=z]", "aria-label")
+    assert label.startswith("update gate z_t[0] = σ(") and page.inner_text("#cellview .readout") == label
+    page.get_by_role("button", name="← Back to the network").click()
+    page.wait_for_selector("#overview:not([hidden])")
+    until(page, "document.activeElement && document.activeElement.matches('rect.hl[data-t=\"2\"]')")
+
+
+def test_play_runs_through_sub_steps_and_pauses(server, page, until):
+    page.goto(server + "/?preset=&cell=rnn&input=abc&panel=cell")
+    page.wait_for_selector("#detail:not([hidden])")
+    page.select_option("#play-mode", "substeps")
+    page.select_option("#speed", "8")
+    page.get_by_role("button", name="▶ Play").click()  # at the very end: starts again from (0, 1)
+    until(page, "document.getElementById('sim').dataset.t === '1'")
+    page.get_by_role("button", name="‖ Pause").click()
+    t, s = shown(page)
+    page.wait_for_timeout(400)
+    assert shown(page) == (t, s) and t == 1
+    page.keyboard.press("Space")
+    until(page, "document.querySelector('.player .play').textContent.includes('Play')", timeout_ms=8000)
+    assert shown(page) == (2, 3)  # stopped by itself at the last sub-step of the last step
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_axe_finds_nothing_at_any_sub_step(server, page, cell, axe, screenshot):
+    page.goto(server + f"/?preset=&cell={cell}&input=hi&t=1&panel=cell&s=1")
+    page.wait_for_selector("#detail:not([hidden])")
+    for s in range(1, SUBSTEPS[cell] + 1):
+        assert shown(page) == (1, s)
+        assert axe(page) == [], f"{cell} sub-step {s}"
+        screenshot(page, f"cell-{cell}-s{s}", full_page=False)
+        page.keyboard.press(".")
+    assert shown(page) == (1, SUBSTEPS[cell])  # the last step's last sub-step: '.' stays
+
+
+def test_reduced_motion_gets_the_same_states_without_motion(server, browser):
+    context = browser.new_context(reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(server + "/?preset=&input=abc&t=1&panel=cell&s=2")
+    page.wait_for_selector("#detail:not([hidden])")
+    page.keyboard.press(".")
+    assert shown(page) == (1, 3)
+    assert page.evaluate("document.getAnimations().length") == 0
+    flow = page.locator(".celldiagram g.substep[data-s='3'] .flow").first
+    assert flow.evaluate("el => getComputedStyle(el).strokeDashoffset") in ("0", "0px")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#overview:not([hidden])")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.getAnimations().length") == 0
+    context.close()
+
+
+def test_with_motion_the_sub_step_traces_its_path_and_the_state_travels(server, page, until):
+    page.goto(server + "/?preset=&input=abc&t=1&panel=cell&s=1")
+    page.wait_for_selector("#detail:not([hidden])")
+    page.keyboard.press(".")
+    names = page.evaluate("document.getAnimations().map(a => a.animationName)")
+    assert "trace" in names and "appear" in names
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#overview:not([hidden])")
+    page.keyboard.press("ArrowRight")
+    assert "travel" in page.evaluate("document.getAnimations().map(a => a.animationName)")
