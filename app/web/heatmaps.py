@@ -1,8 +1,9 @@
 """Heatmaps over time (units down, timesteps across, input tokens labelling the time axis) and the line of one
 selected unit across time.
 
-Each heatmap has its own scale clipped to its data (gates live in [0, 1], tanh outputs in [-1, 1], the LSTM
-cell state is unbounded); the legend beside it gives the range. The line chart maps value v at step t to
+Sigmoid gates are drawn on the sequential scale 0..1 (white: closed, dark purple: open), whatever this input's
+range; signed quantities (h, c, candidates, sums) on a diverging scale symmetric around 0 and clipped to their
+data. The legend beside each heatmap gives its range. The line chart maps value v at step t to
 
     x = LEFT + (t + 0.5) * CELL_W,    y = top + (vmax - v) / (2 vmax) * plot_h
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.web.colors import Scale, text_colour
+from app.web.colors import GATE_SCALE, Scale, SequentialScale, text_colour
 from app.web.simulation import Simulation
 
 CELL_W = 22
@@ -37,6 +38,7 @@ TITLES = {
     "pre": "Pre-activation (weighted sum)",
 }
 ORDER = {"lstm": ("h", "c", "f", "i", "g", "o"), "gru": ("h", "z", "r", "n"), "rnn": ("h", "pre")}
+GATES = frozenset("ifozr")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4")
 MARKERS = ("circle", "square", "diamond", "triangle", "circle", "square")
 
@@ -59,7 +61,7 @@ class Heatmap:
     columns: list[tuple[int, float, list[Cell]]]  # (t, x, cells of that step)
     row_labels: list[tuple[int, float]]  # (unit, y)
     col_labels: list[tuple[float, str]]
-    scale: Scale
+    scale: Scale | SequentialScale
     values: np.ndarray  # (T, H) for the data table
     cell_w: float = CELL_W
     cell_h: float = CELL_H
@@ -103,7 +105,7 @@ class UnitChart:
 def heatmap(key: str, values: np.ndarray, labels: tuple[str, ...]) -> Heatmap:
     """values (T, H) -> a grid of CELL_W x CELL_H cells, one column per timestep."""
     T, H = values.shape
-    scale = Scale.for_values(values.ravel())
+    scale: Scale | SequentialScale = GATE_SCALE if key in GATES else Scale.for_values(values.ravel())
     columns: list[tuple[int, float, list[Cell]]] = []
     for t in range(T):
         x = LEFT + t * CELL_W

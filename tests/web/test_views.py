@@ -154,3 +154,17 @@ def test_presets_run_their_own_model_and_their_examples_fit():
 def test_preset_views_that_need_random_weights_say_so(client):
     html = client.get("/compare", params={"preset": "chars"}).text
     assert "is not used here" in html
+
+
+@pytest.mark.parametrize("cell, gates", [("lstm", "fio"), ("gru", "zr")])
+def test_heatmaps_draw_gates_on_the_sequential_scale_and_the_rest_diverging(cell, gates):
+    from app.web.colors import GATE_SCALE
+
+    sim = simulate(ViewState(cell=cell, hidden=4, input="abcde"))
+    for m in heatmaps.heatmaps(sim):
+        if m.key in gates:
+            assert m.scale is GATE_SCALE and (m.scale.vmin, m.scale.vmax) == (0.0, 1.0)
+            assert all(c.dash is None for _, _, cells in m.columns for c in cells)  # never negative
+        else:
+            assert m.scale.kind == "diverging" and m.scale.vmin == -m.scale.vmax
+            assert m.scale.vmax == pytest.approx(abs(m.values).max())
