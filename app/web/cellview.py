@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.web import cell_diagram, substeps
+from app.web import cell_diagram, substeps, weights_view
 from app.web.cell_diagram import CellDiagram
 from app.web.colors import GATE_SCALE, UNIT_SCALE, Scale, SequentialScale, sign_glyph
 from app.web.simulation import Simulation
@@ -48,6 +48,8 @@ class CellView:
     diagram: CellDiagram
     vectors: tuple[Vector, ...]  # every vector of the step (inputs first), for the table
     hidden_size: int
+    weights: tuple[weights_view.WeightMap, ...]
+    weights_query: str  # the query of the model and layer whose weights the maps show
 
     def mark(self, step: int) -> str:
         """The class of sub-step ``step``'s elements: done, being computed now, or still to come."""
@@ -102,4 +104,11 @@ def build(sim: Simulation) -> CellView:
         cell_diagram.build(sim),
         step_vectors(sim),
         cfg.hidden_size,
+        weights_view.build(sim),
+        weights_query(sim),
     )
+
+
+def weights_query(sim: Simulation) -> str:
+    """The query that names this model and layer (not the step): the weight images' URLs, cached across steps."""
+    return sim.state.query(t=0, s=None, unit=None, panel="")

@@ -10,14 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.errors import StoreUnavailableError
 from app.limits import Limits
 from app.store import ModelStore
-from app.web import cellview, gradients, heatmaps, lessons, seq2seq_routes, training, unrolled
+from app.web import cellview, gradients, heatmaps, lessons, seq2seq_routes, training, unrolled, weights_view
 from app.web.colors import Scale
 from app.web.simulation import (
     PresetChoice,
@@ -199,6 +199,22 @@ def cell_page(request: Request) -> HTMLResponse:
 def cell_fragment(request: Request) -> HTMLResponse:
     """Just the cell view of one step, swapped into #cellview by sim.js when the step changes."""
     return render("fragments/cellview.html", cell_context(request))
+
+
+@router.get("/fragment/weights.png")
+def weights_png(request: Request) -> Response:
+    """One weight matrix of the shown layer as a PNG heatmap (``which``: ih, hh or b); the same URL always
+    gives the same pixels, so the browser keeps it."""
+    which = request.query_params.get("which", "")
+    if which not in ("ih", "hh", "b"):
+        return Response("which must be one of ih, hh, b", status_code=422, media_type="text/plain")
+    ctx = base_context(request, "cell")
+    sim = ctx["sim"]
+    if sim is None or ctx["errors"]:
+        return Response(" ".join(ctx["errors"]) or "no model", status_code=422, media_type="text/plain")
+    return Response(
+        weights_view.png(sim, which), media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 @router.get("/heatmaps", response_class=HTMLResponse)

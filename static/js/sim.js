@@ -61,7 +61,7 @@
     var root = cellRoot();
     if (!root) { return; }
     root.dataset.substep = String(k);
-    var marked = root.querySelectorAll('[data-s]');
+    var marked = root.querySelectorAll('g.substep[data-s], .substeps li[data-s]');
     for (var i = 0; i < marked.length; i++) {
       var s = parseInt(marked[i].dataset.s, 10);
       marked[i].classList.toggle('sub-done', s < k);
