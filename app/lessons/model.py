@@ -93,8 +93,8 @@ class Lesson:
     steps: tuple[Step, ...]
 
     def __post_init__(self) -> None:
-        if not 2 <= len(self.steps) <= 6:
-            raise ValueError(f"lesson {self.slug!r} has {len(self.steps)} steps; a lesson has 2 to 6")
+        if not 2 <= len(self.steps) <= 7:
+            raise ValueError(f"lesson {self.slug!r} has {len(self.steps)} steps; a lesson has 2 to 7")
 
     def step_url(self, n: int) -> str:
         return f"/lessons/{self.slug}/{n}"

@@ -85,12 +85,12 @@ UNROLLED = Lesson(
                 "the new character, W_hh h_{t-1} at the memory. The sum goes through tanh, which squeezes "
                 "every unit into (−1, 1).",
                 "Like PyTorch, Unrolled also adds two bias vectors inside the tanh, b_ih and b_hh; the "
-                "notes leave them out to keep the formula short. The worked example below the diagram shows "
-                "the sum for a single unit with this step's numbers.",
+                "notes leave them out to keep the formula short. The drawing shows the two sums for one unit, "
+                "the outlined + adds them, and the narration beside it writes every term out.",
             ),
             "Change the timestep with ← and → and follow how h_{t-1} in the inputs is exactly the h_t "
             "of the step before.",
-            Live("cell", {"cell": "rnn", "input": "cat", "t": 1, "hidden": 6}),
+            Live("cell", {"cell": "rnn", "input": "cat", "t": 1, "hidden": 6, "s": 1, "hl": "add"}),
             ("h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)",),
         ),
         Step(

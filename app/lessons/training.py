@@ -59,76 +59,105 @@ BPTT = Lesson(
     ),
 )
 
+def lstm_at(s: int, hl: str, t: int = 2, **more) -> Live:
+    """The LSTM lesson's live state: the cell of step t at sub-step s, pointing at part ``hl`` of the drawing."""
+    return Live("cell", {"cell": "lstm", "input": "hello", "t": t, "hidden": 6, "s": s, "hl": hl, **more})
+
+
 LSTM = Lesson(
     "lstm",
     "The LSTM, step by step",
     "An LSTM adds a second state, the cell state c, and three sigmoid gates that decide what to erase, what "
-    "to write and what to show.",
+    "to write and what to show. Seven steps, in the order of the notes, each on the drawing of one cell.",
     (
         Step(
-            "Two states instead of one",
+            "1. What the cell receives",
             (
-                "Each LSTM column passes two vectors to the next: the hidden state h (short-term, also the "
-                "output) and the cell state c (the long-term memory). Both appear as rows of squares in "
-                "every column.",
-                "Every block reads three things, x_t, h_{t-1} and c_{t-1}, and produces two, h_t and c_t. "
-                "The gates are computed from [h_{t-1}, x_t], the previous hidden state joined to the input.",
+                "Every LSTM step receives three things: the input x_t (here the letter “l”), the previous "
+                "hidden state h_{t-1} and the previous cell state c_{t-1}. In the drawing, c_{t-1} enters at "
+                "the top left and runs along the line across the top; h_{t-1} enters at the bottom left and "
+                "joins x_t, rising from below, into one bus [h_{t-1}, x_t].",
+                "That bus is outlined: every gate reads it, each with its own weights.",
             ),
-            "Step through the word and compare the h and c rows: which one changes more smoothly?",
-            Live("unrolled", {"cell": "lstm", "input": "hello", "t": 2, "hidden": 6}),
+            "Point at (or Tab to) c_{t-1} and h_{t-1} in the drawing: the readout gives unit 0's values.",
+            lstm_at(1, "bus"),
+            ("[h_{t-1}, x_t]: the previous hidden state joined to the input",),
         ),
         Step(
-            "Forget gate",
+            "2. Forget gate",
             (
-                "The first decision is what to erase from the memory. The forget gate f_t is a sigmoid of "
-                "the input and previous state, one value in (0, 1) per unit: near 1 keeps that unit of "
-                "c_{t-1}, near 0 wipes it.",
-                "Find f_t in the list of equations below the diagram. The worked example repeats the sum for "
-                "one unit with this step's numbers.",
+                "The first decision is what to erase from the memory. The forget gate, the outlined σ block "
+                "on the left, squashes its weighted sum of the bus into (0, 1), one value per unit: near 1 "
+                "keeps that unit of c_{t-1}, near 0 wipes it.",
+                "Its wire runs straight up to the × on the cell-state line, where it will scale the old "
+                "memory. The narration beside the drawing gives this step's numbers, and its “whole sum” "
+                "writes out the weighted sum.",
             ),
-            "Step forward with → and watch f_t: which units would keep their memory at this step?",
-            Live("cell", {"cell": "lstm", "input": "hello", "t": 2, "hidden": 6}),
+            "Press . and , to move between sub-steps, and → to see the forget gate of the next letter.",
+            lstm_at(1, "f"),
             ("f_t = σ(W_f · [h_{t-1}, x_t] + b_f)",),
         ),
         Step(
-            "Input gate and candidate",
+            "3. Input gate",
             (
-                "Next comes what to write. A tanh layer proposes a candidate vector C̃_t (written g_t in "
-                "PyTorch's gate order i, f, g, o) with values in (−1, 1); the input gate i_t, another "
-                "sigmoid, decides how much of each candidate unit actually gets in.",
-                "Multiplying the two, i_t ⊙ C̃_t, gives the new information for this step: a unit is written "
-                "only where the gate is open and the candidate is large.",
+                "Next comes how much to write. The input gate, the second σ block, is another sigmoid of the "
+                "same bus with its own weights W_i: near 1 the unit accepts new information, near 0 it keeps "
+                "its memory as it is.",
             ),
-            "Compare i_t and C̃_t unit by unit: where is their product, the part that reaches the cell, "
-            "largest?",
-            Live("cell", {"cell": "lstm", "input": "hello", "t": 2, "hidden": 6, "unit": 1}),
-            ("i_t = σ(W_i · [h_{t-1}, x_t] + b_i)", "C̃_t = tanh(W_C · [h_{t-1}, x_t] + b_C)"),
+            "Compare the input gate's value with the forget gate's: is this unit more ready to forget or "
+            "to write?",
+            lstm_at(2, "i"),
+            ("i_t = σ(W_i · [h_{t-1}, x_t] + b_i)",),
         ),
         Step(
-            "Updating the cell state",
+            "4. Candidate values",
             (
-                "The new memory is the old one, partly erased, plus the new information: "
-                "c_t = f_t ⊙ c_{t-1} + i_t ⊙ C̃_t. Both products are element-wise, one unit at a time.",
-                "Notice what is missing: no weight matrix and no squashing function sit on the path from "
-                "c_{t-1} to c_t. When f_t stays close to 1, the memory and its gradient pass through almost "
-                "unchanged. This is how the LSTM fights the vanishing gradient.",
+                "The outlined tanh block proposes the new information itself, the candidate C̃_t (PyTorch "
+                "calls it g_t, in its gate order i, f, g, o), with values in (−1, 1).",
+                "In the next sub-step the input gate and the candidate meet at the × node above them: "
+                "i_t ⊙ C̃_t is what actually reaches the memory. A unit is written only where the gate is "
+                "open and the candidate large.",
             ),
-            "Check the worked example for c_t against the numbers of f_t, c_{t-1}, i_t and C̃_t.",
-            Live("cell", {"cell": "lstm", "input": "hello", "t": 3, "hidden": 6}),
+            "Pick another unit in “Numbers of unit” and watch the product i_t ⊙ C̃_t change with it.",
+            lstm_at(3, "g"),
+            ("C̃_t = tanh(W_C · [h_{t-1}, x_t] + b_C)",),
+        ),
+        Step(
+            "5. The new cell state",
+            (
+                "Along the line at the top the memory is updated: the old c_{t-1} times the forget gate, "
+                "plus the new information: c_t = f_t ⊙ c_{t-1} + i_t ⊙ C̃_t, one unit at a time. The "
+                "outlined + node is where the two meet.",
+                "Notice what is missing on that line: no weight matrix and no squashing function. When f_t "
+                "stays near 1 the memory, and its gradient, pass through almost unchanged; this is how the "
+                "LSTM fights the vanishing gradient.",
+            ),
+            "Check the narration's sum against the values printed at the two × nodes.",
+            lstm_at(4, "add_c", t=3),
             ("c_t = f_t ⊙ c_{t-1} + i_t ⊙ C̃_t",),
         ),
         Step(
-            "Output gate and the new hidden state",
+            "6. Output gate",
             (
-                "Finally the LSTM decides what to reveal. The output gate o_t is one more sigmoid; tanh(c_t) "
-                "squeezes the memory into (−1, 1), and their product is the new hidden state h_t, which goes "
-                "to the output layer and on to the next step.",
+                "Now the LSTM decides what to reveal. The output gate, the last σ block on the right, is one "
+                "more sigmoid of the bus: how much of each unit's memory the rest of the network may see.",
+            ),
+            "Step with → through the word: does the output gate open and close with the letters?",
+            lstm_at(5, "o", t=3),
+            ("o_t = σ(W_o · [h_{t-1}, x_t] + b_o)",),
+        ),
+        Step(
+            "7. The new hidden state",
+            (
+                "The memory goes through tanh, squeezing it into (−1, 1), and is multiplied by the output "
+                "gate at the outlined × node: h_t = o_t ⊙ tanh(c_t). The new h_t leaves at the bottom right, "
+                "to the output layer and on to the next step, beside c_t at the top.",
                 "So h_t is a filtered view of the memory: a unit can hold a value in c for many steps while "
                 "o_t keeps it hidden until it becomes useful.",
             ),
-            "Step to the last character and follow one unit from c_t through tanh(c_t) and o_t to h_t.",
-            Live("cell", {"cell": "lstm", "input": "hello", "t": 4, "hidden": 6}),
-            ("o_t = σ(W_o · [h_{t-1}, x_t] + b_o)", "h_t = o_t ⊙ tanh(c_t)"),
+            "Press . to go on to the next letter's forget gate: its h_{t-1} is the h_t you just saw.",
+            lstm_at(6, "mul_o", t=4),
+            ("h_t = o_t ⊙ tanh(c_t)",),
         ),
     ),
 )
@@ -196,8 +225,9 @@ GRU = Lesson(
                 "The candidate is a tanh layer like the vanilla RNN's, except that the recurrent part is "
                 "multiplied by r_t first.",
             ),
-            "Find the unit with the smallest reset gate: how much of h_{t-1} does its candidate see?",
-            Live("cell", {"cell": "gru", "input": "hello", "t": 2, "hidden": 6}),
+            "Press . and , to walk the sub-steps: reset gate, update gate, then the candidate at the "
+            "outlined tanh block. How much of h_{t-1} does this unit's candidate see?",
+            Live("cell", {"cell": "gru", "input": "hello", "t": 2, "hidden": 6, "s": 3, "hl": "n"}),
             (
                 "r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)",
                 "z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)",
@@ -213,8 +243,9 @@ GRU = Lesson(
                 "There is no separate cell state and no output gate: h_t is both the memory and the output, "
                 "so a GRU has about three quarters of an LSTM's weights for the same hidden size.",
             ),
-            "Step through the word: does a unit with z_t close to 1 keep its colour in the next column?",
-            Live("unrolled", {"cell": "gru", "input": "hello", "t": 3, "hidden": 6}),
+            "The outlined + on the top line adds the kept part z ⊙ h_{t-1} and the new part (1 − z) ⊙ n. "
+            "Step with →: does a unit with z_t close to 1 keep its value in the next step?",
+            Live("cell", {"cell": "gru", "input": "hello", "t": 3, "hidden": 6, "s": 4, "hl": "add_h"}),
             ("h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}",),
         ),
         Step(

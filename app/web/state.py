@@ -28,6 +28,7 @@ MAX_SEED = 2**32 - 1
 MAX_ABS_NUMBER = 1e6
 MAX_SUBSTEPS = 6  # the LSTM's: forget, input, candidate, cell update, output, hidden state (app.web.substeps)
 MAX_UNIT = 1023  # presets can be wider than MAX_HIDDEN
+PART_KEY = re.compile(r"^[a-z][a-z_-]{0,23}$")
 PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MODEL_ID = re.compile(r"^[0-9a-f]{64}$")  # a stored model's content id (app.store)
 
@@ -48,6 +49,7 @@ class ViewState:
     layer: int = 0
     dir: int = 0
     panel: str = ""
+    hl: str = ""  # a part of the cell drawing to point at (its key, e.g. 'f' or 'add_c'), set by lesson steps
     preset: str = ""  # a ready-trained model (core.presets); when set it fixes the cell, sizes and weights
     model: str = ""  # a stored model's id (e.g. a training run's result); fixes them like a preset
 
@@ -142,6 +144,12 @@ def parse(query) -> tuple[ViewState, list[str]]:
         unit = _int_in(raw_unit, "Unit", 0, MAX_UNIT, errors)
         if unit is not None:
             values["unit"] = unit
+    raw_hl = get("hl")
+    if raw_hl:
+        if PART_KEY.match(raw_hl):
+            values["hl"] = raw_hl
+        else:
+            errors.append("The part to point at (hl) is a short name of lower-case letters, e.g. hl=f.")
     raw_bi = get("bi")
     if raw_bi is not None:
         values["bi"] = raw_bi in ("1", "true", "on")

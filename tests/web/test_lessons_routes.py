@@ -61,9 +61,9 @@ def test_the_course_follows_the_syllabus_order() -> None:
     assert neighbours(LESSONS[-1]) == (LESSONS[-2], None)
 
 
-def test_a_lesson_has_two_to_six_steps_and_a_step_names_a_real_view() -> None:
+def test_a_lesson_has_two_to_seven_steps_and_a_step_names_a_real_view() -> None:
     step = LESSONS[0].steps[0]
-    with pytest.raises(ValueError, match="2 to 6"):
+    with pytest.raises(ValueError, match="2 to 7"):
         Lesson("x", "x", "x", (step,))
     with pytest.raises(ValueError, match="unknown simulator view"):
         Live("nowhere")
