@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from app.web.colors import Scale, text_colour
+from app.web.feedforward import guesses as no_loop_guesses
 from app.web.simulation import Simulation
 from app.web.substeps import top_outputs
 
@@ -71,7 +72,7 @@ class Box:
     y: float
     w: float
     h: float
-    kind: str  # 'input', 'output', 'cell'
+    kind: str  # 'input', 'output', 'cell', 'noloop' (the feed-forward twin's guess), 'noloop differs'
     text: str = ""
     tx: float = 0.0
     ty: float = 0.0
@@ -173,7 +174,9 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
     if lstm:
         scales["c"] = Scale.for_values(all_values("c"))
 
-    out_y = TOP
+    twin = no_loop_guesses(sim)
+    twin_y = TOP
+    out_y = TOP + (IO_H + 10 if twin is not None else 0)
     out_h = GUESSES * GUESS_LINE + 8 if sim.trace.probs is not None else IO_H
     rows: list[Row] = []
     y: float = out_y + out_h + ROW_GAP
@@ -191,6 +194,10 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         cx = x0 + box_w / 2
         col = Column(t, x0 - ARROW / 2 + 2, pitch - 4, f"t={t}", cx, sim.labels[t])
         col.boxes.append(Box(x0, in_y, box_w, IO_H, "input", sim.labels[t], cx, in_y + IO_H / 2 + 5))
+        if twin is not None:
+            same = twin[t].same_as_loop
+            kind, text = ("noloop", twin[t].text) if same else ("noloop differs", f"≠ {twin[t].text}")
+            col.boxes.append(Box(x0, twin_y, box_w, IO_H, kind, text, cx, twin_y + IO_H / 2 + 5))
         best = top_outputs(sim, t, GUESSES)
         if best:
             lines = tuple(
@@ -244,6 +251,8 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         if lstm:
             headers.append(f"c, {row.label}")
     headers.append("output y_t")
+    if twin is not None:
+        headers.append("without the loop")
     table = []
     for t in range(T):
         cells = [str(t), sim.labels[t]]
@@ -253,9 +262,13 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
             if lstm:
                 cells.append(listing(q["c"][t, 0]))
         cells.append(sim.output_label(t))
+        if twin is not None:
+            cells.append(twin[t].text + ("" if twin[t].same_as_loop else " (differs)"))
         table.append(cells)
     output_name = "guesses" if sim.trace.probs is not None else "output y"
     io_labels = [(out_y + out_h / 2 + 4, output_name), (in_y + IO_H / 2 + 4, "input x")]
+    if twin is not None:
+        io_labels.append((twin_y + IO_H / 2 + 4, "no loop"))
     return Diagram(
         width,
         height,
