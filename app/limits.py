@@ -7,8 +7,8 @@ The cost of a forward pass is counted in multiply-adds. Layer l of width H with 
     gradients = 3 * forward                                     (BPTT: about twice the forward pass)
     jacobian  = sum_l D * T * G*H * H * H                       (H cotangent rows carried back per step)
 
-A response holds T * H numbers per recorded quantity, layer and direction; ``max_numbers`` bounds that so a
-single reply stays a few megabytes.
+A response holds T * H numbers per recorded quantity, layer and direction (a gradient reply T * I more, for
+dL/dx_t); ``max_numbers`` bounds that so a single reply stays a few megabytes.
 """
 
 from __future__ import annotations
@@ -136,6 +136,8 @@ def check_run(
             ("body",),
         )
     numbers = steps * config.hidden_size * quantities * config.num_layers * config.num_directions
+    if gradients:
+        numbers += steps * config.input_size  # dL/dx_t, one row per step
     _over(
         numbers,
         limits.max_numbers,

@@ -197,17 +197,18 @@ def _generate(
         raise UnprocessableError(str(exc), ("body",)) from None
 
 
-def _targets(req: GradientRequest, trace: Trace) -> np.ndarray:
+def _targets(req: GradientRequest, trace: Trace, loss: str) -> np.ndarray:
     """(T, 1) class ids or (T, 1, O) rows; a single target is placed at the last step."""
+    assert req.targets is not None
     T = trace.num_steps
-    last_only = req.where == "last" or (req.where is None and req.shape in ("many_to_one", "one_to_one"))
     given = len(req.targets)
-    if given not in ((1, T) if last_only else (T,)):
-        need = f"1 or {T}" if last_only else f"{T} (one per timestep)"
-        raise UnprocessableError(f"targets holds {given} entries, expected {need}", ("body", "targets"))
+    if given not in _row_counts(req, T):
+        raise UnprocessableError(
+            f"targets holds {given} entries, expected {_rows_expected(req, T)}", ("body", "targets")
+        )
     first = req.targets[0]
     out: np.ndarray
-    if req.loss == "cross_entropy":
+    if loss == "cross_entropy":
         if not isinstance(first, int):
             raise UnprocessableError(
                 "cross_entropy needs targets as class ids (integers)", ("body", "targets")
@@ -231,19 +232,89 @@ def _targets(req: GradientRequest, trace: Trace) -> np.ndarray:
     return out
 
 
+def _last_only(req: GradientRequest) -> bool:
+    return req.where == "last" or (req.where is None and req.shape in ("many_to_one", "one_to_one"))
+
+
+def _row_counts(req: GradientRequest, steps: int) -> tuple[int, ...]:
+    """How many rows targets or d_output may hold: one per timestep, or one when only the last step counts."""
+    return (1, steps) if _last_only(req) else (steps,)
+
+
+def _rows_expected(req: GradientRequest, steps: int) -> str:
+    return f"1 or {steps}" if _last_only(req) else f"{steps} (one per timestep)"
+
+
+def _upstream(req: GradientRequest, trace: Trace) -> np.ndarray:
+    """d_output.values as the (T, 1, width) array core.bptt.backward_from_output reads, checked in the
+    caller's terms; a single row belongs to the last step."""
+    assert req.d_output is not None
+    config, T = trace.config, trace.num_steps
+    loc = ("body", "d_output", "values")
+    rows = req.d_output.values
+    if req.d_output.of == "h":
+        width = config.top_size
+        what = f"hidden_size = {config.hidden_size} numbers (dL/dh_t of the top layer)"
+        if config.num_directions == 2:
+            what = f"2 x hidden_size = {width} numbers (dL/dh_t of the top layer, forward then reverse direction)"
+    else:
+        if config.output_size is None:
+            raise UnprocessableError(
+                "d_output of 'y' needs an output layer: set model.output_size, or give d_output of 'h'",
+                ("body", "d_output", "of"),
+            )
+        width = config.output_size
+        what = f"output_size = {width} numbers (dL/dy_t)"
+    if len(rows) not in _row_counts(req, T):
+        raise UnprocessableError(
+            f"d_output.values holds {len(rows)} rows, expected {_rows_expected(req, T)}", loc
+        )
+    widths = sorted({len(row) for row in rows})
+    if widths != [width]:
+        raise UnprocessableError(f"every row of d_output.values must hold {what}, got rows of {widths}", loc)
+    out = np.zeros((T, 1, width))
+    values = np.array(rows, dtype=np.float64)
+    if len(rows) == T:
+        out[:, 0] = values
+    else:
+        out[T - 1, 0] = values[0]
+    return out
+
+
+def _objective(req: GradientRequest) -> str:
+    """Which loss a gradient request differentiates: its named loss, or 'd_output'; 422 unless exactly one."""
+    if req.d_output is not None:
+        for name in ("targets", "loss", "where"):
+            if getattr(req, name) is not None:
+                raise UnprocessableError(
+                    f"give either a named loss (targets, loss, where) or d_output, not both; {name} is set",
+                    ("body", name),
+                )
+        return "d_output"
+    if req.targets is None:
+        raise UnprocessableError(
+            "give targets (for a named loss) or d_output (the upstream gradient of a loss of your own)",
+            ("body", "targets"),
+        )
+    return req.loss or "cross_entropy"
+
+
 def run_gradients(
     req: GradientRequest, *, store: ModelStore | None = None, limits: Limits | None = None
 ) -> GradientResult:
-    """Forward pass, loss, BPTT and (optionally) the state Jacobian norms ||dh_T/dh_t||."""
+    """Forward pass, loss (named, or the caller's through d_output), BPTT and (optionally) the state
+    Jacobian norms ||dh_T/dh_t||."""
     limits = limits or Limits()
+    objective = _objective(req)
     if req.shape == "one_to_many":
         raise UnprocessableError(
             "gradients are computed for many_to_many, many_to_one and one_to_one", ("body", "shape")
         )
     model, encoded = resolve(req, store, limits)
-    if model.config.output_size is None:
+    if objective != "d_output" and model.config.output_size is None:
         raise UnprocessableError(
-            "a loss needs an output layer: set model.output_size", ("body", "model", "output_size")
+            "a named loss needs an output layer: set model.output_size (or give d_output of 'h')",
+            ("body", "model", "output_size"),
         )
     precision = _precision(req, limits)
     check_run(limits, model.config, encoded.steps, 4, gradients=True, jacobian=req.include_jacobian)
@@ -252,21 +323,27 @@ def run_gradients(
         trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
     except (InputError, ValueError) as exc:
         raise UnprocessableError(str(exc), ("body",)) from None
-    targets = _targets(req, trace)
-    assert trace.logits is not None
-    try:
-        loss, d_logits = losses.compute(
-            req.loss,
-            trace.logits,
-            targets,
-            bptt.output_weights(trace, req.where),
-            model.config.output_activation == "softmax",
-        )
-    except ValueError as exc:
-        raise UnprocessableError(str(exc), ("body", "targets")) from None
-    with np.errstate(over="ignore", invalid="ignore"):
-        grads = bptt.backward(model.params, trace, d_logits)
+    if objective == "d_output":
+        assert req.d_output is not None
+        upstream = _upstream(req, trace)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, grads = bptt.backward_from_output(model.params, trace, upstream, req.d_output.of)
+    else:
+        targets = _targets(req, trace, objective)
+        assert trace.logits is not None
+        try:
+            loss, d_logits = losses.compute(
+                objective,
+                trace.logits,
+                targets,
+                bptt.output_weights(trace, req.where),
+                model.config.output_activation == "softmax",
+            )
+        except ValueError as exc:
+            raise UnprocessableError(str(exc), ("body", "targets")) from None
+        with np.errstate(over="ignore", invalid="ignore"):
+            grads = bptt.backward(model.params, trace, d_logits)
     with np.errstate(over="ignore", invalid="ignore"):
         jac = bptt.state_jacobian_norms(model.params, trace) if req.include_jacobian else None
     run = TraceResult(trace, model, encoded, (), precision)
-    return GradientResult(run, loss, req.loss, grads, jac)
+    return GradientResult(run, loss, objective, grads, jac)
