@@ -15,10 +15,26 @@ from functools import cache
 import numpy as np
 
 from app.errors import ApiError, UnprocessableError
-from app.limits import Limits, check_run, forward_cost
-from app.resolve import EncodedInput, ResolvedModel, config_for_input, resolve, tokenize
+from app.limits import Limits, check_run, check_runs, forward_cost
+from app.resolve import (
+    INPUT_LOC,
+    EncodedInput,
+    Loc,
+    ResolvedModel,
+    config_for_input,
+    resolve,
+    tokenize,
+)
 from app.schemas.model import ModelSpec, SeedWeights
-from app.schemas.requests import GenerationSpec, GradientRequest, TextInput, TokensInput, TraceRequest
+from app.schemas.requests import (
+    GenerationSpec,
+    GradientRequest,
+    TextInput,
+    TokensInput,
+    TraceBatchRequest,
+    TraceOptions,
+    TraceRequest,
+)
 from app.store import ModelStore
 from core import bptt, losses
 from core.bptt import Gradients
@@ -89,7 +105,7 @@ def select_quantities(config: NetworkConfig, include: list[str] | None) -> tuple
     return tuple(name for name in available if name in include)
 
 
-def _precision(req: TraceRequest, limits: Limits) -> int:
+def _precision(req: TraceOptions, limits: Limits) -> int:
     if req.precision is None:
         return limits.default_precision
     if req.precision > limits.max_precision:
@@ -101,7 +117,7 @@ def _precision(req: TraceRequest, limits: Limits) -> int:
     return req.precision
 
 
-def _states(req: TraceRequest) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _states(req: TraceOptions) -> tuple[np.ndarray | None, np.ndarray | None]:
     h0 = None if req.h0 is None else _matrix(req.h0, "h0")
     c0 = None if req.c0 is None else _matrix(req.c0, "c0")
     return h0, c0
@@ -113,13 +129,15 @@ def _matrix(rows: list[list[float]], name: str) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
-def seeded_forward_cost(req: TraceRequest, limits: Limits) -> int | None:
+def seeded_forward_cost(req: TraceRequest | TraceBatchRequest, limits: Limits) -> int | None:
     """Multiply-adds of the request's forward pass when the request alone tells them (seeded weights, no
-    generation), without drawing the weights or reading the store; else None. Limits are not checked here:
-    run_trace checks and reports them (an oversized model just gets a large cost)."""
+    generation, one sequence), without drawing the weights or reading the store; else None. Limits are not
+    checked here: run_trace checks and reports them (an oversized model just gets a large cost)."""
     if not isinstance(req.weights, SeedWeights) or req.shape == "one_to_many":
         return None
     inp = req.input
+    if inp is None or isinstance(req, TraceBatchRequest) and req.inputs is not None:
+        return None
     if isinstance(inp, TextInput):
         steps = len(tokenize(inp.text, inp.tokenizer))
     else:
@@ -137,47 +155,77 @@ def run_trace(
     """Run the request's sequence (or generate from its first input) and record every number."""
     limits = limits or Limits()
     model, encoded = resolve(req, store, limits)
+    (result,) = run_sequences(req, model, [encoded], [INPUT_LOC], limits)
+    return result
+
+
+def run_sequences(
+    req: TraceOptions, model: ResolvedModel, inputs: list[EncodedInput], locs: list[Loc], limits: Limits
+) -> list[TraceResult]:
+    """Trace each encoded input on its own through ``model`` (or generate from it), every limit counted on
+    the sum over the inputs. One at a time, not as one padded batch: the numbers of each are bit for bit
+    those it gets alone (a batched matrix product may sum in another order)."""
     quantities = select_quantities(model.config, req.include)
     precision = _precision(req, limits)
     h0, c0 = _states(req)
     if req.shape == "one_to_many":
-        trace = _generate(req, model, encoded, limits, len(quantities), h0, c0)
+        options = req.generation or GenerationSpec()
+        for encoded, loc in zip(inputs, locs, strict=True):
+            if encoded.steps != 1:
+                raise UnprocessableError(
+                    f"shape 'one_to_many' reads exactly one first input, got {encoded.steps} timesteps", loc
+                )
+        steps_loc = ("body", "generation", "steps")
+        check_runs(
+            limits, model.config, [options.steps] * len(inputs), len(quantities), [steps_loc] * len(inputs)
+        )
+        stop = _stop_token(options, model)
+        traces = [_generate(model, encoded, options, stop, h0, c0) for encoded in inputs]
     else:
         if req.generation is not None:
             raise UnprocessableError(
                 "generation options apply to shape 'one_to_many' only", ("body", "generation")
             )
-        check_run(limits, model.config, encoded.steps, len(quantities))
-        try:
-            trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
-        except (InputError, ValueError) as exc:
-            raise UnprocessableError(str(exc), ("body",)) from None
-    return TraceResult(trace, model, encoded, quantities, precision)
+        check_runs(limits, model.config, [encoded.steps for encoded in inputs], len(quantities), locs)
+        traces = [_forward(req, model, encoded, h0, c0) for encoded in inputs]
+    return [
+        TraceResult(trace, model, encoded, quantities, precision)
+        for trace, encoded in zip(traces, inputs, strict=True)
+    ]
 
 
-def _generate(
-    req: TraceRequest,
+def _forward(
+    req: TraceOptions,
     model: ResolvedModel,
     encoded: EncodedInput,
-    limits: Limits,
-    n_quantities: int,
     h0: np.ndarray | None,
     c0: np.ndarray | None,
 ) -> Trace:
-    options = req.generation or GenerationSpec()
-    if encoded.steps != 1:
-        raise UnprocessableError(
-            f"shape 'one_to_many' reads exactly one first input, got {encoded.steps} timesteps",
-            ("body", "input"),
-        )
-    check_run(limits, model.config, options.steps, n_quantities, steps_loc=("body", "generation", "steps"))
+    try:
+        return forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
+    except (InputError, ValueError) as exc:
+        raise UnprocessableError(str(exc), ("body",)) from None
+
+
+def _stop_token(options: GenerationSpec, model: ResolvedModel) -> int | None:
     stop = options.stop_token
     if isinstance(stop, str):
         if model.vocab is None or stop not in model.vocab:
             raise UnprocessableError(
                 f"stop_token {stop!r} is not a token of the vocabulary", ("body", "generation", "stop_token")
             )
-        stop = model.vocab.index(stop)
+        return model.vocab.index(stop)
+    return stop
+
+
+def _generate(
+    model: ResolvedModel,
+    encoded: EncodedInput,
+    options: GenerationSpec,
+    stop: int | None,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
+) -> Trace:
     first = encoded.values[0]
     try:
         return generate(

@@ -70,8 +70,8 @@ class GenerationSpec(StrictModel):
     stop_token: NonNegative | Token | None = None
 
 
-class TraceRequest(StrictModel):
-    """Run one sequence through a network and record every number.
+class TraceOptions(StrictModel):
+    """What every trace request holds besides its input: the network, its weights and the reply's contents.
 
     ``model`` may be left out when the weights come from a preset or a stored model (their configuration is
     fixed). ``h0``/``c0`` are (num_layers x directions) rows of hidden_size numbers, zeros when left out.
@@ -83,7 +83,6 @@ class TraceRequest(StrictModel):
 
     model: ModelSpec | None = None
     weights: WeightSpec = Field(default_factory=SeedWeights)
-    input: InputSpec
     shape: Shape = "many_to_many"
     generation: GenerationSpec | None = None
     h0: Matrix | None = None
@@ -96,6 +95,12 @@ class TraceRequest(StrictModel):
         description='Recorded quantities to return, e.g. ["h", "c", "h_prev"]. Default: the gate '
         "activations, candidate, c and h; pre-activations, hn, tanh_c, h_prev, c_prev only when named.",
     )
+
+
+class TraceRequest(TraceOptions):
+    """Run one sequence through a network and record every number (see TraceOptions for the other fields)."""
+
+    input: InputSpec
 
     model_config = {
         "json_schema_extra": {
@@ -110,6 +115,39 @@ class TraceRequest(StrictModel):
                     "input": {"vectors": [[0.5], [-1.0], [0.25]]},
                     "shape": "many_to_one",
                     "precision": 6,
+                },
+            ]
+        }
+    }
+
+
+#: Absolute cap on the sequences of one batch, keeping validation bounded; UNROLLED_MAX_BATCH is the limit.
+MAX_BATCH = 1000
+
+
+class TraceBatchRequest(TraceOptions):
+    """One sequence (``input``, answered as by TraceRequest) or several (``inputs``): give exactly one.
+
+    A batch runs every sequence through the same network (same weights, h0 and c0, options) and answers one
+    trace per sequence, in order, each exactly the reply the sequence alone would get. The sequences may
+    differ in length and must share one input form (all vectors, all text or all tokens). A seeded model
+    without ``vocab`` builds its vocabulary from the tokens of all the texts (or the largest token id of all
+    the sequences), so give ``model.vocab`` to get the same network as single requests. The limits count the
+    whole batch: every sequence within UNROLLED_MAX_STEPS, the compute budget and the reply size on the sum
+    over sequences, the texts' characters together, at most UNROLLED_MAX_BATCH sequences.
+    """
+
+    input: InputSpec | None = None
+    inputs: Annotated[list[InputSpec], Field(min_length=1, max_length=MAX_BATCH)] | None = Field(
+        default=None, description="several sequences, each in one of the forms of input"
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "model": {"cell": "gru", "hidden_size": 3, "vocab": ["a", "b", "c"]},
+                    "inputs": [{"text": "abc"}, {"text": "ca"}, {"text": "bbac"}],
                 },
             ]
         }

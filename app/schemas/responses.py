@@ -62,6 +62,15 @@ class TraceResponse(ModelRun):
     generation: GenerationSection | None
 
 
+class BatchTraceResponse(BaseModel):
+    """The reply to a request with ``inputs``: one trace per sequence, in order, each exactly the reply a
+    request with that sequence as its ``input`` gets."""
+
+    api_version: str
+    sequences: int
+    traces: list[TraceResponse]
+
+
 class StepLayer(BaseModel):
     layer: int
     direction: Literal["forward", "reverse"]
