@@ -55,7 +55,9 @@ class Seq2SeqRequest(StrictModel):
     under teacher forcing along ``targets`` (END is appended when missing)."""
 
     model: Seq2SeqModelSpec | None = None
-    weights: Seq2SeqWeights = Field(default_factory=SeedWeights)
+    weights: Seq2SeqWeights = Field(
+        default_factory=SeedWeights
+    )
     source: SequenceSpec
     decode: Literal["greedy", "beam", "teacher_forcing"] = "greedy"
     targets: SequenceSpec | None = None
