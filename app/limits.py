@@ -7,14 +7,17 @@ The cost of a forward pass is counted in multiply-adds. Layer l of width H with 
     gradients = 3 * forward                                     (BPTT: about twice the forward pass)
     jacobian  = sum_l D * T * G*H * H * H                       (H cotangent rows carried back per step)
 
-A response holds T * H numbers per recorded quantity, layer and direction; ``max_numbers`` bounds that so a
-single reply stays a few megabytes.
+A batch of sequences is charged the sum of its sequences' costs and reply sizes (each sequence is also held to
+max_steps), so the compute budget and the reply size bound a request, however it is split into sequences.
+
+A response holds T * H numbers per recorded quantity, layer and direction (a gradient reply T * I more, for
+dL/dx_t); ``max_numbers`` bounds that so a single reply stays a few megabytes.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 
 from app.errors import LimitExceededError
@@ -24,6 +27,7 @@ from core.config import NetworkConfig
 @dataclass(frozen=True)
 class Limits:
     max_steps: int = 1000
+    max_batch: int = 64  # sequences in one POST /trace
     max_hidden_size: int = 512
     max_layers: int = 4
     max_input_size: int = 1024
@@ -122,20 +126,41 @@ def check_run(
     steps_loc: tuple[str | int, ...] = ("body", "input"),
 ) -> None:
     """Sequence length, compute budget and response size of one run within their limits."""
+    check_runs(limits, config, [steps], quantities, [steps_loc], gradients=gradients, jacobian=jacobian)
+
+
+def check_runs(
+    limits: Limits,
+    config: NetworkConfig,
+    steps: Sequence[int],
+    quantities: int,
+    steps_locs: Sequence[tuple[str | int, ...]],
+    *,
+    gradients: bool = False,
+    jacobian: bool = False,
+) -> None:
+    """Runs of one network over several sequences (``steps`` timesteps each), counted together: each
+    sequence within max_steps, the compute budget and the response size on the sum over sequences."""
     check_config(limits, config)
-    _over(steps, limits.max_steps, "the number of timesteps", steps_loc, "MAX_STEPS")
-    cost = forward_cost(config, steps) * (3 if gradients else 1)
+    for n, loc in zip(steps, steps_locs, strict=True):
+        _over(n, limits.max_steps, "the number of timesteps", loc, "MAX_STEPS")
+    cost = sum(forward_cost(config, n) for n in steps) * (3 if gradients else 1)
     if jacobian:
-        cost += jacobian_cost(config, steps)
+        cost += sum(jacobian_cost(config, n) for n in steps)
     if cost > limits.max_compute:
         hint = " (or set include_jacobian to false)" if jacobian else ""
+        what = "this run needs" if len(steps) == 1 else f"these {len(steps)} sequences need, together,"
+        shorter = "a shorter input" if len(steps) == 1 else "fewer or shorter sequences"
         raise LimitExceededError(
-            f"compute budget: this run needs about {cost} multiply-adds (T x H x (I + H) x gates x layers x "
+            f"compute budget: {what} about {cost} multiply-adds (T x H x (I + H) x gates x layers x "
             f"directions), over the limit of {limits.max_compute} (server setting UNROLLED_MAX_COMPUTE); "
-            f"use a shorter input or a smaller model{hint}",
+            f"use {shorter} or a smaller model{hint}",
             ("body",),
         )
-    numbers = steps * config.hidden_size * quantities * config.num_layers * config.num_directions
+    total = sum(steps)
+    numbers = total * config.hidden_size * quantities * config.num_layers * config.num_directions
+    if gradients:
+        numbers += total * config.input_size  # dL/dx_t, one row per step
     _over(
         numbers,
         limits.max_numbers,

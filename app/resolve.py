@@ -17,11 +17,15 @@ import numpy as np
 from app.errors import NotFoundError, UnprocessableError
 from app.limits import Limits, check_config
 from app.schemas.model import InlineWeights, ModelSpec, PresetWeights, SeedWeights, StoredWeights
-from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceRequest, VectorsInput
+from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceOptions, TraceRequest, VectorsInput
 from app.store import ModelStore, StoredModel
 from core import presets
 from core.config import ConfigError, NetworkConfig
 from core.params import Params, init_params
+
+#: Where a field sits in the request, as a 422's ``loc`` gives it: ("body", "input") or ("body", "inputs", 2).
+Loc = tuple[str | int, ...]
+INPUT_LOC: Loc = ("body", "input")
 
 
 @dataclass
@@ -62,6 +66,16 @@ def resolve(
     req: TraceRequest, store: ModelStore | None, limits: Limits
 ) -> tuple[ResolvedModel, EncodedInput]:
     """The model and the encoded input of a request, within the configured limits."""
+    model, (encoded,) = resolve_inputs(req, [req.input], [INPUT_LOC], store, limits)
+    return model, encoded
+
+
+def resolve_inputs(
+    req: TraceOptions, inputs: list[InputSpec], locs: list[Loc], store: ModelStore | None, limits: Limits
+) -> tuple[ResolvedModel, list[EncodedInput]]:
+    """The model of a request and each of its inputs encoded for it (``locs``: where each input sits).
+
+    A configuration inferred from the input (vector width, vocabulary) is inferred from all of them."""
     if isinstance(req.weights, PresetWeights | StoredWeights):
         if req.model is not None:
             raise UnprocessableError(
@@ -75,12 +89,12 @@ def resolve(
             else load_stored(store, req.weights.id)
         )
         check_config(limits, model.config)
-        return model, encode_for(model, req.input, limits)
+        return model, encode_all(model, inputs, locs, limits)
     if isinstance(req.weights, InlineWeights) and req.model is None:
         model = inline_model(req.weights, None, limits)
-        return model, encode_for(model, req.input, limits)
+        return model, encode_all(model, inputs, locs, limits)
     spec = req.model or ModelSpec()
-    config, vocab = config_for_input(spec, req.input, limits)
+    config, vocab = config_for_inputs(spec, inputs, locs, limits)
     check_config(limits, config)
     if isinstance(req.weights, SeedWeights):
         model = ResolvedModel(
@@ -89,7 +103,7 @@ def resolve(
     else:
         model = inline_model(req.weights, config, limits)
         model.vocab = vocab
-    return model, encode_for(model, req.input, limits)
+    return model, encode_all(model, inputs, locs, limits)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -100,11 +114,19 @@ def config_for_input(
     spec: ModelSpec, inp: InputSpec, limits: Limits
 ) -> tuple[NetworkConfig, list[str] | None]:
     """The NetworkConfig a ModelSpec describes, with input_size / vocabulary filled in from the input."""
+    return config_for_inputs(spec, [inp], [INPUT_LOC], limits)
+
+
+def config_for_inputs(
+    spec: ModelSpec, inputs: list[InputSpec], locs: list[Loc], limits: Limits
+) -> tuple[NetworkConfig, list[str] | None]:
+    """config_for_input for inputs of one form: the width of the first, the vocabulary of them all."""
+    inp = inputs[0]
     encoding = spec.input_encoding or ("vector" if isinstance(inp, VectorsInput) else "onehot")
     vocab: list[str] | None = None
     vocab_size: int | None = None
     if encoding == "vector":
-        if not isinstance(inp, VectorsInput):
+        if not all(isinstance(one, VectorsInput) for one in inputs):
             raise UnprocessableError(
                 "text and token inputs need input_encoding 'onehot' or 'embedding'",
                 ("body", "model", "input_encoding"),
@@ -113,9 +135,10 @@ def config_for_input(
             raise UnprocessableError(
                 "vocab and vocab_size apply to token inputs only", ("body", "model", "vocab")
             )
+        assert isinstance(inp, VectorsInput)
         input_size = spec.input_size or len(inp.vectors[0])
     else:
-        vocab, vocab_size = _vocabulary(spec, inp, limits)
+        vocab, vocab_size = _vocabulary(spec, inputs, locs, limits)
         if encoding == "onehot":
             if spec.input_size is not None and spec.input_size != vocab_size:
                 raise UnprocessableError(
@@ -145,7 +168,10 @@ def config_for_input(
     return config, vocab
 
 
-def _vocabulary(spec: ModelSpec, inp: InputSpec, limits: Limits) -> tuple[list[str] | None, int]:
+def _vocabulary(
+    spec: ModelSpec, inputs: list[InputSpec], locs: list[Loc], limits: Limits
+) -> tuple[list[str] | None, int]:
+    """The vocabulary ``vocab`` names; else the sorted tokens of the texts, or the largest token id + 1."""
     if spec.vocab is not None:
         if len(set(spec.vocab)) != len(spec.vocab):
             dupes = sorted(t for t, n in Counter(spec.vocab).items() if n > 1)
@@ -158,11 +184,15 @@ def _vocabulary(spec: ModelSpec, inp: InputSpec, limits: Limits) -> tuple[list[s
                 ("body", "model", "vocab_size"),
             )
         return list(spec.vocab), len(spec.vocab)
-    if isinstance(inp, TextInput):
-        _check_text(inp, limits)
-        vocab = sorted(set(tokenize(inp.text, inp.tokenizer)))
+    texts = [inp for inp in inputs if isinstance(inp, TextInput)]
+    if texts and len(texts) == len(inputs):
+        words: set[str] = set()
+        for inp, loc in zip(texts, locs, strict=True):
+            _check_text(inp, limits, loc)
+            words.update(tokenize(inp.text, inp.tokenizer))
+        vocab = sorted(words)
         if not vocab:
-            raise UnprocessableError("the text holds no tokens", ("body", "input", "text"))
+            raise UnprocessableError("the text holds no tokens", (*locs[0], "text"))
         if spec.vocab_size is not None and spec.vocab_size != len(vocab):
             raise UnprocessableError(
                 f"vocab_size {spec.vocab_size} differs from the {len(vocab)} distinct tokens of the "
@@ -170,19 +200,21 @@ def _vocabulary(spec: ModelSpec, inp: InputSpec, limits: Limits) -> tuple[list[s
                 ("body", "model", "vocab_size"),
             )
         return vocab, len(vocab)
-    if isinstance(inp, TokensInput):
-        return None, spec.vocab_size or max(inp.tokens) + 1
+    if all(isinstance(inp, TokensInput) for inp in inputs):
+        return None, spec.vocab_size or max(
+            max(inp.tokens) for inp in inputs if isinstance(inp, TokensInput)
+        ) + 1
     raise UnprocessableError(
         "vector inputs need input_encoding 'vector'", ("body", "model", "input_encoding")
     )
 
 
-def _check_text(inp: TextInput, limits: Limits) -> None:
+def _check_text(inp: TextInput, limits: Limits, loc: Loc = INPUT_LOC) -> None:
     if len(inp.text) > limits.max_text_chars:
         raise UnprocessableError(
             f"text has {len(inp.text)} characters, over the limit of {limits.max_text_chars} "
             "(server setting UNROLLED_MAX_TEXT_CHARS)",
-            ("body", "input", "text"),
+            (*loc, "text"),
         )
 
 
@@ -281,10 +313,15 @@ def load_stored(store: ModelStore | None, model_id: str) -> ResolvedModel:
 # Input
 
 
-def encode_for(model: ResolvedModel, inp: InputSpec, limits: Limits) -> EncodedInput:
+def encode_all(
+    model: ResolvedModel, inputs: list[InputSpec], locs: list[Loc], limits: Limits
+) -> list[EncodedInput]:
+    return [encode_for(model, inp, limits, loc) for inp, loc in zip(inputs, locs, strict=True)]
+
+
+def encode_for(model: ResolvedModel, inp: InputSpec, limits: Limits, loc: Loc = INPUT_LOC) -> EncodedInput:
     """The input as core reads it: (T, input_size) floats, or (T,) token ids checked against the vocab."""
     config = model.config
-    loc: tuple[str | int, ...] = ("body", "input")
     if config.input_encoding == "vector":
         if not isinstance(inp, VectorsInput):
             raise UnprocessableError(
@@ -310,7 +347,7 @@ def encode_for(model: ResolvedModel, inp: InputSpec, limits: Limits) -> EncodedI
             )
         labels = [model.vocab[t] for t in inp.tokens] if model.vocab is not None else None
         return EncodedInput(np.array(inp.tokens, dtype=np.int64), labels)
-    _check_text(inp, limits)
+    _check_text(inp, limits, loc)
     if model.vocab is None:
         raise UnprocessableError(
             "this model has no vocabulary labels to map text onto; give input.tokens", (*loc, "text")

@@ -287,8 +287,21 @@ def _gradients_payload(result: GradientResult) -> dict[str, Any]:
         "global_norm": _finite_or_none(round_significant(np.array(grads.global_norm()), p)),
         "layers": layers,
         "params": params,
+        "d_input": _input_gradient(run, grads.d_inputs[:, 0]),
+        "d_h0": _r(grads.dh0[:, 0], p),
+        "d_c0": _r(None if grads.dc0 is None else grads.dc0[:, 0], p),
         "diverged_at": run.trace.diverged_at(),
     }
+
+
+#: What dL/dx_t is taken with respect to, by input encoding: the vectors layer 0 reads.
+INPUT_GRADIENT_WRT = {"vector": "x", "onehot": "onehot", "embedding": "embedding"}
+
+
+def _input_gradient(run: TraceResult, d_inputs: np.ndarray) -> dict[str, Any]:
+    """dL/dx_t (T x input_size) and its norm per step."""
+    values, norms = round_together([d_inputs, np.linalg.norm(d_inputs, axis=-1)], run.precision)
+    return {"wrt": INPUT_GRADIENT_WRT[run.trace.config.input_encoding], "values": values, "norm": norms}
 
 
 def _finite_or_none(value: np.ndarray) -> float | None:

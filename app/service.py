@@ -15,10 +15,26 @@ from functools import cache
 import numpy as np
 
 from app.errors import ApiError, UnprocessableError
-from app.limits import Limits, check_run, forward_cost
-from app.resolve import EncodedInput, ResolvedModel, config_for_input, resolve, tokenize
+from app.limits import Limits, check_run, check_runs, forward_cost
+from app.resolve import (
+    INPUT_LOC,
+    EncodedInput,
+    Loc,
+    ResolvedModel,
+    config_for_input,
+    resolve,
+    tokenize,
+)
 from app.schemas.model import ModelSpec, SeedWeights
-from app.schemas.requests import GenerationSpec, GradientRequest, TextInput, TokensInput, TraceRequest
+from app.schemas.requests import (
+    GenerationSpec,
+    GradientRequest,
+    TextInput,
+    TokensInput,
+    TraceBatchRequest,
+    TraceOptions,
+    TraceRequest,
+)
 from app.store import ModelStore
 from core import bptt, losses
 from core.bptt import Gradients
@@ -89,7 +105,7 @@ def select_quantities(config: NetworkConfig, include: list[str] | None) -> tuple
     return tuple(name for name in available if name in include)
 
 
-def _precision(req: TraceRequest, limits: Limits) -> int:
+def _precision(req: TraceOptions, limits: Limits) -> int:
     if req.precision is None:
         return limits.default_precision
     if req.precision > limits.max_precision:
@@ -101,7 +117,7 @@ def _precision(req: TraceRequest, limits: Limits) -> int:
     return req.precision
 
 
-def _states(req: TraceRequest) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _states(req: TraceOptions) -> tuple[np.ndarray | None, np.ndarray | None]:
     h0 = None if req.h0 is None else _matrix(req.h0, "h0")
     c0 = None if req.c0 is None else _matrix(req.c0, "c0")
     return h0, c0
@@ -113,13 +129,15 @@ def _matrix(rows: list[list[float]], name: str) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
-def seeded_forward_cost(req: TraceRequest, limits: Limits) -> int | None:
+def seeded_forward_cost(req: TraceRequest | TraceBatchRequest, limits: Limits) -> int | None:
     """Multiply-adds of the request's forward pass when the request alone tells them (seeded weights, no
-    generation), without drawing the weights or reading the store; else None. Limits are not checked here:
-    run_trace checks and reports them (an oversized model just gets a large cost)."""
+    generation, one sequence), without drawing the weights or reading the store; else None. Limits are not
+    checked here: run_trace checks and reports them (an oversized model just gets a large cost)."""
     if not isinstance(req.weights, SeedWeights) or req.shape == "one_to_many":
         return None
     inp = req.input
+    if inp is None or isinstance(req, TraceBatchRequest) and req.inputs is not None:
+        return None
     if isinstance(inp, TextInput):
         steps = len(tokenize(inp.text, inp.tokenizer))
     else:
@@ -137,47 +155,77 @@ def run_trace(
     """Run the request's sequence (or generate from its first input) and record every number."""
     limits = limits or Limits()
     model, encoded = resolve(req, store, limits)
+    (result,) = run_sequences(req, model, [encoded], [INPUT_LOC], limits)
+    return result
+
+
+def run_sequences(
+    req: TraceOptions, model: ResolvedModel, inputs: list[EncodedInput], locs: list[Loc], limits: Limits
+) -> list[TraceResult]:
+    """Trace each encoded input on its own through ``model`` (or generate from it), every limit counted on
+    the sum over the inputs. One at a time, not as one padded batch: the numbers of each are bit for bit
+    those it gets alone (a batched matrix product may sum in another order)."""
     quantities = select_quantities(model.config, req.include)
     precision = _precision(req, limits)
     h0, c0 = _states(req)
     if req.shape == "one_to_many":
-        trace = _generate(req, model, encoded, limits, len(quantities), h0, c0)
+        options = req.generation or GenerationSpec()
+        for encoded, loc in zip(inputs, locs, strict=True):
+            if encoded.steps != 1:
+                raise UnprocessableError(
+                    f"shape 'one_to_many' reads exactly one first input, got {encoded.steps} timesteps", loc
+                )
+        steps_loc = ("body", "generation", "steps")
+        check_runs(
+            limits, model.config, [options.steps] * len(inputs), len(quantities), [steps_loc] * len(inputs)
+        )
+        stop = _stop_token(options, model)
+        traces = [_generate(model, encoded, options, stop, h0, c0) for encoded in inputs]
     else:
         if req.generation is not None:
             raise UnprocessableError(
                 "generation options apply to shape 'one_to_many' only", ("body", "generation")
             )
-        check_run(limits, model.config, encoded.steps, len(quantities))
-        try:
-            trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
-        except (InputError, ValueError) as exc:
-            raise UnprocessableError(str(exc), ("body",)) from None
-    return TraceResult(trace, model, encoded, quantities, precision)
+        check_runs(limits, model.config, [encoded.steps for encoded in inputs], len(quantities), locs)
+        traces = [_forward(req, model, encoded, h0, c0) for encoded in inputs]
+    return [
+        TraceResult(trace, model, encoded, quantities, precision)
+        for trace, encoded in zip(traces, inputs, strict=True)
+    ]
 
 
-def _generate(
-    req: TraceRequest,
+def _forward(
+    req: TraceOptions,
     model: ResolvedModel,
     encoded: EncodedInput,
-    limits: Limits,
-    n_quantities: int,
     h0: np.ndarray | None,
     c0: np.ndarray | None,
 ) -> Trace:
-    options = req.generation or GenerationSpec()
-    if encoded.steps != 1:
-        raise UnprocessableError(
-            f"shape 'one_to_many' reads exactly one first input, got {encoded.steps} timesteps",
-            ("body", "input"),
-        )
-    check_run(limits, model.config, options.steps, n_quantities, steps_loc=("body", "generation", "steps"))
+    try:
+        return forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
+    except (InputError, ValueError) as exc:
+        raise UnprocessableError(str(exc), ("body",)) from None
+
+
+def _stop_token(options: GenerationSpec, model: ResolvedModel) -> int | None:
     stop = options.stop_token
     if isinstance(stop, str):
         if model.vocab is None or stop not in model.vocab:
             raise UnprocessableError(
                 f"stop_token {stop!r} is not a token of the vocabulary", ("body", "generation", "stop_token")
             )
-        stop = model.vocab.index(stop)
+        return model.vocab.index(stop)
+    return stop
+
+
+def _generate(
+    model: ResolvedModel,
+    encoded: EncodedInput,
+    options: GenerationSpec,
+    stop: int | None,
+    h0: np.ndarray | None,
+    c0: np.ndarray | None,
+) -> Trace:
     first = encoded.values[0]
     try:
         return generate(
@@ -197,17 +245,18 @@ def _generate(
         raise UnprocessableError(str(exc), ("body",)) from None
 
 
-def _targets(req: GradientRequest, trace: Trace) -> np.ndarray:
+def _targets(req: GradientRequest, trace: Trace, loss: str) -> np.ndarray:
     """(T, 1) class ids or (T, 1, O) rows; a single target is placed at the last step."""
+    assert req.targets is not None
     T = trace.num_steps
-    last_only = req.where == "last" or (req.where is None and req.shape in ("many_to_one", "one_to_one"))
     given = len(req.targets)
-    if given not in ((1, T) if last_only else (T,)):
-        need = f"1 or {T}" if last_only else f"{T} (one per timestep)"
-        raise UnprocessableError(f"targets holds {given} entries, expected {need}", ("body", "targets"))
+    if given not in _row_counts(req, T):
+        raise UnprocessableError(
+            f"targets holds {given} entries, expected {_rows_expected(req, T)}", ("body", "targets")
+        )
     first = req.targets[0]
     out: np.ndarray
-    if req.loss == "cross_entropy":
+    if loss == "cross_entropy":
         if not isinstance(first, int):
             raise UnprocessableError(
                 "cross_entropy needs targets as class ids (integers)", ("body", "targets")
@@ -231,19 +280,89 @@ def _targets(req: GradientRequest, trace: Trace) -> np.ndarray:
     return out
 
 
+def _last_only(req: GradientRequest) -> bool:
+    return req.where == "last" or (req.where is None and req.shape in ("many_to_one", "one_to_one"))
+
+
+def _row_counts(req: GradientRequest, steps: int) -> tuple[int, ...]:
+    """How many rows targets or d_output may hold: one per timestep, or one when only the last step counts."""
+    return (1, steps) if _last_only(req) else (steps,)
+
+
+def _rows_expected(req: GradientRequest, steps: int) -> str:
+    return f"1 or {steps}" if _last_only(req) else f"{steps} (one per timestep)"
+
+
+def _upstream(req: GradientRequest, trace: Trace) -> np.ndarray:
+    """d_output.values as the (T, 1, width) array core.bptt.backward_from_output reads, checked in the
+    caller's terms; a single row belongs to the last step."""
+    assert req.d_output is not None
+    config, T = trace.config, trace.num_steps
+    loc = ("body", "d_output", "values")
+    rows = req.d_output.values
+    if req.d_output.of == "h":
+        width = config.top_size
+        what = f"hidden_size = {config.hidden_size} numbers (dL/dh_t of the top layer)"
+        if config.num_directions == 2:
+            what = f"2 x hidden_size = {width} numbers (dL/dh_t of the top layer, forward then reverse direction)"
+    else:
+        if config.output_size is None:
+            raise UnprocessableError(
+                "d_output of 'y' needs an output layer: set model.output_size, or give d_output of 'h'",
+                ("body", "d_output", "of"),
+            )
+        width = config.output_size
+        what = f"output_size = {width} numbers (dL/dy_t)"
+    if len(rows) not in _row_counts(req, T):
+        raise UnprocessableError(
+            f"d_output.values holds {len(rows)} rows, expected {_rows_expected(req, T)}", loc
+        )
+    widths = sorted({len(row) for row in rows})
+    if widths != [width]:
+        raise UnprocessableError(f"every row of d_output.values must hold {what}, got rows of {widths}", loc)
+    out = np.zeros((T, 1, width))
+    values = np.array(rows, dtype=np.float64)
+    if len(rows) == T:
+        out[:, 0] = values
+    else:
+        out[T - 1, 0] = values[0]
+    return out
+
+
+def _objective(req: GradientRequest) -> str:
+    """Which loss a gradient request differentiates: its named loss, or 'd_output'; 422 unless exactly one."""
+    if req.d_output is not None:
+        for name in ("targets", "loss", "where"):
+            if getattr(req, name) is not None:
+                raise UnprocessableError(
+                    f"give either a named loss (targets, loss, where) or d_output, not both; {name} is set",
+                    ("body", name),
+                )
+        return "d_output"
+    if req.targets is None:
+        raise UnprocessableError(
+            "give targets (for a named loss) or d_output (the upstream gradient of a loss of your own)",
+            ("body", "targets"),
+        )
+    return req.loss or "cross_entropy"
+
+
 def run_gradients(
     req: GradientRequest, *, store: ModelStore | None = None, limits: Limits | None = None
 ) -> GradientResult:
-    """Forward pass, loss, BPTT and (optionally) the state Jacobian norms ||dh_T/dh_t||."""
+    """Forward pass, loss (named, or the caller's through d_output), BPTT and (optionally) the state
+    Jacobian norms ||dh_T/dh_t||."""
     limits = limits or Limits()
+    objective = _objective(req)
     if req.shape == "one_to_many":
         raise UnprocessableError(
             "gradients are computed for many_to_many, many_to_one and one_to_one", ("body", "shape")
         )
     model, encoded = resolve(req, store, limits)
-    if model.config.output_size is None:
+    if objective != "d_output" and model.config.output_size is None:
         raise UnprocessableError(
-            "a loss needs an output layer: set model.output_size", ("body", "model", "output_size")
+            "a named loss needs an output layer: set model.output_size (or give d_output of 'h')",
+            ("body", "model", "output_size"),
         )
     precision = _precision(req, limits)
     check_run(limits, model.config, encoded.steps, 4, gradients=True, jacobian=req.include_jacobian)
@@ -252,21 +371,27 @@ def run_gradients(
         trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
     except (InputError, ValueError) as exc:
         raise UnprocessableError(str(exc), ("body",)) from None
-    targets = _targets(req, trace)
-    assert trace.logits is not None
-    try:
-        loss, d_logits = losses.compute(
-            req.loss,
-            trace.logits,
-            targets,
-            bptt.output_weights(trace, req.where),
-            model.config.output_activation == "softmax",
-        )
-    except ValueError as exc:
-        raise UnprocessableError(str(exc), ("body", "targets")) from None
-    with np.errstate(over="ignore", invalid="ignore"):
-        grads = bptt.backward(model.params, trace, d_logits)
+    if objective == "d_output":
+        assert req.d_output is not None
+        upstream = _upstream(req, trace)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, grads = bptt.backward_from_output(model.params, trace, upstream, req.d_output.of)
+    else:
+        targets = _targets(req, trace, objective)
+        assert trace.logits is not None
+        try:
+            loss, d_logits = losses.compute(
+                objective,
+                trace.logits,
+                targets,
+                bptt.output_weights(trace, req.where),
+                model.config.output_activation == "softmax",
+            )
+        except ValueError as exc:
+            raise UnprocessableError(str(exc), ("body", "targets")) from None
+        with np.errstate(over="ignore", invalid="ignore"):
+            grads = bptt.backward(model.params, trace, d_logits)
     with np.errstate(over="ignore", invalid="ignore"):
         jac = bptt.state_jacobian_norms(model.params, trace) if req.include_jacobian else None
     run = TraceResult(trace, model, encoded, (), precision)
-    return GradientResult(run, loss, req.loss, grads, jac)
+    return GradientResult(run, loss, objective, grads, jac)

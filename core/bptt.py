@@ -10,6 +10,10 @@ and each layer, top to bottom, runs core.layer.backward_layer. With the gradient
     dL/dW_ih = sum_t d_in_t^T x_t,   dL/dW_hh = sum_t d_hid_t^T h_{t-1},   dL/db_ih = sum_t d_in_t,
     dL/db_hh = sum_t d_hid_t,        dL/dx_t = d_in_t W_ih  (handed to the layer below).
 
+A loss of the caller's own enters as its upstream gradient R (``backward_from_output``): R = dL/dh_t^top
+goes straight to the top layer, R = dL/dy_t through the output layer as above; either way the value
+reported is the linear surrogate sum_t <R_t, out_t> (core.losses.linear), whose gradients these are.
+
 Nothing is clipped here; clipping belongs to the optimizer.
 """
 
@@ -123,6 +127,27 @@ def backward(
         grads["embedding.weight"] = g_emb
     ordered = {name: grads[name] for name in params if name in grads}
     return Gradients(ordered, dh_all, dc_all, dh0, dc0, g_out)
+
+
+#: What an upstream gradient may be taken with respect to: the top layer's h (directions concatenated), or y.
+UPSTREAM_OF = ("h", "y")
+
+
+def backward_from_output(
+    params: Params, trace: Trace, d_output: np.ndarray, of: str = "h"
+) -> tuple[float, Gradients]:
+    """Gradients of any loss L given its upstream gradient ``d_output``: dL/dh_t^top (of='h', (T, B, D*H))
+    or dL/dy_t (of='y', (T, B, O)). Padded positions (past a sequence's length) are not part of the
+    sequence and are ignored. Returns the surrogate sum(d_output * out) and the gradients."""
+    if of == "h":
+        value, grad = losses.linear(trace.top, d_output, trace.mask)
+        return value, backward(params, trace, d_top=grad)
+    if of == "y":
+        if trace.logits is None:
+            raise ValueError("an upstream gradient of y needs an output layer (output_size)")
+        value, grad = losses.linear(trace.logits, d_output, trace.mask)
+        return value, backward(params, trace, grad)
+    raise ValueError(f"of must be one of {UPSTREAM_OF}, got {of!r}")
 
 
 def loss_and_gradients(

@@ -8,6 +8,13 @@ Only positions where ``weights`` (T, B) is True count; N is their number.
                     dL/dout = 2 (out - target) / (N O), pulled back through the softmax when there is one.
 
 This matches PyTorch's CrossEntropyLoss and MSELoss with reduction='mean' over the counted positions.
+
+A loss of the caller's own is given by its upstream gradient R = dL/dout instead. Its linear surrogate
+
+    linear:         L = sum_{t,b,k} w_{t,b} R_{t,b,k} out_{t,b,k},      dL/dout = w R
+
+has exactly that gradient, so BPTT from it gives the caller's dL/dtheta and dL/dx (and L is the number a
+framework reports for sum(out * R)).
 """
 
 from __future__ import annotations
@@ -58,6 +65,19 @@ def mse(
     if softmax_output:
         grad_out = out * (grad_out - (grad_out * out).sum(-1, keepdims=True))
     return loss, grad_out
+
+
+def linear(outputs: np.ndarray, upstream: np.ndarray, weights: np.ndarray) -> tuple[float, np.ndarray]:
+    """sum(w * R * out) over the counted positions, and its gradient w R with respect to ``outputs``."""
+    upstream = np.asarray(upstream, dtype=outputs.dtype)
+    if upstream.shape != outputs.shape:
+        raise ValueError(f"the upstream gradient must have shape {outputs.shape}, got {upstream.shape}")
+    if not np.isfinite(upstream).all():
+        raise ValueError("the upstream gradient must be finite")
+    grad = np.where(weights.astype(bool)[..., None], upstream, 0.0).astype(outputs.dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = float((grad * outputs).sum())
+    return value, grad
 
 
 def compute(

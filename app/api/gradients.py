@@ -1,4 +1,5 @@
-"""POST /gradients: loss, BPTT gradient norms over time, the state Jacobian norms and parameter gradients."""
+"""POST /gradients: loss, BPTT gradient norms over time, the state Jacobian norms, parameter gradients and
+dL/dx, of a named loss or of any loss given by its upstream gradient ``d_output``."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404)})
 
 @router.post(
     "/gradients",
-    summary="Backpropagation through time: dL/dh_t over time and parameter gradients",
+    summary="Backpropagation through time: dL/dh_t over time, parameter gradients and dL/dx",
+    description="Differentiates a named loss (`targets`, `loss`) or a loss of your own given by its upstream "
+    "gradient `d_output` (`of`: `h`, the top layer's output, or `y`, the output layer's; one row per step). "
+    "With `d_output` the gradients are those of your loss, and `loss` is sum_t <d_output_t, out_t>. Every "
+    "reply holds dL/dx_t (`d_input`: of the input vectors, the one-hot rows or the embedding rows used) and "
+    "dL/dh0, dL/dc0.",
     response_class=JSONBytes,
     responses={200: {"model": GradientResponse}},
 )

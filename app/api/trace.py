@@ -1,4 +1,5 @@
-"""POST /trace (the whole trace), /trace/step (one timestep) and /trace/export (JSON, CSV or NPZ file).
+"""POST /trace (the whole trace, of one sequence or a batch), /trace/step (one timestep) and /trace/export
+(JSON, CSV or NPZ file).
 
 Traces are computed in the thread pool, so a large one never holds up the event loop; a cache hit on /trace
 is answered on the loop. With UNROLLED_INLINE_COMPUTE > 0, a seeded /trace whose forward pass is at most that
@@ -15,14 +16,15 @@ from starlette.responses import Response
 from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
 from app.api.replies import cached_json, cached_json_async
+from app.batches import run_batch
 from app.cache import request_key
 from app.errors import UnprocessableError
 from app.export import MEDIA_TYPES, export
 from app.responses import JSONBytes
 from app.schemas.common import NonNegative
-from app.schemas.requests import TraceRequest
-from app.schemas.responses import StepResponse, TraceResponse
-from app.serialize import dumps, step_payload, trace_payload
+from app.schemas.requests import TraceBatchRequest, TraceRequest
+from app.schemas.responses import BatchTraceResponse, StepResponse, TraceResponse
+from app.serialize import API_VERSION, dumps, step_payload, trace_payload
 from app.service import run_trace, seeded_forward_cost
 
 EXPORT_MEDIA = ("application/json", "text/csv", "application/octet-stream")
@@ -40,17 +42,30 @@ class StepRequest(TraceRequest):
 
 @router.post(
     "",
-    summary="Trace a sequence: every gate, state and output at every timestep",
+    summary="Trace a sequence (or a batch): every gate, state and output at every timestep",
+    description="One sequence in `input` gets one trace; several in `inputs` get `{api_version, sequences, "
+    "traces}`, one trace per sequence in order, each exactly what that sequence alone gets. A batch shares "
+    "the network, weights, h0/c0 and options; its compute budget and reply size are counted on the sum over "
+    "its sequences, and it holds at most UNROLLED_MAX_BATCH sequences (GET /api/v1/limits).",
     response_class=JSONBytes,
-    responses={200: {"model": TraceResponse}},
+    responses={200: {"model": TraceResponse | BatchTraceResponse}},
 )
 async def trace(
-    request: Request, req: TraceRequest, settings: SettingsDep, store: StoreDep, cache: CacheDep
+    request: Request, req: TraceBatchRequest, settings: SettingsDep, store: StoreDep, cache: CacheDep
 ) -> Response:
     key = request_key("trace", req)
 
     def render() -> bytes:
-        return dumps(trace_payload(run_trace(req, store=store, limits=settings.limits)))
+        results = run_batch(req, store=store, limits=settings.limits)
+        if req.inputs is None:
+            return dumps(trace_payload(results[0]))
+        return dumps(
+            {
+                "api_version": API_VERSION,
+                "sequences": len(results),
+                "traces": [trace_payload(r) for r in results],
+            }
+        )
 
     if settings.inline_compute > 0:
         cost = seeded_forward_cost(req, settings.limits)

@@ -62,6 +62,15 @@ class TraceResponse(ModelRun):
     generation: GenerationSection | None
 
 
+class BatchTraceResponse(BaseModel):
+    """The reply to a request with ``inputs``: one trace per sequence, in order, each exactly the reply a
+    request with that sequence as its ``input`` gets."""
+
+    api_version: str
+    sequences: int
+    traces: list[TraceResponse]
+
+
 class StepLayer(BaseModel):
     layer: int
     direction: Literal["forward", "reverse"]
@@ -104,14 +113,32 @@ class ParamGradient(BaseModel):
     grad: Table | Series
 
 
+class InputGradient(BaseModel):
+    """dL/dx_t for every step: with respect to the vectors layer 0 reads."""
+
+    wrt: Literal["x", "onehot", "embedding"] = Field(
+        description="x: the input vectors (T x input_size); onehot: the one-hot rows of token inputs "
+        "(T x vocabulary size; entry k is the derivative along token k); embedding: the embedding rows "
+        "used, E[token_t] (T x embedding width; params' embedding.weight gradient is their sum per token)"
+    )
+    values: Table
+    norm: Series = Field(description="||dL/dx_t|| per step")
+
+
 class GradientResponse(ModelRun):
     shape: str
     steps: int
-    loss_name: str
-    loss: Num
+    loss_name: str = Field(description="cross_entropy, mse, or d_output for a loss of your own")
+    loss: Num = Field(
+        description="the named loss; with d_output, the surrogate sum_t <d_output_t, out_t> whose gradients "
+        "these are"
+    )
     global_norm: Num
     layers: list[GradientLayer]
     params: dict[str, ParamGradient]
+    d_input: InputGradient
+    d_h0: Table = Field(description="dL/dh0: (num_layers x directions) rows of hidden_size numbers")
+    d_c0: Table | None = Field(description="dL/dc0 (LSTM), like d_h0")
 
 
 class StoredModelInfo(BaseModel):

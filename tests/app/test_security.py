@@ -78,7 +78,7 @@ def test_an_unexpected_error_is_a_json_500_with_headers(client: TestClient, monk
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(trace_routes, "run_trace", broken)
+    monkeypatch.setattr(trace_routes, "run_batch", broken)
     response = client.post("/api/v1/trace", json=lstm_request())
     assert response.status_code == 500
     assert response.json() == {"detail": "internal server error"}
