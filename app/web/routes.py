@@ -19,6 +19,7 @@ from app.limits import Limits
 from app.store import ModelStore
 from app.web import cellview, gradients, heatmaps, lessons, seq2seq_routes, training, unrolled, weights_view
 from app.web.colors import Scale
+from app.web.feedforward import Rolled
 from app.web.simulation import (
     PresetChoice,
     Simulation,
@@ -180,6 +181,7 @@ def unrolled_page(request: Request) -> HTMLResponse:
     if ctx["sim"] is not None:
         ctx["diagram"] = unrolled.build(ctx["sim"])
         ctx["cellview"] = cellview.build(ctx["sim"])
+        ctx["rolled"] = Rolled(CELL_NAMES[ctx["sim"].config.cell])
     return render("unrolled.html", ctx)
 
 

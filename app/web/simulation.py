@@ -305,7 +305,7 @@ def simulate(state: ViewState, store: ModelStore | None = None, limits: Limits |
         state = replace(state, mode=stored_choice(store, state.model).mode)
     elif state.preset:
         state = replace(state, mode=preset_choice(state.preset).mode)
-    plain = replace(state, t=0, s=None, unit=None, layer=0, dir=0, panel="", hl="")
+    plain = replace(state, t=0, s=None, unit=None, layer=0, dir=0, panel="", hl="", rolled=False)
     sim = _simulate(state.model_key(), plain, store, limits or Limits())
     cfg = sim.config
     unit = state.unit if state.unit is not None and state.unit < cfg.hidden_size else None

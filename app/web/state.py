@@ -49,6 +49,7 @@ class ViewState:
     layer: int = 0
     dir: int = 0
     panel: str = ""
+    rolled: bool = False  # the overview drawn as the notes first do: one cell with its loop
     hl: str = ""  # a part of the cell drawing to point at (its key, e.g. 'f' or 'add_c'), set by lesson steps
     preset: str = ""  # a ready-trained model (core.presets); when set it fixes the cell, sizes and weights
     model: str = ""  # a stored model's id (e.g. a training run's result); fixes them like a preset
@@ -153,6 +154,8 @@ def parse(query) -> tuple[ViewState, list[str]]:
     raw_bi = get("bi")
     if raw_bi is not None:
         values["bi"] = raw_bi in ("1", "true", "on")
+    if get("rolled") is not None:
+        values["rolled"] = get("rolled") in ("1", "true", "on")
     raw_preset = get("preset")
     if raw_preset:
         if PRESET_NAME.match(raw_preset):

@@ -299,6 +299,28 @@
     if (anim) { anim.onfinish = finish; } else { finish(); }
   }
 
+  // ---- rolled up (one cell and its loop) or unrolled: unrolling slides every column out of the first
+
+  function showRolled(rolled) {
+    var fig = document.getElementById('rolled');
+    var pic = document.getElementById('unrolled-picture');
+    if (!fig || !pic) { return; }
+    fig.hidden = !rolled;
+    pic.hidden = rolled;
+    setParam('rolled', rolled ? '1' : null);
+    document.getElementById('show-rolled').setAttribute('aria-pressed', String(rolled));
+    document.getElementById('show-unrolled').setAttribute('aria-pressed', String(!rolled));
+    if (rolled || calm()) { return; }
+    var columns = pic.querySelectorAll('g.col');
+    if (!columns.length || !columns[0].animate) { return; }
+    var first = parseFloat(columns[0].querySelector('rect.hl').getAttribute('x'));
+    for (var i = 0; i < columns.length; i++) {
+      var dx = parseFloat(columns[i].querySelector('rect.hl').getAttribute('x')) - first;
+      columns[i].animate([{ transform: 'translateX(' + (-dx) + 'px)', opacity: 0.15 }, { transform: 'none' }],
+        { duration: 450, delay: Math.min(i * 35, 600), easing: 'ease-out', fill: 'backwards' });
+    }
+  }
+
   function init() {
     applySubstep(currentSubstep());
     var s = sim();
@@ -311,6 +333,8 @@
     var sub = e.target.closest('a[data-substep]');
     if (sub) { e.preventDefault(); pause(); setSubstep(parseInt(sub.dataset.substep, 10)); return; }
     if (e.target.closest('#open-cell')) { openDetail(e.target.closest('#open-cell')); return; }
+    if (e.target.closest('#show-rolled')) { showRolled(true); return; }
+    if (e.target.closest('#show-unrolled')) { showRolled(false); return; }
     if (e.target.closest('#close-cell')) { closeDetail(); return; }
     // A click on a timestep's column: go to that step and open its cell in place.
     var column = e.target.closest('#sim svg g.col[data-t]');

@@ -153,3 +153,31 @@ def test_with_motion_the_sub_step_traces_its_path_and_the_state_travels(server, 
     page.wait_for_selector("#overview:not([hidden])")
     page.keyboard.press("ArrowRight")
     assert "travel" in page.evaluate("document.getAnimations().map(a => a.animationName)")
+
+
+def test_the_rolled_cell_unrolls_into_columns_and_the_url_keeps_it(server, page, until, axe, screenshot):
+    page.goto(server + "/?preset=&cell=rnn&input=abcdef&rolled=1")
+    assert page.locator("#rolled").is_visible() and page.locator("#unrolled-picture").is_hidden()
+    assert page.get_attribute("#show-rolled", "aria-pressed") == "true"
+    screenshot(page, "explainer-rolled", full_page=False)
+    assert axe(page) == []
+    page.click("#show-unrolled")
+    assert page.locator("#unrolled-picture").is_visible() and page.locator("#rolled").is_hidden()
+    assert "rolled" not in query(page)
+    # Every column slides out of the first one (a Web Animation per column), then stays in its place.
+    assert page.evaluate("document.getAnimations().length") >= 6
+    page.click("#show-rolled")
+    assert query(page)["rolled"] == ["1"]
+    page.reload()
+    assert page.locator("#rolled").is_visible()
+
+
+def test_the_no_loop_row_is_the_same_cell_without_its_memory(server, page):
+    page.goto(server + "/?preset=chars&input=the%20river")
+    row = page.locator("svg.unrolled .boxtext.noloop")
+    assert row.count() == 9
+    # At t=0 both start from a zero state, so the twin guesses exactly what the network guesses.
+    first = row.nth(0).text_content()
+    assert not first.startswith("≠")
+    assert first == page.locator("svg.unrolled g.col[data-t='0'] .guess.best").text_content()
+    assert page.locator("svg.unrolled .box.noloop.differs").count() >= 1  # later, memory changes the guess
