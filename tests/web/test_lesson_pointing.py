@@ -59,3 +59,4 @@ def test_a_bad_part_name_is_refused_inline():
     state, errors = parse({"hl": "<script>"})
     assert state.hl == "" and "hl" in errors[0]
     assert ViewState(hl="f").query() == "hl=f"
+
