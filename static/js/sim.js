@@ -75,8 +75,8 @@
     var n = substepCount();
     if (!n) { return; }
     k = Math.max(1, Math.min(n, k));
+    applySubstep(k);  // the view first; the URL after (replaceState costs a few ms)
     setParam('s', k === n ? null : String(k));
-    applySubstep(k);
   }
 
   // Walk (t, s) in order: the sub-steps of a step, then the first of the next step.
