@@ -10,14 +10,23 @@ from dataclasses import replace
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.errors import StoreUnavailableError
 from app.limits import Limits
 from app.store import ModelStore
-from app.web import cellview, gradients, heatmaps, lessons, seq2seq_routes, training, unrolled, weights_view
+from app.web import (
+    cellview,
+    gradients,
+    heatmaps,
+    lessons,
+    picture_routes,
+    seq2seq_routes,
+    training,
+    unrolled,
+)
 from app.web.colors import Scale
 from app.web.feedforward import Rolled
 from app.web.simulation import (
@@ -203,22 +212,6 @@ def cell_fragment(request: Request) -> HTMLResponse:
     return render("fragments/cellview.html", cell_context(request))
 
 
-@router.get("/fragment/weights.png")
-def weights_png(request: Request) -> Response:
-    """One weight matrix of the shown layer as a PNG heatmap (``which``: ih, hh or b); the same URL always
-    gives the same pixels, so the browser keeps it."""
-    which = request.query_params.get("which", "")
-    if which not in ("ih", "hh", "b"):
-        return Response("which must be one of ih, hh, b", status_code=422, media_type="text/plain")
-    ctx = base_context(request, "cell")
-    sim = ctx["sim"]
-    if sim is None or ctx["errors"]:
-        return Response(" ".join(ctx["errors"]) or "no model", status_code=422, media_type="text/plain")
-    return Response(
-        weights_view.png(sim, which), media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
-    )
-
-
 @router.get("/heatmaps", response_class=HTMLResponse)
 def heatmaps_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "heatmaps")
@@ -257,3 +250,4 @@ def compare_page(request: Request) -> HTMLResponse:
 router.include_router(training.router)  # /train: training runs with live curves
 router.include_router(lessons.router)  # lessons, trained-model pages and every other /embed form
 router.include_router(seq2seq_routes.router)  # /seq2seq: the encoder-decoder view
+router.include_router(picture_routes.router)  # weight images and the pictures as slides (SVG, PNG)

@@ -181,3 +181,35 @@ def test_the_no_loop_row_is_the_same_cell_without_its_memory(server, page):
     assert not first.startswith("≠")
     assert first == page.locator("svg.unrolled g.col[data-t='0'] .guess.best").text_content()
     assert page.locator("svg.unrolled .box.noloop.differs").count() >= 1  # later, memory changes the guess
+
+
+def test_download_the_picture_as_svg_and_png_at_the_current_step(server, page, tmp_path):
+    import struct
+    import xml.etree.ElementTree as ET
+
+    page.goto(server + "/?preset=&cell=lstm&hidden=4&input=abcd")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # the links follow the step
+    with page.expect_download() as svg_download:
+        page.click(".overview .downloads a:text('SVG')")
+    svg_path = tmp_path / "picture.svg"
+    svg_download.value.save_as(svg_path)
+    assert svg_download.value.suggested_filename == "unrolled-unrolled-t2.svg"
+    root = ET.parse(svg_path).getroot()
+    assert root.find(".//{http://www.w3.org/2000/svg}title") is not None  # the picture keeps its title
+    assert any("step 2" in (t.text or "") for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    with page.expect_download() as png_download:
+        page.click(".overview .downloads a:text('PNG')")
+    png_path = tmp_path / "picture.png"
+    png_download.value.save_as(png_path)
+    data = png_path.read_bytes()
+    width, height = struct.unpack(">II", data[16:24])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and width == round(2 * float(root.get("width")))
+    # The opened cell downloads its own drawing at the current sub-step.
+    page.click("#open-cell")
+    page.wait_for_selector("#detail:not([hidden])")
+    page.keyboard.press(",")
+    with page.expect_download() as cell_download:
+        page.click("#detail .downloads a:text('SVG')")
+    assert cell_download.value.suggested_filename == "unrolled-cell-t2-s5.svg"
