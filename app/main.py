@@ -31,8 +31,9 @@ from app.store import ModelStore
 DESCRIPTION = """Unrolled records every hidden state, cell state and gate activation of a recurrent network
 (vanilla RNN, LSTM, GRU) at every timestep. Requests are validated strictly (unknown fields, booleans for
 integers and non-finite numbers are refused) and checked against the server's size limits and compute budget
-(GET /api/v1/limits). Numbers are rounded to `precision` significant digits; a number that is not finite is
-`null`, and `diverged_at` is the first timestep holding one."""
+(GET /api/v1/limits). Numbers are rounded to `precision` significant digits (1 to 17; at 17 every float64
+comes back exactly as computed); a number that is not finite is `null`, and `diverged_at` is the first
+timestep holding one."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

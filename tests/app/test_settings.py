@@ -63,6 +63,8 @@ def test_every_setting_reads_its_variable() -> None:
         {"UNROLLED_MAX_STEPS": "0"},
         {"UNROLLED_THREADS": "0"},
         {"UNROLLED_GZIP_LEVEL": "10"},
+        {"UNROLLED_MAX_PRECISION": "18"},
+        {"UNROLLED_DEFAULT_PRECISION": "9", "UNROLLED_MAX_PRECISION": "8"},
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
