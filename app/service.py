@@ -15,10 +15,12 @@ from functools import cache
 import numpy as np
 
 from app.errors import ApiError, UnprocessableError
+from app.input_errors import unprocessable
 from app.limits import Limits, check_run, forward_cost
 from app.resolve import EncodedInput, ResolvedModel, config_for_input, resolve, tokenize
 from app.schemas.model import ModelSpec, SeedWeights
 from app.schemas.requests import GenerationSpec, GradientRequest, TextInput, TokensInput, TraceRequest
+from app.states import initial_states
 from app.store import ModelStore
 from core import bptt, losses
 from core.bptt import Gradients
@@ -101,16 +103,8 @@ def _precision(req: TraceRequest, limits: Limits) -> int:
     return req.precision
 
 
-def _states(req: TraceRequest) -> tuple[np.ndarray | None, np.ndarray | None]:
-    h0 = None if req.h0 is None else _matrix(req.h0, "h0")
-    c0 = None if req.c0 is None else _matrix(req.c0, "c0")
-    return h0, c0
-
-
-def _matrix(rows: list[list[float]], name: str) -> np.ndarray:
-    if len({len(r) for r in rows}) != 1:
-        raise UnprocessableError(f"every row of {name} must have the same length", ("body", name))
-    return np.array(rows, dtype=np.float64)
+def _states(req: TraceRequest, config: NetworkConfig) -> tuple[np.ndarray | None, np.ndarray | None]:
+    return initial_states(req.h0, req.c0, config)
 
 
 def seeded_forward_cost(req: TraceRequest, limits: Limits) -> int | None:
@@ -139,7 +133,7 @@ def run_trace(
     model, encoded = resolve(req, store, limits)
     quantities = select_quantities(model.config, req.include)
     precision = _precision(req, limits)
-    h0, c0 = _states(req)
+    h0, c0 = _states(req, model.config)
     if req.shape == "one_to_many":
         trace = _generate(req, model, encoded, limits, len(quantities), h0, c0)
     else:
@@ -151,7 +145,7 @@ def run_trace(
         try:
             trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
         except (InputError, ValueError) as exc:
-            raise UnprocessableError(str(exc), ("body",)) from None
+            raise unprocessable(exc) from None
     return TraceResult(trace, model, encoded, quantities, precision)
 
 
@@ -194,7 +188,7 @@ def _generate(
             stop_token=stop,
         )
     except (InputError, ValueError) as exc:
-        raise UnprocessableError(str(exc), ("body",)) from None
+        raise unprocessable(exc) from None
 
 
 def _targets(req: GradientRequest, trace: Trace) -> np.ndarray:
@@ -247,11 +241,11 @@ def run_gradients(
         )
     precision = _precision(req, limits)
     check_run(limits, model.config, encoded.steps, 4, gradients=True, jacobian=req.include_jacobian)
-    h0, c0 = _states(req)
+    h0, c0 = _states(req, model.config)
     try:
         trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
     except (InputError, ValueError) as exc:
-        raise UnprocessableError(str(exc), ("body",)) from None
+        raise unprocessable(exc) from None
     targets = _targets(req, trace)
     assert trace.logits is not None
     try:

@@ -56,8 +56,17 @@ def test_weights_are_parsed_per_coding() -> None:
 
 
 def test_only_text_like_media_is_compressible() -> None:
-    assert all(compressible(m) for m in ("application/json", "text/html; charset=utf-8", "text/csv",
-                                         "application/problem+json", "image/svg+xml", "text/javascript"))
+    assert all(
+        compressible(m)
+        for m in (
+            "application/json",
+            "text/html; charset=utf-8",
+            "text/csv",
+            "application/problem+json",
+            "image/svg+xml",
+            "text/javascript",
+        )
+    )
     assert not any(compressible(m) for m in ("application/octet-stream", "image/png", None, ""))
 
 
