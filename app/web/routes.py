@@ -118,10 +118,11 @@ def base_context(request: Request, view: str) -> dict:
     state, errors = parse(request.query_params)
     store, limits = request.app.state.store, request.app.state.settings.limits
     if state.trained and view in RANDOM_WEIGHT_VIEWS:
-        which = f"preset “{state.preset}”" if state.preset else "stored model"
-        errors.append(
-            f"This view compares cells with random weights from the seed, so the {which} is not used here."
-        )
+        if "preset" in request.query_params or "model" in request.query_params:  # not just the default
+            which = f"preset “{state.preset}”" if state.preset else "stored model"
+            errors.append(
+                f"This view compares cells with random weights from the seed, so the {which} is not used here."
+            )
         state = replace(state, preset="", model="")
     status = 200
     try:
