@@ -4,9 +4,9 @@ documentation (its docstrings), so the corpus ships with every CPython and needs
 The corpus is gathered the same way on every CPython 3.11: a fixed, sorted list of pure-Python modules that
 every build has; for each, its docstring, then its public classes and functions in name order (only those the
 module itself defines, so nothing differs with the platform), and each class's public methods in name order;
-``inspect.getdoc`` of each, first occurrence of a text only. Lines that are code rather than prose are dropped
-(interactive examples starting ``>>>`` or ``...``, and indented blocks: code samples and literal blocks). The
-text is then normalised character by character:
+``inspect.getdoc`` of each (deprecated objects, whose docs warn, left out), first occurrence of a text only.
+Lines that are code rather than prose are dropped (interactive examples starting ``>>>`` or ``...``, and
+indented blocks: code samples and literal blocks). The text is then normalised character by character:
 
     c  ->  lower(c)   if lower(c) is one character of the vocabulary
     c  ->  '□'        otherwise (U+25A1 WHITE SQUARE, the unknown token: it never occurs in English text)
@@ -29,6 +29,7 @@ import importlib
 import inspect
 import re
 import string
+import warnings
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -156,6 +157,16 @@ def _documented(module_name: str) -> list[object]:
     return found
 
 
+def _doc(obj: object) -> str | None:
+    """``inspect.getdoc(obj)``, or None for a deprecated object (reading it warns, e.g. typing.io)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            return inspect.getdoc(obj)
+        except DeprecationWarning:
+            return None
+
+
 def prose(doc: str) -> str:
     """A docstring without its code (see CODE_LINE), whitespace runs collapsed to one space."""
     kept = [line for line in doc.splitlines() if not CODE_LINE.match(line)]
@@ -169,7 +180,7 @@ def corpus() -> str:
     parts: list[str] = []
     for module_name in MODULES:
         for obj in _documented(module_name):
-            doc = inspect.getdoc(obj)
+            doc = _doc(obj)
             text = prose(doc) if doc else ""
             if text and text not in seen:
                 seen.add(text)
@@ -191,7 +202,7 @@ class EnglishTask(Task):
     metric = "accuracy"
     goal = "max"
     target = 0.55
-    default_training = {"steps": 3000, "batch_size": 32, "lr": 0.005, "eval_every": 250, "eval_size": 256}
+    default_training = {"steps": 5000, "batch_size": 64, "lr": 0.01, "eval_every": 250, "eval_size": 256}
 
     def __init__(self, window: int = 48, hidden: int = 64) -> None:
         if not 2 <= window <= BLOCK - 1:
