@@ -2,11 +2,12 @@
 documentation (its docstrings), so the corpus ships with every CPython and needs no download.
 
 The corpus is gathered the same way on every CPython 3.11: a fixed, sorted list of pure-Python modules that
-every build has; for each, its docstring, then its public classes and functions in name order (only those the
-module itself defines, so nothing differs with the platform), and each class's public methods in name order;
-``inspect.getdoc`` of each (deprecated objects, whose docs warn, left out), first occurrence of a text only.
-Lines that are code rather than prose are dropped (interactive examples starting ``>>>`` or ``...``, and
-indented blocks: code samples and literal blocks). The text is then normalised character by character:
+every build has, read from their source files (not imported, so nothing a running program changes reaches
+it); for each, the module's docstring, then its public top-level classes and functions in name order, each
+class followed by its public methods in name order (definitions inside ``if`` or ``try`` blocks, which may
+depend on the platform, are skipped); first occurrence of a text only. Lines that are code rather than prose
+are dropped (interactive examples starting ``>>>`` or ``...``, and indented blocks: code samples and literal
+blocks). The text is then normalised character by character:
 
     c  ->  lower(c)   if lower(c) is one character of the vocabulary
     c  ->  '□'        otherwise (U+25A1 WHITE SQUARE, the unknown token: it never occurs in English text)
@@ -25,12 +26,12 @@ is measured on windows inside those blocks.
 
 from __future__ import annotations
 
-import importlib
-import inspect
+import ast
 import re
 import string
-import warnings
+import sysconfig
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -138,33 +139,44 @@ CODE_LINE = re.compile(r"^(\s|>>>|\.\.\.)")
 VOCAB = Vocab(list(ALPHABET), fold_case=True, unknown=UNKNOWN)
 
 
-def _documented(module_name: str) -> list[object]:
-    """The module, then its own public classes and functions by name, each class followed by its methods."""
-    module = importlib.import_module(module_name)
-    found: list[object] = [module]
-    for name in sorted(vars(module)):
-        obj = vars(module)[name]
-        if name.startswith("_") or getattr(obj, "__module__", None) != module_name:
-            continue
-        if inspect.isclass(obj):
-            found.append(obj)
-            for attr in sorted(vars(obj)):
-                member = vars(obj)[attr]
-                if not attr.startswith("_") and inspect.isfunction(member):
-                    found.append(member)
-        elif inspect.isfunction(obj):
-            found.append(obj)
-    return found
+Definition = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+Documented = ast.Module | Definition
 
 
-def _doc(obj: object) -> str | None:
-    """``inspect.getdoc(obj)``, or None for a deprecated object (reading it warns, e.g. typing.io)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        try:
-            return inspect.getdoc(obj)
-        except DeprecationWarning:
-            return None
+def source_path(module_name: str) -> Path:
+    """The standard library's source file of ``module_name`` (a package's ``__init__.py``)."""
+    base = Path(sysconfig.get_path("stdlib"), *module_name.split("."))
+    package = base / "__init__.py"
+    return package if package.is_file() else base.with_suffix(".py")
+
+
+def docstrings(module_name: str) -> list[str]:
+    """The docstrings a module's source defines: the module's, then its public top-level classes and functions
+    by name, each class followed by its public methods by name (``ast.get_docstring``, cleaned like
+    ``inspect.getdoc``).
+
+    Read from the source, not from the imported module, so that nothing a running program changes (a library
+    that wraps ``inspect.getfile``, say) and no platform-dependent definition (those sit inside ``if`` and
+    ``try`` blocks, which are skipped) reaches the corpus."""
+    path = source_path(module_name)
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except OSError as exc:
+        raise RuntimeError(
+            f"the standard library's source of {module_name} is not installed: {exc}"
+        ) from None
+    nodes: list[Documented] = [tree]
+    for top in _public_defs(tree.body):
+        nodes.append(top)
+        if isinstance(top, ast.ClassDef):
+            nodes.extend(_public_defs(top.body))
+    return [doc for node in nodes if (doc := ast.get_docstring(node, clean=True))]
+
+
+def _public_defs(body: list[ast.stmt]) -> list[Definition]:
+    """The classes and functions defined directly in ``body`` whose names are public, sorted by name."""
+    defs = [node for node in body if isinstance(node, Definition) and not node.name.startswith("_")]
+    return sorted(defs, key=lambda node: node.name)
 
 
 def prose(doc: str) -> str:
@@ -179,14 +191,11 @@ def corpus() -> str:
     seen: set[str] = set()
     parts: list[str] = []
     for module_name in MODULES:
-        for obj in _documented(module_name):
-            doc = _doc(obj)
-            text = prose(doc) if doc else ""
+        for doc in docstrings(module_name):
+            text = prose(doc)
             if text and text not in seen:
                 seen.add(text)
                 parts.append(text)
-    if not parts:
-        raise RuntimeError("the standard library has no docstrings here (Python run with -OO?)")
     return "".join(VOCAB.fold(ch) for ch in " ".join(parts))
 
 

@@ -3,6 +3,7 @@ and its training and held-out windows never share a block."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import string
@@ -13,7 +14,19 @@ import numpy as np
 import pytest
 
 from core.tasks import get_task
-from core.tasks.english import ALPHABET, BLOCK, HELD_OUT_EVERY, MODULES, UNKNOWN, VOCAB, corpus, prose
+from core.tasks.english import (
+    ALPHABET,
+    BLOCK,
+    HELD_OUT_EVERY,
+    MODULES,
+    UNKNOWN,
+    VOCAB,
+    _public_defs,
+    corpus,
+    docstrings,
+    prose,
+    source_path,
+)
 
 DIGEST = "import hashlib; from core.tasks.english import corpus; print(hashlib.sha256(corpus().encode()).hexdigest())"
 
@@ -26,6 +39,24 @@ def test_the_corpus_is_the_same_in_fresh_processes_whatever_the_hash_seed():
             [sys.executable, "-c", DIGEST], env=env, capture_output=True, text=True, check=True
         )
         assert out.stdout.strip() == here
+
+
+def test_the_corpus_comes_from_the_sources_not_from_what_a_program_changed(monkeypatch):
+    import inspect
+
+    before = corpus()
+    corpus.cache_clear()
+    monkeypatch.setattr(inspect, "getfile", lambda obj: "wrapped")  # as some libraries do
+    try:
+        assert corpus() == before
+    finally:
+        corpus.cache_clear()
+    assert source_path("json").name == "__init__.py" and source_path("email.message").name == "message.py"
+    docs = docstrings("textwrap")
+    assert docs[0].startswith("Text wrapping and filling.")  # the module's own docstring first
+    # Only what the module defines unconditionally: a definition inside `if` or `try` may be platform-bound.
+    code = "def b(): 'B'\nif X:\n    def a(): 'A'\nclass C:\n    'C'\n    def m(self): 'M'\ndef _p(): 'P'\n"
+    assert [node.name for node in _public_defs(ast.parse(code).body)] == ["C", "b"]
 
 
 def test_the_corpus_is_folded_prose_in_the_vocabulary():

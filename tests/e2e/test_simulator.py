@@ -46,7 +46,7 @@ def test_every_view_renders_without_errors_or_axe_violations(server, page, name,
 
 
 def test_step_by_keyboard_and_buttons_updates_view_and_url(server, page):
-    page.goto(server + "/?preset=")
+    page.goto(server + "/?preset=&input=hello+world")
     assert sim_t(page) == 0
     page.locator("body").press("ArrowRight")
     page.keyboard.press("ArrowRight")
@@ -191,7 +191,7 @@ def test_gate_view_unit_and_layer_pickers_update_view_and_url(server, page, unti
     page.reload()
     assert "layer 2, right to left" in page.text_content(".cv-where")
     assert page.input_value("#cv-unit") == "3"
-    page.goto(server + "/?t=1&panel=cell&preset=")
+    page.goto(server + "/?t=1&panel=cell&preset=&input=hello+world")
     page.select_option("#cv-unit", "5")
     until(page, "document.querySelectorAll('rect.sq.sel').length === 22")  # h and c of 11 columns
 
