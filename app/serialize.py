@@ -95,7 +95,10 @@ def _input_section(result: TraceResult) -> dict[str, Any]:
     if tokens is not None and result.model.vocab is not None:
         labels = [result.model.vocab[t] for t in tokens]
     x = None if trace.tokens is not None else _r(trace.inputs[:, 0], result.precision)
-    return {"tokens": tokens, "labels": labels, "x": x}
+    typed, unknown = result.input.typed, result.input.unknown
+    if tokens is None or typed is None or len(typed) != len(tokens):  # e.g. generation: fed-back tokens
+        typed = unknown = None
+    return {"tokens": tokens, "labels": labels, "x": x, "typed": typed, "unknown": unknown}
 
 
 def _output_section(result: TraceResult, steps: slice) -> dict[str, Any] | None:

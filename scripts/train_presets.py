@@ -23,6 +23,7 @@ FULL_BUDGET = {"stop_at_target": False, "seed": 0}
 
 RECIPES: dict[str, tuple[str, dict, dict]] = {
     "chars": ("chars", {}, FULL_BUDGET),
+    "english": ("english", {}, FULL_BUDGET),
     "sentiment": ("sentiment", {}, FULL_BUDGET),
     "sine": ("sine", {}, FULL_BUDGET),
     "adding": ("adding", {"lag": 20}, FULL_BUDGET),

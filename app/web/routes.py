@@ -67,7 +67,12 @@ CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 def step_labels(sim: Simulation) -> list[str]:
     """What the timeline announces for each step, e.g. 'step 3 of 11, input “l”'."""
-    return [f"step {t} of {sim.steps - 1}, input “{sim.labels[t]}”" for t in range(sim.steps)]
+    return [
+        f"step {t} of {sim.steps - 1}, input “{sim.typed[t]}” (unknown to the model: read as “{sim.labels[t]}”)"
+        if sim.is_unknown(t)
+        else f"step {t} of {sim.steps - 1}, input “{sim.labels[t]}”"
+        for t in range(sim.steps)
+    ]
 
 
 def layer_choices(sim: Simulation) -> list[tuple[str, str]]:
@@ -128,10 +133,11 @@ def base_context(request: Request, view: str) -> dict:
     state, errors = parse(request.query_params)
     store, limits = request.app.state.store, request.app.state.settings.limits
     if state.trained and view in RANDOM_WEIGHT_VIEWS:
-        which = f"preset “{state.preset}”" if state.preset else "stored model"
-        errors.append(
-            f"This view compares cells with random weights from the seed, so the {which} is not used here."
-        )
+        if "preset" in request.query_params or "model" in request.query_params:  # not just the default
+            which = f"preset “{state.preset}”" if state.preset else "stored model"
+            errors.append(
+                f"This view compares cells with random weights from the seed, so the {which} is not used here."
+            )
         state = replace(state, preset="", model="")
     status = 200
     try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.web.simulation import Simulation, show_char
+from app.web.simulation import Simulation
 
 SUBSTEP_NAMES: dict[str, tuple[str, ...]] = {
     "lstm": ("forget", "input", "candidate", "cell update", "output", "hidden state"),
@@ -128,21 +128,12 @@ def written_sum(sim: Simulation, gate: str, target: str) -> WrittenSum:
     )
 
 
-def top_outputs(sim: Simulation, t: int, k: int = 3) -> list[tuple[str, float]]:
-    """The k most likely outputs at step t with their probabilities (empty without a softmax output)."""
-    if sim.trace.probs is None or sim.output_labels is None:
-        return []
-    p = sim.trace.probs[t, 0]
-    best = np.argsort(-p, kind="stable")[:k]
-    return [(show_char(sim.output_labels[int(n)]), float(p[n])) for n in best]
-
-
 def output_sentence(sim: Simulation) -> str:
     """What the output layer makes of h_t at the shown step, when the shown layer is the top one."""
     state, cfg = sim.state, sim.config
     if state.layer != cfg.num_layers - 1 or sim.trace.logits is None:
         return f"h_t goes up to layer {state.layer + 2} as its input, and on to the next step."
-    best = top_outputs(sim, state.t)
+    best = sim.top_outputs(state.t)
     if best:
         listed = ", ".join(f"“{label}” {pct(p)}" for label, p in best)
         return f"The output layer reads all of h_t and gives its guesses: {listed}."

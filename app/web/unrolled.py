@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from app.web.colors import Scale, text_colour
 from app.web.feedforward import guesses as no_loop_guesses
 from app.web.simulation import Simulation
-from app.web.substeps import top_outputs
 
 SQUARE = 13
 GAP = 2
@@ -193,12 +192,16 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         x0 = LEFT + t * pitch + ARROW
         cx = x0 + box_w / 2
         col = Column(t, x0 - ARROW / 2 + 2, pitch - 4, f"t={t}", cx, sim.labels[t])
-        col.boxes.append(Box(x0, in_y, box_w, IO_H, "input", sim.labels[t], cx, in_y + IO_H / 2 + 5))
+        if sim.is_unknown(t):  # typed outside the vocabulary: what was typed, and the token the model read
+            shown, kind = f"{sim.typed[t]}→{sim.labels[t]}", "input unknown"
+        else:
+            shown, kind = sim.labels[t], "input"
+        col.boxes.append(Box(x0, in_y, box_w, IO_H, kind, shown, cx, in_y + IO_H / 2 + 5))
         if twin is not None:
             same = twin[t].same_as_loop
             kind, text = ("noloop", twin[t].text) if same else ("noloop differs", f"≠ {twin[t].text}")
             col.boxes.append(Box(x0, twin_y, box_w, IO_H, kind, text, cx, twin_y + IO_H / 2 + 5))
-        best = top_outputs(sim, t, GUESSES)
+        best = sim.top_outputs(t, GUESSES)
         if best:
             lines = tuple(
                 Guess(f"{label} {p:.0%}", x0 + 6, out_y + 13 + k * GUESS_LINE, x0 + 6, out_y + 15 + k * GUESS_LINE,
@@ -255,7 +258,7 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         headers.append("without the loop")
     table = []
     for t in range(T):
-        cells = [str(t), sim.labels[t]]
+        cells = [str(t), f"{sim.typed[t]} (unknown: read as {sim.labels[t]})" if sim.is_unknown(t) else sim.labels[t]]
         for row in rows:
             q = trace.layers[row.layer][row.direction].quantities()
             cells.append(listing(q["h"][t, 0]))
