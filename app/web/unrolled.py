@@ -216,12 +216,13 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
             gx = x0 + (box_w - grid_w) / 2
             h_y = row.y + PAD + LABEL_H
             caps = [(x0 + PAD, h_y - 4, "h")]
-            sq = squares(q["h"][t, 0], gx, h_y, scales["h"], f"h (layer {row.layer + 1})", t)
+            where = f" ({row.label})" if len(rows) > 1 else ""
+            sq = squares(q["h"][t, 0], gx, h_y, scales["h"], f"h{where}", t)
             arrow_ys = [("h", h_y + grid_h / 2)]
             if lstm:
                 c_y = h_y + grid_h + LABEL_H
                 caps.append((x0 + PAD, c_y - 4, "c"))
-                sq += squares(q["c"][t, 0], gx, c_y, scales["c"], f"c (layer {row.layer + 1})", t)
+                sq += squares(q["c"][t, 0], gx, c_y, scales["c"], f"c{where}", t)
                 arrow_ys.append(("c", c_y + grid_h / 2))
             col.boxes.append(Box(x0, row.y, box_w, box_h, "cell", captions=tuple(caps), squares=sq))
             for name, ay in arrow_ys:

@@ -34,7 +34,7 @@ def test_the_unrolled_slide_is_a_standalone_svg_with_its_values_legends_and_capt
     assert texts[0] == "Unrolled network" and "GRU, 1 layer, hidden size 4, random weights, seed 0" in texts[1]
     assert "input “abc” · step 1, x_t = “b”" in texts[2]
     titles = [t.text or "" for t in root.iter(f"{SVG}title")]
-    assert any(t.startswith("h (layer 1)[0] at t=1: ") for t in titles)  # every value keeps its title
+    assert any(t.startswith("h[0] at t=1: ") for t in titles)  # every value keeps its title
     assert root.find(f".//{SVG}desc") is not None
     assert "hidden state h" in texts and root.find(f"{SVG}style") is not None
     current = [g for g in root.iter(f"{SVG}g") if "is-current" in (g.get("class") or "")]
