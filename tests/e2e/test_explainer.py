@@ -30,9 +30,9 @@ def current_cell(page) -> int:
 
 def test_type_step_open_in_place_walk_sub_steps_close_and_reload(server, page, until, screenshot, axe):
     page.goto(server + "/?preset=&cell=lstm&input=hello")
-    page.fill("#f-input", "a cat")
+    page.fill("#f-input", "a cats")
     page.press("#f-input", "Enter")
-    until(page, "document.getElementById('sim').dataset.steps === '5'")
+    until(page, "document.getElementById('sim').dataset.steps === '6'")
     page.evaluate("document.activeElement.blur()")  # out of the input box: keys now drive the timeline
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")

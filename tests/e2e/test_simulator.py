@@ -38,7 +38,7 @@ def test_every_view_renders_without_errors_or_axe_violations(server, page, name,
     page.goto(server + VIEWS[name])
     assert page.locator("svg[role=img], svg[role=group]").count() >= 1
     for svg in page.locator("svg[role=img], svg[role=group]").all():
-        assert svg.get_attribute("aria-labelledby")
+        assert svg.get_attribute("aria-labelledby") or svg.get_attribute("aria-label")
     assert page.locator("details.numbers table").count() >= 1
     screenshot(page, name)
     assert axe(page) == []
@@ -102,6 +102,7 @@ def test_changing_the_input_runs_the_new_sequence_and_pushes_the_url(server, pag
     page.press("#f-input", "Enter")
     until(page, "document.getElementById('sim').dataset.steps === '3'")
     assert query(page)["input"] == ["abc"]
+    page.click("#model .settings summary")  # the model's settings fold away by default
     page.select_option("#f-cell", "gru")
     until(page, "new URL(location.href).searchParams.get('cell') === 'gru'")
     assert "GRU" in page.text_content("svg.unrolled title")
