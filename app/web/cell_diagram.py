@@ -303,9 +303,9 @@ def gru(sim: Simulation, j: int) -> Builder:
 def rnn(sim: Simulation, j: int) -> Builder:
     v = unit_values(sim)
     state, cfg = sim.state, sim.config
-    suffix = f"_l{state.layer}" + ("_reverse" if state.dir else "")
     x = sim.trace.layers[state.layer][state.dir].x[state.t, 0]
-    ih = float(sim.params[f"weight_ih{suffix}"][j] @ x + sim.params[f"bias_ih{suffix}"][j])
+    b_ih = sim.layer_bias("bias_ih")
+    ih = float(sim.layer_weight("weight_ih")[j] @ x + (b_ih[j] if b_ih is not None else 0.0))
     hh = v["pre"] - ih
     act = cfg.nonlinearity
     sum_scale = clipped_scale(sim, "pre")

@@ -39,6 +39,7 @@ from app.web.simulation import (
 )
 from app.web.state import (
     ACTIVATIONS,
+    CELL_NAMES,
     CELLS,
     MAX_HIDDEN,
     MAX_LAYERS,
@@ -62,7 +63,6 @@ VIEWS = (
     ("compare", "/compare", "RNN vs LSTM vs GRU"),
 )
 RANDOM_WEIGHT_VIEWS = ("gradients", "compare")
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 def step_labels(sim: Simulation) -> list[str]:

@@ -59,6 +59,17 @@ class Simulation:
     def steps(self) -> int:
         return self.trace.num_steps
 
+    def layer_name(self, stem: str) -> str:
+        """The PyTorch name of a parameter of the shown layer and direction: 'weight_hh' -> weight_hh_l1_reverse."""
+        return f"{stem}_l{self.state.layer}" + ("_reverse" if self.state.dir else "")
+
+    def layer_weight(self, stem: str) -> np.ndarray:
+        return self.params[self.layer_name(stem)]
+
+    def layer_bias(self, stem: str) -> np.ndarray | None:
+        """A bias of the shown layer (None when the model has none)."""
+        return self.params.get(self.layer_name(stem))
+
     def is_unknown(self, t: int) -> bool:
         """Whether step t's typed token is outside the vocabulary (the model read its unknown token)."""
         return bool(self.unknown) and self.unknown[t]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app.web.colors import Scale, SequentialScale
 from app.web.simulation import Simulation
+from app.web.state import CELL_NAMES
 
 PICTURE_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "pictures.css"
 PAD = 16.0
@@ -21,7 +22,6 @@ LEGEND_GAP = 36.0
 LINE = 18.0
 PNG_ZOOM = 2.0
 MAX_PIXELS = 40_000_000  # a PNG larger than this (at PNG_ZOOM) is refused rather than drawn
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 @dataclass(frozen=True)

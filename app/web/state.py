@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from app.web.query import whole_number
 
 CELLS = ("rnn", "lstm", "gru")
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
 INPUT_MODES = ("text", "numbers")
 PANELS = ("", "cell")

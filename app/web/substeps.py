@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.web.cell_diagram import fmt, paren
 from app.web.simulation import Simulation
 
 SUBSTEP_NAMES: dict[str, tuple[str, ...]] = {
@@ -57,10 +58,6 @@ class SubStep:
     written: WrittenSum | None = None
 
 
-def fmt(v: float) -> str:
-    return f"{v:.3f}".replace("-", "−")
-
-
 def pct(v: float) -> str:
     return f"{v:.0%}"
 
@@ -87,10 +84,6 @@ def products(weights: np.ndarray, values: np.ndarray) -> str:
     return " + ".join(shown)
 
 
-def paren(v: float) -> str:
-    return f"({fmt(v)})" if v < 0 else fmt(v)
-
-
 def times(a: float, b: float) -> str:
     """'0.442 × (−0.008)': a product as written by hand."""
     return f"{fmt(a)} × {paren(b)}"
@@ -102,9 +95,8 @@ def written_sum(sim: Simulation, gate: str, target: str) -> WrittenSum:
     H = cfg.hidden_size
     j = state.unit if state.unit is not None else 0
     row = GATE_ROWS[cfg.cell].index(gate) * H + j if cfg.cell in GATE_ROWS else j
-    suffix = f"_l{state.layer}" + ("_reverse" if state.dir else "")
-    W_ih, W_hh = sim.params[f"weight_ih{suffix}"], sim.params[f"weight_hh{suffix}"]
-    b_ih, b_hh = sim.params.get(f"bias_ih{suffix}"), sim.params.get(f"bias_hh{suffix}")
+    W_ih, W_hh = sim.layer_weight("weight_ih"), sim.layer_weight("weight_hh")
+    b_ih, b_hh = sim.layer_bias("bias_ih"), sim.layer_bias("bias_hh")
     lt = sim.trace.layers[state.layer][state.dir]
     x, h_prev = lt.x[state.t, 0], lt.quantities(("h_prev",))["h_prev"][state.t, 0]
     input_value = float(W_ih[row] @ x)
@@ -222,9 +214,7 @@ def rnn_steps(sim: Simulation, v: dict[str, float], j: int) -> list[SubStep]:
 
 
 def _ih_bias(sim: Simulation, j: int) -> float:
-    state = sim.state
-    suffix = f"_l{state.layer}" + ("_reverse" if state.dir else "")
-    b = sim.params.get(f"bias_ih{suffix}")
+    b = sim.layer_bias("bias_ih")
     return float(b[j]) if b is not None else 0.0
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from app.web.colors import Scale, text_colour
 from app.web.feedforward import guesses as no_loop_guesses
-from app.web.simulation import Simulation
+from app.web.simulation import TOP_GUESSES, Simulation
 
 SQUARE = 13
 GAP = 2
@@ -24,7 +24,6 @@ LEFT = 78
 TOP = 22
 IO_H = 26
 GUESS_LINE = 17
-GUESSES = 3
 ROW_GAP = 24
 
 
@@ -176,7 +175,7 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
     twin = no_loop_guesses(sim)
     twin_y = TOP
     out_y = TOP + (IO_H + 10 if twin is not None else 0)
-    out_h = GUESSES * GUESS_LINE + 8 if sim.trace.probs is not None else IO_H
+    out_h = TOP_GUESSES * GUESS_LINE + 8 if sim.trace.probs is not None else IO_H
     rows: list[Row] = []
     y: float = out_y + out_h + ROW_GAP
     for layer, d in order:
@@ -201,7 +200,7 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
             same = twin[t].same_as_loop
             kind, text = ("noloop", twin[t].text) if same else ("noloop differs", f"≠ {twin[t].text}")
             col.boxes.append(Box(x0, twin_y, box_w, IO_H, kind, text, cx, twin_y + IO_H / 2 + 5))
-        best = sim.top_outputs(t, GUESSES)
+        best = sim.top_outputs(t)
         if best:
             lines = tuple(
                 Guess(f"{label} {p:.0%}", x0 + 6, out_y + 13 + k * GUESS_LINE, x0 + 6, out_y + 15 + k * GUESS_LINE,
