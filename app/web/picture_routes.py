@@ -12,11 +12,15 @@ from app.web import cellview, slides, unrolled, weights_view
 router = APIRouter(include_in_schema=False)
 
 
-def page_context(request: Request, view: str) -> dict:
+def page_context(request: Request, view: str) -> dict | Response:
+    """The page's context for ``view``, or a 422 saying why its state cannot be drawn."""
     # Imported here: app.web.routes includes this router while it is being imported.
     from app.web.routes import base_context
 
-    return base_context(request, view)
+    ctx = base_context(request, view)
+    if ctx["sim"] is None or ctx["errors"]:
+        return Response(" ".join(ctx["errors"]) or "no model", status_code=422, media_type="text/plain")
+    return ctx
 
 
 @router.get("/fragment/weights.png")
@@ -27,25 +31,25 @@ def weights_png(request: Request) -> Response:
     if which not in ("ih", "hh", "b"):
         return Response("which must be one of ih, hh, b", status_code=422, media_type="text/plain")
     ctx = page_context(request, "cell")
-    sim = ctx["sim"]
-    if sim is None or ctx["errors"]:
-        return Response(" ".join(ctx["errors"]) or "no model", status_code=422, media_type="text/plain")
+    if isinstance(ctx, Response):
+        return ctx
     return Response(
-        weights_view.png(sim, which), media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
+        weights_view.png(ctx["sim"], which), media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
     )
 
 
 SLIDE_VIEWS = {"unrolled": "Unrolled network", "cell": "Inside the cell"}
 
 
-def slide_svg(request: Request, view: str) -> tuple[str, str] | Response:
-    """The standalone SVG of a view's picture at the URL's step, and a file name; or the 422 explaining why not."""
+def slide_svg(request: Request, view: str, as_png: bool) -> tuple[str, str] | Response:
+    """The standalone SVG of a view's picture at the URL's step, and a file name; or the 404/422/413 saying why
+    not (a PNG over slides.MAX_PIXELS is refused before it is drawn)."""
     if view not in SLIDE_VIEWS:
         return Response(f"pictures download for {', '.join(SLIDE_VIEWS)}", status_code=404, media_type="text/plain")
     ctx = page_context(request, view)
+    if isinstance(ctx, Response):
+        return ctx
     sim = ctx["sim"]
-    if sim is None or ctx["errors"]:
-        return Response(" ".join(ctx["errors"]) or "no model", status_code=422, media_type="text/plain")
     t = sim.state.t
     where = f"step {t}, x_t = “{sim.labels[t]}”"
     if view == "cell":
@@ -62,6 +66,13 @@ def slide_svg(request: Request, view: str) -> tuple[str, str] | Response:
         )
         slide = slides.build(sim, SLIDE_VIEWS[view], where, diagram.width, diagram.height, scales)
         ctx.update(diagram=diagram)
+    if as_png and not slides.fits_png(slide):
+        return Response(
+            f"This picture is too large for a PNG ({slide.width:.0f} x {slide.height:.0f} at {slides.PNG_ZOOM:g}x); "
+            "download the SVG, or type a shorter input.",
+            status_code=413,
+            media_type="text/plain",
+        )
     ctx.update(slide=slide, view=view)
     from app.web.routes import templates
 
@@ -71,19 +82,19 @@ def slide_svg(request: Request, view: str) -> tuple[str, str] | Response:
 
 @router.get("/export/{view}.svg")
 def export_svg(request: Request, view: str) -> Response:
-    made = slide_svg(request, view)
-    if isinstance(made, Response):
-        return made
-    svg, name = made
-    return Response(svg, media_type="image/svg+xml",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.svg"'})
+    return download(request, view, "svg")
 
 
 @router.get("/export/{view}.png")
 def export_png(request: Request, view: str) -> Response:
-    made = slide_svg(request, view)
+    return download(request, view, "png")
+
+
+def download(request: Request, view: str, kind: str) -> Response:
+    """The slide of ``view`` as an attachment: the SVG itself, or drawn as a PNG."""
+    made = slide_svg(request, view, as_png=kind == "png")
     if isinstance(made, Response):
         return made
     svg, name = made
-    return Response(slides.png(svg), media_type="image/png",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.png"'})
+    body, media = (slides.png(svg), "image/png") if kind == "png" else (svg, "image/svg+xml")
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})

@@ -67,3 +67,12 @@ def test_typed_markup_stays_text_and_bad_requests_say_why(client):
     assert client.get("/export/heatmaps-x.svg").status_code == 404
     bad = client.get("/export/unrolled.png?hidden=999")
     assert bad.status_code == 422 and "Hidden size" in bad.text
+
+
+def test_a_png_too_large_to_draw_is_refused_before_drawing(client, monkeypatch):
+    from app.web import slides
+
+    monkeypatch.setattr(slides, "MAX_PIXELS", 1000)
+    r = client.get("/export/unrolled.png?preset=&hidden=3&input=ab")
+    assert r.status_code == 413 and "download the SVG" in r.text
+    assert client.get("/export/unrolled.svg?preset=&hidden=3&input=ab").status_code == 200
