@@ -213,3 +213,16 @@ def test_download_the_picture_as_svg_and_png_at_the_current_step(server, page, t
     with page.expect_download() as cell_download:
         page.click("#detail .downloads a:text('SVG')")
     assert cell_download.value.suggested_filename == "unrolled-cell-t2-s5.svg"
+
+
+def test_a_value_inside_a_dark_block_is_written_in_the_ink_chosen_for_it(server, page):
+    page.goto(server + "/?preset=&cell=lstm&input=abc&t=1&panel=cell")
+    page.wait_for_selector("#detail:not([hidden])")
+    texts = page.locator(".celldiagram .op.block text[fill]").all()  # each block's symbol and value
+    assert len(texts) >= 8
+    as_css = (
+        "el => { const d = document.createElement('div'); d.style.color = el.getAttribute('fill');"
+        " document.body.append(d); const v = getComputedStyle(d).color; d.remove(); return v; }"
+    )
+    for text in texts:
+        assert text.evaluate("el => getComputedStyle(el).fill") == text.evaluate(as_css)
