@@ -94,7 +94,7 @@ def stored_params(params: Params, config: Any) -> Params:
     return {k: np.asarray(v, dtype=np.float32).astype(dtype) for k, v in params.items()}
 
 
-def loss_curve(losses: list[float], window: int) -> dict[str, list]:
+def loss_curve(losses: list[float], window: int) -> dict[str, Any]:
     """The training loss subsampled for a chart: the mean minibatch loss over each ``window`` steps,
 
         loss_k = (1/w) sum_{s = (k-1)w+1}^{kw} L_s,      at step k*w (the last window may be shorter),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
 from app.web.query import whole_number
+from core.evidence import SETS as EVIDENCE_SETS
 
 CELLS = ("rnn", "lstm", "gru")
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -53,6 +54,9 @@ class ViewState:
     hl: str = ""  # a part of the cell drawing to point at (its key, e.g. 'f' or 'add_c'), set by lesson steps
     preset: str = ""  # a ready-trained model (core.presets); when set it fixes the cell, sizes and weights
     model: str = ""  # a stored model's id (e.g. a training run's result); fixes them like a preset
+    # The gradients and compare views' trained trio (core.evidence), e.g. 'adding': the seed then picks the
+    # task's sequence the RNN, LSTM and GRU all read, instead of random weights.
+    evidence: str = ""
 
     @property
     def trained(self) -> bool:
@@ -169,6 +173,12 @@ def parse(query) -> tuple[ViewState, list[str]]:
             values.pop("preset", None)  # the stored model is the more specific choice
         else:
             errors.append("A stored model's id is 64 hexadecimal characters (0-9, a-f).")
+    raw_evidence = get("evidence")
+    if raw_evidence:
+        if raw_evidence in EVIDENCE_SETS:
+            values["evidence"] = raw_evidence
+        else:
+            errors.append(f"Trained evidence must be one of {', '.join(EVIDENCE_SETS)}.")
     raw_input = get("input")
     if raw_input is not None:
         values["input"] = raw_input
