@@ -117,7 +117,9 @@ def log_chart(
             for (x, y), name, v in zip(pts, point_names, curve.values, strict=True)
         ]
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        lines.append(Line(curve.cell, curve.title, colour, dash, marker, curve.loss, curve.values, points, marks))
+        lines.append(
+            Line(curve.cell, curve.title, colour, dash, marker, curve.loss, curve.values, points, marks)
+        )
     ticks = [
         (TOP + (hi_exp - e) / (hi_exp - lo_exp) * PLOT_H, f"1e{e}") for e in range(lo_exp, hi_exp + 1, every)
     ]

@@ -66,6 +66,7 @@ states = st.builds(
     layer=st.integers(0, 2),
     dir=st.integers(0, 1),
     panel=st.sampled_from(["", "cell"]),
+    evidence=st.sampled_from(["", "adding"]),
 )
 
 
@@ -92,6 +93,7 @@ def test_default_state_has_an_empty_query_and_changes_are_short():
         ({"hidden": "eight"}, "must be a whole number"),
         ({"cell": "<script>"}, "Cell must be one of"),
         ({"t": "-1"}, "Timestep must be between"),
+        ({"evidence": "sine"}, "Trained evidence must be one of adding"),
     ],
 )
 def test_bad_values_fall_back_to_defaults_with_a_message(query, message):
