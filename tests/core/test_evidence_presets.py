@@ -81,3 +81,17 @@ def test_sets_name_existing_presets():
     for evidence in SETS.values():
         for cell, name in evidence.members:
             assert load_preset(name).config.cell == cell
+
+
+def test_build_preset_changes_the_model_and_keeps_the_curve():
+    from core.presets import build_preset
+
+    settings = {"steps": 5, "eval_every": 2, "eval_size": 16, "stop_at_target": False, "seed": 1}
+    config, params, meta = build_preset("points", {}, settings, {"cell": "gru", "hidden_size": 3}, 2)
+    assert config.cell == "gru" and config.hidden_size == 3
+    assert meta["model_changes"] == {"cell": "gru", "hidden_size": 3}
+    assert meta["parameters"] == parameter_count(params)
+    assert meta["curve"]["steps"] == [2, 4, 5] and len(meta["curve"]["loss"]) == 3
+    assert meta["curve"]["held_out"]["steps"] == [2, 4, 5]
+    _, _, plain = build_preset("points", {}, settings)
+    assert "curve" not in plain and "model_changes" not in plain
