@@ -19,6 +19,7 @@ from app.limits import Limits
 from app.store import ModelStore
 from app.web import (
     cellview,
+    evidence,
     gradients,
     heatmaps,
     lessons,
@@ -62,7 +63,7 @@ VIEWS = (
     ("gradients", "/gradients", "Gradients through time"),
     ("compare", "/compare", "RNN vs LSTM vs GRU"),
 )
-RANDOM_WEIGHT_VIEWS = ("gradients", "compare")
+RANDOM_WEIGHT_VIEWS = ("gradients", "compare")  # random weights from the seed, or an evidence set's trio
 
 
 def step_labels(sim: Simulation) -> list[str]:
@@ -228,10 +229,35 @@ def heatmaps_page(request: Request) -> HTMLResponse:
     return render("heatmaps.html", ctx)
 
 
+def with_evidence(ctx: dict) -> dict:
+    """A gradients or compare page on an evidence set's trained trio (state.evidence): the three runs, and
+    the LSTM's run as the page's simulation (the player steps through its sequence). When the set's presets
+    are missing the page says so and falls back to random weights."""
+    state: ViewState = ctx["state"]
+    try:
+        found = evidence.build(state.evidence, state.seed)
+    except KeyError as missing:
+        ctx["errors"].append(f"The trained models are not available: {missing.args[0]}.")
+        ctx["state"] = replace(state, evidence="")
+        return ctx
+    shown = found.members[1].run
+    state = replace(state, t=min(state.t, shown.steps - 1))
+    ctx.update(
+        evidence=found,
+        state=state,
+        sim=shown,
+        step_labels=step_labels(shown),
+        last_step=shown.steps - 1,
+    )
+    return ctx
+
+
 @router.get("/gradients", response_class=HTMLResponse)
 def gradients_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "gradients")
-    if ctx["sim"] is not None:
+    if ctx["state"].evidence:
+        ctx = with_evidence(ctx)
+    if ctx.get("evidence") is None and ctx["sim"] is not None:
         ctx["chart"] = gradients.build(ctx["sim"], request.app.state.settings.limits)
     return render("gradients.html", ctx)
 
@@ -239,15 +265,21 @@ def gradients_page(request: Request) -> HTMLResponse:
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "compare")
+    if ctx["state"].evidence:
+        ctx = with_evidence(ctx)
+    found = ctx.get("evidence")
     sim = ctx["sim"]
-    if sim is not None:
+    if found is not None:
+        titled = [(m.title, m.run) for m in found.members]
+    elif sim is not None:
         limits = request.app.state.settings.limits
-        sims = [simulate(replace(sim.state, cell=c), limits=limits) for c in CELLS]
+        titled = [(CELL_NAMES[c], simulate(replace(sim.state, cell=c), limits=limits)) for c in CELLS]
+    else:
+        titled = []
+    if titled:
         # One hidden-state scale for all three, so the same colour means the same number in each picture.
-        shared = Scale.for_values([v for other in sims for v in unrolled.all_quantity_values(other, "h")])
-        ctx["diagrams"] = [
-            (CELL_NAMES[c], unrolled.build(other, shared)) for c, other in zip(CELLS, sims, strict=True)
-        ]
+        shared = Scale.for_values([v for _, other in titled for v in unrolled.all_quantity_values(other, "h")])
+        ctx["diagrams"] = [(name, unrolled.build(other, shared)) for name, other in titled]
         ctx["shared_scale"] = shared
     return render("compare.html", ctx)
 

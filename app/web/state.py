@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
 from app.web.query import whole_number
+from core.evidence import SETS as EVIDENCE_SETS
 
 CELLS = ("rnn", "lstm", "gru")
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -68,6 +69,9 @@ class ViewState:
     # weights from the seed (the fields above). Left out, it is inferred like a URL's (see __post_init__).
     preset: str = INFER_PRESET
     model: str = ""  # a stored model's id (e.g. a training run's result); fixes them like a preset
+    # The gradients and compare views' trained trio (core.evidence), e.g. 'adding': the seed then picks the
+    # task's sequence the RNN, LSTM and GRU all read, instead of random weights.
+    evidence: str = ""
 
     def __post_init__(self) -> None:
         # ViewState(hidden=4) describes a random-weight model, as the URL ?hidden=4 does; ViewState() is the
@@ -205,6 +209,12 @@ def parse(query) -> tuple[ViewState, list[str]]:
             values["preset"] = ""  # the stored model is the more specific choice
         else:
             errors.append("A stored model's id is 64 hexadecimal characters (0-9, a-f).")
+    raw_evidence = get("evidence")
+    if raw_evidence:
+        if raw_evidence in EVIDENCE_SETS:
+            values["evidence"] = raw_evidence
+        else:
+            errors.append(f"Trained evidence must be one of {', '.join(EVIDENCE_SETS)}.")
     raw_input = get("input")
     if raw_input is not None:
         values["input"] = raw_input

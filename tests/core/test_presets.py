@@ -13,6 +13,14 @@ from core.tasks import get_task
 NAMES = preset_names()
 
 
+def meets_or_fails_as_intended(task, meta, value) -> bool:
+    """Whether a preset scores as it should: at its target, or, for an evidence set's counter-example
+    (core.evidence: the RNN trained beside gated cells), clearly short of it."""
+    if meta.get("evidence", {}).get("counter_example"):
+        return not task.met(value, meta["target"])
+    return task.met(value, meta["target"])
+
+
 def test_every_built_in_task_of_ours_has_a_preset():
     assert {"chars", "english", "sentiment", "sine", "adding", "copy", "points", "melody"} <= set(NAMES)
 
@@ -40,7 +48,7 @@ def test_preset_loads_with_its_metadata(name):
     task = get_task(meta["task"], **meta["task_options"])
     if task.vocab is not None:
         assert meta["vocab"]["tokens"] == list(task.vocab.tokens)
-    assert task.met(meta["metrics"][meta["metric"]], meta["target"])
+    assert meets_or_fails_as_intended(task, meta, meta["metrics"][meta["metric"]])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -52,7 +60,7 @@ def test_preset_meets_its_metric_on_fresh_samples(name):
     task = get_task(meta["task"], **meta["task_options"])
     fresh = task.eval_batch(np.random.default_rng(20261125), meta["settings"]["eval_size"])
     metrics = task.adapter(preset.config).evaluate(preset.params, fresh)
-    assert task.met(metrics[meta["metric"]], meta["target"]), metrics
+    assert meets_or_fails_as_intended(task, meta, metrics[meta["metric"]]), metrics
 
 
 def test_retraining_a_small_preset_reproduces_its_metric(tmp_path):

@@ -68,6 +68,7 @@ states = st.builds(
     dir=st.integers(0, 1),
     panel=st.sampled_from(["", "cell"]),
     preset=st.sampled_from(["", "english", "sentiment"]),
+    evidence=st.sampled_from(["", "adding"]),
 )
 
 
@@ -118,6 +119,7 @@ def test_the_default_is_the_trained_english_model_and_random_weights_are_asked_f
         ({"hidden": "eight"}, "must be a whole number"),
         ({"cell": "<script>"}, "Cell must be one of"),
         ({"t": "-1"}, "Timestep must be between"),
+        ({"evidence": "sine"}, "Trained evidence must be one of adding"),
     ],
 )
 def test_bad_values_fall_back_to_defaults_with_a_message(query, message):
