@@ -196,7 +196,10 @@ def unrolled_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "unrolled")
     if ctx["sim"] is not None:
         ctx["diagram"] = unrolled.build(ctx["sim"])
-        ctx["cellview"] = cellview.build(ctx["sim"])
+        # The cell is drawn here only when the page opens on it; otherwise sim.js fetches it when it is opened
+        # (ahead, when the pointer or focus reaches a column), so the overview does not carry a hidden cell
+        # and its weight images.
+        ctx["cellview"] = cellview.build(ctx["sim"]) if ctx["state"].panel == "cell" else None
         ctx["rolled"] = Rolled(CELL_NAMES[ctx["sim"].config.cell])
     return render("unrolled.html", ctx)
 

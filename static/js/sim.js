@@ -83,7 +83,8 @@
   function moveSubstep(delta) {
     var s = sim();
     if (!s) { return false; }
-    if (!cellVisible()) { openDetail(null); }
+    // From the overview: open the current step's cell at its first sub-step.
+    if (!cellVisible()) { setParam('s', '1'); openDetail(null); return true; }
     var n = substepCount();
     if (!n) { return false; }
     var k = currentSubstep() + delta;
@@ -123,7 +124,7 @@
   // The sub-step is applied in the browser, so one fragment serves every sub-step of its step.
   function fragmentUrl(host, t) {
     var url = new URL(location.href);
-    url.searchParams.delete('s');
+    ['s', 'panel', 'rolled'].forEach(function (name) { url.searchParams.delete(name); });  // the same cell
     if (t === 0) { url.searchParams.delete('t'); } else { url.searchParams.set('t', String(t)); }
     return host.dataset.src + url.search;
   }
@@ -336,10 +337,12 @@
     if (e.target.closest('#show-rolled')) { showRolled(true); return; }
     if (e.target.closest('#show-unrolled')) { showRolled(false); return; }
     if (e.target.closest('#close-cell')) { closeDetail(); return; }
-    // A click on a timestep's column: go to that step and open its cell in place.
+    // A click on a timestep's column: go to that step and open its cell in place (on a square: at its unit).
     var column = e.target.closest('#sim svg g.col[data-t]');
     if (column) {
       pause();
+      var sq = squareAt(e);
+      if (sq && column.closest('#overview')) { chooseUnit(String(sq.unit), sq.where); }
       setStep(parseInt(column.dataset.t, 10));
       if (column.closest('#overview')) { openDetail(columnBox(parseInt(column.dataset.t, 10))); }
     }
@@ -356,6 +359,46 @@
   document.addEventListener('focusin', readOut);
   document.addEventListener('mouseover', readOut);
 
+  // ---- the squares of the unrolled picture: each grid is a few paths, so the unit under the pointer is found
+  // from its position, and its value read from the picture's numbers table (the page holds each number once).
+
+  function squareAt(e) {
+    var grid = e.target.closest && e.target.closest('svg.unrolled g.grid');
+    var svg = grid && grid.ownerSVGElement;
+    var ctm = svg && svg.getScreenCTM();
+    if (!ctm) { return null; }
+    var p = new DOMPoint(e.clientX, e.clientY).matrixTransform(ctm.inverse());
+    var d = grid.dataset;
+    var pitch = parseFloat(d.pitch);
+    var across = (p.x - parseFloat(d.x)) / pitch;
+    var down = (p.y - parseFloat(d.y)) / pitch;
+    var col = Math.floor(across);
+    var row = Math.floor(down);
+    var j = row * parseInt(d.perRow, 10) + col;
+    var inside = (across - col) * pitch <= parseFloat(d.size) && (down - row) * pitch <= parseFloat(d.size);
+    if (col < 0 || row < 0 || col >= parseInt(d.perRow, 10) || j >= parseInt(d.n, 10) || !inside) { return null; }
+    var t = parseInt(grid.closest('g.col').dataset.t, 10);
+    var table = document.getElementById(svg.dataset.sid + '-numbers');
+    var cell = table && table.tBodies[0].rows[t] && table.tBodies[0].rows[t].cells[parseInt(d.col, 10)];
+    var value = cell ? cell.textContent.split(',')[j] : '';
+    return { unit: j, where: d.where, text: d.name + '[' + j + '] at t=' + t + ': ' + (value || '').trim(),
+      readout: document.getElementById(svg.dataset.sid + '-readout') };
+  }
+
+  // Fetch a column's cell ahead, as soon as the pointer or the focus reaches the column.
+  function prefetchColumn(e) {
+    var column = e.target.closest && e.target.closest('#overview svg g.col[data-t]');
+    var host = document.getElementById('cellview');
+    if (column && host) { loadFragment(fragmentUrl(host, parseInt(column.dataset.t, 10))).catch(function () {}); }
+  }
+  document.addEventListener('pointerover', prefetchColumn);
+  document.addEventListener('focusin', prefetchColumn);
+
+  document.addEventListener('pointermove', function (e) {
+    var sq = squareAt(e);
+    if (sq && sq.readout) { sq.readout.textContent = sq.text; }
+  });
+
   document.addEventListener('input', function (e) {
     if (e.target.id === 'scrub') { pause(); setStep(parseInt(e.target.value, 10)); }
   });
@@ -365,9 +408,36 @@
     if (form && form.elements[name]) { form.elements[name].value = value; }
   }
 
+  // Outline the chosen unit in every grid of the picture (grids narrower than the unit have none).
   function selectUnit(unit) {
-    var squares = document.querySelectorAll('#sim rect.sq');
-    for (var i = 0; i < squares.length; i++) { squares[i].classList.toggle('sel', squares[i].dataset.u === unit); }
+    var grids = document.querySelectorAll('#sim svg.unrolled g.grid');
+    var j = parseInt(unit, 10);
+    for (var i = 0; i < grids.length; i++) {
+      var d = grids[i].dataset;
+      var mark = grids[i].querySelector('.selmark');
+      var shown = j >= 0 && j < parseInt(d.n, 10);
+      mark.classList.toggle('off', !shown);
+      if (!shown) { continue; }
+      var perRow = parseInt(d.perRow, 10);
+      mark.setAttribute('x', String(parseFloat(d.x) + (j % perRow) * parseFloat(d.pitch)));
+      mark.setAttribute('y', String(parseFloat(d.y) + Math.floor(j / perRow) * parseFloat(d.pitch)));
+    }
+  }
+
+  // The unit (and layer) the cell view shows, from a square of the picture: URL, form and pickers agree.
+  function chooseUnit(unit, where) {
+    var parts = where.split(':');
+    setParam('unit', unit);
+    setParam('layer', parts[0] === '0' ? null : parts[0]);
+    setParam('dir', parts[1] === '0' ? null : parts[1]);
+    setFormValue('unit', unit);
+    setFormValue('layer', parts[0]);
+    setFormValue('dir', parts[1]);
+    var picker = document.getElementById('cv-unit');
+    if (picker) { picker.value = unit; }
+    var layers = document.getElementById('cv-where');
+    if (layers) { layers.value = where; }
+    selectUnit(unit);
   }
 
   document.addEventListener('change', function (e) {

@@ -226,3 +226,41 @@ def test_a_value_inside_a_dark_block_is_written_in_the_ink_chosen_for_it(server,
     )
     for text in texts:
         assert text.evaluate("el => getComputedStyle(el).fill") == text.evaluate(as_css)
+
+
+# The centre of unit j's square in the grid `nth` of column t, in page coordinates.
+SQUARE_CENTRE = """([t, nth, j]) => {
+  const grid = document.querySelectorAll(`svg.unrolled g.col[data-t="${t}"] g.grid`)[nth];
+  const d = grid.dataset, per = +d.perRow, pitch = +d.pitch, half = +d.size / 2;
+  const p = new DOMPoint(+d.x + (j % per) * pitch + half, +d.y + Math.floor(j / per) * pitch + half)
+    .matrixTransform(grid.ownerSVGElement.getScreenCTM());
+  return [p.x, p.y];
+}"""
+
+
+def test_pointing_at_a_square_reads_its_value_and_choosing_it_opens_that_unit(server, page, until):
+    page.goto(server + "/?preset=&cell=lstm&hidden=12&layers=2&input=abc")
+    table = page.locator("#un-numbers tbody tr").nth(1).locator("td")
+    # Layer 1 is the lower row; its h is the third grid of a column (layer 2's h and c come first).
+    x, y = page.evaluate(SQUARE_CENTRE, [1, 2, 9])
+    page.mouse.move(x, y)
+    listed = table.nth(3).text_content().split(", ")[9]  # td: input, h and c of layer 2, h of layer 1
+    until(page, "document.getElementById('un-readout').textContent.includes('[9] at t=1')")
+    assert page.inner_text("#un-readout") == f"h (layer 1)[9] at t=1: {listed}"
+    # The c of layer 2 at unit 4: a different row and quantity.
+    x, y = page.evaluate(SQUARE_CENTRE, [1, 1, 4])
+    page.mouse.move(x, y)
+    assert page.inner_text("#un-readout") == f"c (layer 2)[4] at t=1: {table.nth(2).text_content().split(', ')[4]}"
+    # Choosing the square opens its cell on that unit and layer, and outlines the unit across the picture.
+    page.mouse.click(x, y)
+    page.wait_for_selector("#detail:not([hidden])")
+    assert query(page)["unit"] == ["4"] and query(page)["layer"] == ["1"] and query(page)["t"] == ["1"]
+    assert page.input_value("#cv-unit") == "4" and page.input_value("#cv-where") == "1:0"
+    until(page, "document.querySelector('.cv-where').textContent.includes('j = 4')")
+    assert "layer 2" in page.inner_text(".cv-where")
+    assert page.locator("svg.unrolled rect.selmark:not(.off)").count() == 3 * 2 * 2  # h and c, 2 layers, 3 steps
+    marked = page.locator("svg.unrolled g.col[data-t='0'] rect.selmark").first
+    assert [marked.get_attribute("x"), marked.get_attribute("y")] == page.evaluate(
+        """() => { const d = document.querySelector('svg.unrolled g.col[data-t="0"] g.grid').dataset;
+                   return [String(+d.x + 4 * +d.pitch), String(+d.y)]; }"""
+    )

@@ -127,7 +127,7 @@ def test_reload_and_shared_link_restore_the_same_view(server, browser, page):
     assert int(other.get_attribute("#sim", "data-t")) == 2
     assert other.input_value("#f-cell") == "gru"
     assert other.text_content("details.numbers table") == table
-    assert other.locator("rect.sq.sel").count() == 5  # unit 1 outlined in every column
+    assert other.locator("rect.selmark:not(.off)").count() == 5  # unit 1 outlined in every column
     other.context.close()
 
 
@@ -170,7 +170,7 @@ def test_gate_view_unit_and_layer_pickers_update_view_and_url(server, page, unti
     assert page.input_value("#cv-unit") == "3"
     page.goto(server + "/?t=1&panel=cell&preset=&input=hello+world")
     page.select_option("#cv-unit", "5")
-    until(page, "document.querySelectorAll('rect.sq.sel').length === 22")  # h and c of 11 columns
+    until(page, "document.querySelectorAll('rect.selmark:not(.off)').length === 22")  # h and c of 11 columns
 
 
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']

@@ -133,7 +133,7 @@ def test_trained_pages_draw_the_three_charts_with_tables(client, path):
     assert "trained on the adding problem</a>" in html
     assert re.search(r'aria-current="page">trained on the adding problem', html)
     assert 'data-steps="40"' in html and 'data-t="3"' in html
-    assert html.count("<table>") >= 3 and "Training loss every 50 steps" in html
+    assert html.count("<table") >= 3 and "Training loss every 50 steps" in html
     assert 'name="evidence" value="adding"' in html and 'id="f-seed"' in html
     assert "not used here" not in html
 

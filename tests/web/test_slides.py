@@ -34,7 +34,9 @@ def test_the_unrolled_slide_is_a_standalone_svg_with_its_values_legends_and_capt
     assert texts[0] == "Unrolled network" and "GRU, 1 layer, hidden size 4, random weights, seed 0" in texts[1]
     assert "input “abc” · step 1, x_t = “b”" in texts[2]
     titles = [t.text or "" for t in root.iter(f"{SVG}title")]
-    assert any(t.startswith("h[0] at t=1: ") for t in titles)  # every value keeps its title
+    # Every value is in the picture: each state grid's title lists its units (there is no table beside it).
+    grid_titles = [t for t in titles if t.startswith("h at t=1: 4 units")]
+    assert len(grid_titles) == 1 and grid_titles[0].count("h[") == 4 and "; h[3] = " in grid_titles[0]
     assert root.find(f".//{SVG}desc") is not None
     assert "hidden state h" in texts and root.find(f"{SVG}style") is not None
     current = [g for g in root.iter(f"{SVG}g") if "is-current" in (g.get("class") or "")]
