@@ -110,11 +110,19 @@
   var fragments = new Map();
   var cellToken = 0;
 
+  // Each fragment is parsed once, when it arrives (a step fetched ahead is parsed ahead, off the key press), into
+  // nodes kept in a DocumentFragment. Showing a step moves its nodes into the page and the shown step's nodes
+  // back into the cache, so a step costs neither parsing nor copying.
   function loadFragment(url) {
     if (!fragments.has(url)) {
       fragments.set(url, fetch(url, { headers: { 'HX-Request': 'true' } }).then(function (response) {
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.text();
+      }).then(function (html) {
+        var nodes = document.createRange().createContextualFragment(html);
+        var root = nodes.querySelector('.cellview');
+        if (root) { root.dataset.src = url; }
+        return nodes;
       }));
       if (fragments.size > 64) { fragments.delete(fragments.keys().next().value); }
     }
@@ -141,11 +149,13 @@
     });
     var shown = host.querySelector('.cellview');
     if (shown && shown.dataset.t === String(t) && shown.dataset.src === url) { return Promise.resolve(); }
-    return loadFragment(url).then(function (html) {
-      if (token !== cellToken) { return; }
-      host.innerHTML = html;
-      var root = cellRoot();
-      if (root) { root.dataset.src = url; }
+    return loadFragment(url).then(function (nodes) {
+      if (token !== cellToken || !nodes.childNodes.length) { return; }  // superseded, or already shown
+      var leaving = cellRoot();
+      var kept = document.createDocumentFragment();
+      kept.append.apply(kept, Array.prototype.slice.call(host.childNodes));
+      if (leaving && leaving.dataset.src) { fragments.set(leaving.dataset.src, Promise.resolve(kept)); }
+      host.append(nodes);
       applySubstep(currentSubstep());
       var heading = document.querySelector('#detail-h .cur-t');
       if (heading) { heading.textContent = String(t); }
