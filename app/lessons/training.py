@@ -60,8 +60,9 @@ BPTT = Lesson(
 )
 
 def lstm_at(s: int, hl: str, t: int = 2, **more) -> Live:
-    """The LSTM lesson's live state: the cell of step t at sub-step s, pointing at part ``hl`` of the drawing."""
-    return Live("cell", {"cell": "lstm", "input": "hello", "t": t, "hidden": 6, "s": s, "hl": hl, **more})
+    """The LSTM lesson's live state: the cell of step t at sub-step s, pointing at part ``hl`` of the drawing,
+    on the trained English character model (real gates, not random weights)."""
+    return Live("cell", {"preset": "english", "input": "hello", "t": t, "s": s, "hl": hl, **more})
 
 
 LSTM = Lesson(

@@ -135,11 +135,15 @@ class CellDiagram:
 
 
 def fmt(v: float) -> str:
-    return f"{v:.3f}".replace("-", "−")
+    """Three decimals with a true minus sign; a value that rounds to zero is written 0.000, never −0.000 (the
+    wire's dash still tells its sign)."""
+    text = f"{v:.3f}"
+    return "0.000" if text == "-0.000" else text.replace("-", "−")
 
 
 def paren(v: float) -> str:
-    return f"({fmt(v)})" if v < 0 else fmt(v)
+    text = fmt(v)
+    return f"({text})" if text.startswith("−") else text
 
 
 class Builder:

@@ -192,6 +192,19 @@
     for (var j = 0; j < stepFields.length; j++) { stepFields[j].value = String(t); }
     setParam('t', t === 0 ? null : String(t));
     if (cellVisible()) { refreshCell(); }
+    requestAnimationFrame(function () { keepInView(t); });
+  }
+
+  // The current column stays in sight: the picture scrolls sideways (only) when the step leaves its window.
+  function keepInView(t) {
+    var column = columnBox(t);
+    var scroller = column && column.closest('.scroller');
+    if (!scroller || scroller.closest('[hidden]')) { return; }
+    var a = column.getBoundingClientRect();
+    var b = scroller.getBoundingClientRect();
+    var margin = Math.min(48, b.width / 8);
+    var dx = a.left < b.left ? a.left - b.left - margin : (a.right > b.right ? a.right - b.right + margin : 0);
+    if (dx) { scroller.scrollBy({ left: dx, behavior: calm() ? 'auto' : 'smooth' }); }
   }
 
   // ---- play
@@ -335,6 +348,13 @@
   function init() {
     applySubstep(currentSubstep());
     var s = sim();
+    if (s) { keepInView(currentStep(s)); }
+    // A cell the server drew with the page is the fragment of its step: keep it rather than fetch it again.
+    var host = document.getElementById('cellview');
+    var drawn = cellRoot();
+    if (s && host && drawn && !drawn.dataset.src && drawn.dataset.t === String(currentStep(s))) {
+      drawn.dataset.src = fragmentUrl(host, currentStep(s));
+    }
     if (s && cellVisible()) { refreshCell(); }
   }
 

@@ -264,3 +264,24 @@ def test_pointing_at_a_square_reads_its_value_and_choosing_it_opens_that_unit(se
         """() => { const d = document.querySelector('svg.unrolled g.col[data-t="0"] g.grid').dataset;
                    return [String(+d.x + 4 * +d.pitch), String(+d.y)]; }"""
     )
+
+
+IN_SIGHT = """(t) => {
+  const a = document.querySelector(`#overview rect.hl[data-t="${t}"]`).getBoundingClientRect();
+  const b = document.querySelector('#overview .scroller').getBoundingClientRect();
+  return a.left >= b.left && a.right <= b.right;
+}"""
+
+
+def test_the_current_column_stays_in_sight_of_the_sideways_scrolling_picture(server, browser, until):
+    context = browser.new_context(viewport={"width": 1024, "height": 800}, reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(server + "/?input=the+cat+sat+on+the+mat&t=15")
+    until(page, "document.querySelector('#overview .scroller').scrollLeft > 0")
+    assert page.evaluate(IN_SIGHT, 15)
+    page.locator("#step-label").click()
+    page.keyboard.press("Home")
+    until(page, f"({IN_SIGHT})(0)")
+    page.keyboard.press("End")
+    until(page, f"({IN_SIGHT})(21)")
+    context.close()

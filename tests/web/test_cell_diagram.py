@@ -218,3 +218,9 @@ def test_an_unknown_character_is_marked_in_the_picture_and_the_timeline():
     box = next(b for b in unrolled.build(sim).columns[t].boxes if b.kind.startswith("input"))
     assert box.kind == "input unknown" and box.text == "€→□"
     assert "unknown to the model" in step_labels(sim)[t] and "unknown" not in step_labels(sim)[0]
+
+
+def test_numbers_are_written_with_a_true_minus_and_no_negative_zero():
+    assert cell_diagram.fmt(-0.25) == "−0.250" and cell_diagram.fmt(0.25) == "0.250"
+    assert cell_diagram.fmt(-0.0001) == "0.000" and cell_diagram.paren(-0.0001) == "0.000"
+    assert cell_diagram.paren(-0.952) == "(−0.952)" and cell_diagram.paren(0.952) == "0.952"
