@@ -66,6 +66,9 @@ def choices() -> list[Choice]:
 
     views = [Choice("Views", label, path) for _, path, label in VIEWS]
     views.append(Choice("Views", "Encoder-decoder (Seq2Seq)", VIEW_PATHS["seq2seq"]))
+    # Scored by the server; graded when the link has a gradebook column.
+    exercises = VIEW_PATHS["exercises"]
+    views += [Choice("Exercises", f"Predict, then reveal: set {n}", f"{exercises}?seed={n}") for n in (1, 2, 3)]
     steps = [
         Choice(lesson.title, f"{n}. {step.title}", lesson.step_url(n))
         for lesson in course.LESSONS

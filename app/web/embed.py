@@ -1,5 +1,5 @@
 """Embed forms of the simulator's views: ``/embed?<query>`` (the unrolled view) and ``/embed/<view>?<query>``
-(cell, heatmaps, gradients, compare, seq2seq) show the same state as the full page for the same query, with
+(cell, heatmaps, gradients, compare, seq2seq, exercises) show the same state as the full page for the same query, with
 minimal chrome, for an iframe in a course page (Moodle, Canvas, Open edX).
 
 The view's own route builds the page (so an embed always matches the full page); this module only swaps the
@@ -35,6 +35,7 @@ PAGE_FUNCTIONS = {
     "gradients": ("app.web.routes", "gradients_page"),
     "compare": ("app.web.routes", "compare_page"),
     "seq2seq": ("app.web.seq2seq_routes", "seq2seq_page"),
+    "exercises": ("app.web.exercise_routes", "exercises_page"),
 }
 
 
@@ -49,6 +50,8 @@ def full_url(path: str, query: str) -> str:
 
 def state_summary(context: dict) -> str:
     """The model and input of a view's state in one line, since an embed hides the model form."""
+    if context.get("view") == "exercises":
+        return f"Five questions on the trained English model reading “{context['exercises'].sentence}”"
     if context.get("view") == "seq2seq":
         run = context.get("s2s")
         return f"{run.title}, source “{' '.join(run.source)}”" if run is not None else ""

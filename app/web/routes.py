@@ -20,6 +20,7 @@ from app.store import ModelStore
 from app.web import (
     cellview,
     evidence,
+    exercise_routes,
     gradients,
     heatmaps,
     lessons,
@@ -291,4 +292,5 @@ def compare_page(request: Request) -> HTMLResponse:
 router.include_router(training.router)  # /train: training runs with live curves
 router.include_router(lessons.router)  # lessons, trained-model pages and every other /embed form
 router.include_router(seq2seq_routes.router)  # /seq2seq: the encoder-decoder view
+router.include_router(exercise_routes.router)  # /exercises: predict-then-reveal questions, scored here
 router.include_router(picture_routes.router)  # weight images and the pictures as slides (SVG, PNG)

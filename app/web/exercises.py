@@ -1,0 +1,169 @@
+"""Predict-then-reveal exercises, generated from real traces of the trained English character LSTM.
+
+A set of exercises is a pure function of its seed: the seed picks a sentence, and for each question a step, a
+unit and a kind. Every answer is read off the trace (nothing is typed in by hand), so the same seed always asks
+the same questions with the same answers, and the server can score a student's answers itself: a score is never
+taken from the browser. Three kinds of question, each about one number of one step:
+
+    gate    will the gate g_t[j] (forget f, input i or output o) be above 0.5?   g_t[j] = σ(W_g [h_{t-1}, x_t] + b_g)
+    memory  will the cell state of unit j grow, c_t[j] > c_{t-1}[j]?            c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
+    next    which character does the model guess next, after reading x_0..x_t?  argmax softmax(W_y h_t + b_y)
+
+Each question knows where its answer shows: a view URL at that step, sub-step and part of the drawing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.web.cell_diagram import fmt
+from app.web.simulation import Simulation, show_char, simulate
+from app.web.state import ViewState
+
+PRESET = "english"
+COUNT = 5
+MAX_SEED = 2**32 - 1
+SENTENCES = (
+    "the cat sat on the mat",
+    "hello world, this is a test",
+    "a network reads one letter at a time",
+    "return the number of items in a list",
+    "the quick brown fox jumps over the dog",
+    "memory flows along the top line",
+)
+KINDS = ("next", "gate", "memory", "gate", "next")
+GATES = {  # gate: (its name, the cell view's sub-step that computes it)
+    "f": ("forget gate", 1),
+    "i": ("input gate", 2),
+    "o": ("output gate", 5),
+}
+CLEAR_MARGIN = 0.12  # a gate question only asks about values at least this far from 0.5: no coin flips
+YES_NO = ("yes", "no")
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int  # 1-based, as shown
+    kind: str
+    prompt: str
+    choices: tuple[str, ...]
+    answer: int  # index into choices
+    why: str
+    reveal: str  # the view (path and query) that shows the answer on the picture
+    reveal_label: str
+
+    def check(self, choice: int | None) -> bool | None:
+        """Whether ``choice`` is right, or None while it is unanswered."""
+        return None if choice is None else choice == self.answer
+
+
+@dataclass(frozen=True)
+class ExerciseSet:
+    seed: int
+    sentence: str
+    questions: tuple[Question, ...]
+
+
+def read_so_far(sim: Simulation, t: int) -> str:
+    """The input up to and including step t, as the student typed it."""
+    return sim.state.input[: t + 1]  # one character per step
+
+
+def cell_view(sentence: str, t: int, unit: int, s: int, hl: str) -> str:
+    return "/cell?" + ViewState(preset=PRESET, input=sentence, t=t, unit=unit, s=s, hl=hl).query()
+
+
+def gate_question(n: int, sim: Simulation, rng: np.random.Generator) -> Question:
+    q = sim.trace.layers[0][0].quantities()
+    gate = str(rng.choice(list(GATES)))
+    name, s = GATES[gate]
+    values = q[gate][:, 0, :]
+    clear = np.argwhere(np.abs(values[1:] - 0.5) >= CLEAR_MARGIN) + (1, 0)  # from t = 1: h_{t-1} is not zero
+    t, j = (int(v) for v in clear[rng.integers(len(clear))])
+    v, pre = float(values[t, j]), float(q[f"{gate}_pre"][t, 0, j])
+    above = v > 0.5
+    meaning = {
+        "f": f"the cell keeps {v:.0%} of its old memory c_{{t-1}}[{j}]",
+        "i": f"{v:.0%} of the candidate g_t[{j}] is written into the memory",
+        "o": f"{v:.0%} of tanh(c_t[{j}]) is shown as h_t[{j}]",
+    }[gate]
+    return Question(
+        n,
+        "gate",
+        f"At step {t} the model reads “{show_char(sim.labels[t])}” (after “{read_so_far(sim, t - 1)}”). "
+        f"Will the {name} of unit {j}, {gate}_t[{j}], be above 0.5?",
+        YES_NO,
+        0 if above else 1,
+        f"{gate}_t[{j}] = σ({fmt(pre)}) = {fmt(v)}: its weighted sum is {'positive' if pre > 0 else 'negative'}, "
+        f"so σ is {'above' if above else 'below'} 0.5, and {meaning}.",
+        cell_view(sim.state.input, t, j, s, gate),
+        f"the {name} of unit {j} at step {t}",
+    )
+
+
+def memory_question(n: int, sim: Simulation, rng: np.random.Generator) -> Question:
+    q = sim.trace.layers[0][0].quantities()
+    c, c_prev = q["c"][:, 0, :], q["c_prev"][:, 0, :]
+    clear = np.argwhere(np.abs(c[1:] - c_prev[1:]) >= 0.1) + (1, 0)
+    t, j = (int(v) for v in clear[rng.integers(len(clear))])
+    f, i, g = (float(q[k][t, 0, j]) for k in ("f", "i", "g"))
+    new, old = float(c[t, j]), float(c_prev[t, j])
+    grows = new > old
+    return Question(
+        n,
+        "memory",
+        f"At step {t} the model reads “{show_char(sim.labels[t])}”. Unit {j}'s memory holds c_{{t-1}}[{j}] = "
+        f"{fmt(old)}. Will it grow, c_t[{j}] > c_{{t-1}}[{j}]?",
+        YES_NO,
+        0 if grows else 1,
+        f"c_t[{j}] = f × c_{{t-1}} + i × g = {fmt(f)} × {fmt(old)} + {fmt(i)} × {fmt(g)} = {fmt(new)}, "
+        f"{'more' if grows else 'less'} than {fmt(old)}: the forget gate kept {f:.0%} of the old memory and "
+        f"the input gate let in {i:.0%} of a candidate of {fmt(g)}.",
+        cell_view(sim.state.input, t, j, 4, "add_c"),
+        f"the cell update of unit {j} at step {t}",
+    )
+
+
+def next_question(n: int, sim: Simulation, rng: np.random.Generator) -> Question:
+    t = int(rng.integers(1, sim.steps - 1))
+    best = sim.top_outputs(t, 3)
+    shown = [label for label, _ in best]
+    # A fourth choice from the half of the alphabet the model finds least likely here, so the choices are not
+    # just its own top three.
+    labels = sim.output_labels or ()
+    probs = sim.trace.probs[t, 0]
+    unlikely = [labels[k] for k in np.argsort(probs)[: len(labels) // 2] if labels[k].isalpha()]
+    choices = [*shown, str(rng.choice(unlikely))]
+    order = rng.permutation(len(choices))
+    labelled = tuple(show_char(choices[k]) for k in order)
+    odds = ", ".join(f"“{show_char(label)}” {p:.0%}" for label, p in best)
+    return Question(
+        n,
+        "next",
+        f"The model has read “{read_so_far(sim, t)}”. Which character does it guess comes next?",
+        labelled,
+        int(np.flatnonzero(order == 0)[0]),
+        f"Its top guesses after “{read_so_far(sim, t)}” are {odds}: the output layer turns h_{t} into a "
+        f"probability for every character, and “{show_char(shown[0])}” gets the most.",
+        "/?" + ViewState(preset=PRESET, input=sim.state.input, t=t).query(),
+        f"the guesses at step {t}",
+    )
+
+
+BUILDERS = {"gate": gate_question, "memory": memory_question, "next": next_question}
+
+
+def build(seed: int) -> ExerciseSet:
+    """The exercise set of ``seed``: always the same sentence, questions and answers."""
+    rng = np.random.default_rng(seed)
+    sentence = SENTENCES[int(rng.integers(len(SENTENCES)))]
+    sim = simulate(ViewState(preset=PRESET, input=sentence))
+    questions = tuple(BUILDERS[kind](n, sim, rng) for n, kind in enumerate(KINDS, 1))
+    return ExerciseSet(seed, sentence, questions)
+
+
+def score(exercises: ExerciseSet, answers: dict[int, int]) -> int:
+    """How many of the answered questions are right (answers: question number -> choice index)."""
+    return sum(1 for q in exercises.questions if q.check(answers.get(q.number)))

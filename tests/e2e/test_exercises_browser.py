@@ -1,0 +1,31 @@
+"""Exercises in a real browser, by keyboard alone: choose, commit, see the answer revealed on the picture."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.web import exercises
+
+pytestmark = pytest.mark.e2e
+
+
+def test_commit_an_answer_by_keyboard_and_see_it_revealed(server, page, axe):
+    ex = exercises.build(5)
+    first = ex.questions[0]
+    page.goto(server + "/exercises?seed=5")
+    assert axe(page) == []
+    page.locator("#q1 input[type=radio]").first.focus()
+    for _ in range(first.answer):
+        page.keyboard.press("ArrowRight")  # radios in a group move with the arrows
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the group's "Commit my answer" button
+    page.wait_for_url("**a1=*")
+    assert "You said" in page.inner_text("#q1") and "right." in page.inner_text("#q1 .ex-verdict")
+    assert first.why in page.inner_text("#q1")
+    frame = page.frame_locator("#q1 iframe")
+    frame.locator("#sim").wait_for()
+    assert "1 of 5 answered, 1 right." in page.inner_text(".ex-progress")
+    assert axe(page) == []
+    page.set_viewport_size({"width": 320, "height": 700})
+    assert page.evaluate("document.documentElement.scrollWidth <= 320")
+    assert page.errors_seen == []
