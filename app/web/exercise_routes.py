@@ -75,6 +75,7 @@ def post_score(request: Request, attempt: Attempt, right: int) -> str:
     """Send a finished set's score to the launch's gradebook column (once per launch and set) and say what
     happened, in a sentence for the page."""
     lti = request.app.state.lti
+    assert attempt.launch is not None
     try:
         recorded = ags.submit_score(
             lti.store, lti.keys, attempt.launch, f"exercises-{attempt.seed}", float(right), float(exercises.COUNT)

@@ -133,6 +133,7 @@ def next_question(n: int, sim: Simulation, rng: np.random.Generator) -> Question
     # A fourth choice from the half of the alphabet the model finds least likely here, so the choices are not
     # just its own top three.
     labels = sim.output_labels or ()
+    assert sim.trace.probs is not None  # a character model: softmax outputs
     probs = sim.trace.probs[t, 0]
     unlikely = [labels[k] for k in np.argsort(probs)[: len(labels) // 2] if labels[k].isalpha()]
     choices = [*shown, str(rng.choice(unlikely))]
