@@ -46,10 +46,10 @@ def as_array(value: object, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be a NumPy array, a torch tensor or nested lists of numbers, "
                         f"got {type(value).__name__}")
     try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # ragged lists
-        raise TypeError(f"{name} does not read as an array of numbers: {exc}") from None
-    if array.dtype == object:
+        array: np.ndarray | None = np.asarray(value)
+    except (TypeError, ValueError):  # NumPy 2 refuses ragged lists outright
+        array = None
+    if array is None or array.dtype == object:
         raise TypeError(f"{name} does not read as an array of numbers (rows of different lengths?)")
     return array
 
