@@ -26,7 +26,7 @@ PyTorch model is traced exactly in double precision; pass ``dtype='float32'`` to
 >>> load(state_dict)
 Traceback (most recent call last):
 ...
-ValueError: these tensors are a vanilla RNN, whose nonlinearity is not among them (nn.RNN keeps it out of its state_dict): pass nonlinearity='tanh' or 'relu' (or 'sigmoid')
+ValueError: these tensors are a vanilla RNN, ... pass nonlinearity='tanh' or 'relu' (or 'sigmoid')
 """
 
 from __future__ import annotations

@@ -84,7 +84,9 @@ def step_tables(trace: Trace, labels: tuple[str, ...]) -> list[StepTable]:
                 where = f"layer {k}" + (f", {DIRECTION_NAMES[d]}" if trace.config.bidirectional else "")
                 rows = [(name, [number(v) for v in values]) for name, values in quantities.items()]
                 blocks.append(Block(where, range(width), rows))
-        out = [(name, [number(v) for v in frame[name]]) for name in ("y", "probs") if name in frame]
+        out: list[tuple[str, list[str]]] = [
+            (name, [number(v) for v in frame[name]]) for name in ("y", "probs") if name in frame
+        ]
         if out:
             width = trace.config.output_size or 0
             blocks.append(Block("output layer" + ("" if frame["has_output"] else " (not read at this step)"),

@@ -133,7 +133,8 @@ def test_inputs_of_the_wrong_shape_say_the_shape_expected() -> None:
     model = (LSTM, init_params(LSTM, 0))
     with pytest.raises(ValueError, match=r"shape \(T, 2\) or \(T, B, 2\), got \(5, 3\)"):
         unrolled.trace(model, np.zeros((5, 3)))
-    with pytest.raises(ValueError, match=r"h0 must have shape \(4, 1, 3\).* or \(4, 3\) for one sequence, got \(2, 3\)"):
+    one_sequence = r"h0 must have shape \(4, 1, 3\).* or \(4, 3\) for one sequence, got \(2, 3\)"
+    with pytest.raises(ValueError, match=one_sequence):
         unrolled.trace(model, X, h0=np.zeros((2, 3)))
     with pytest.raises(ValueError, match="lengths must hold 2 integers"):
         unrolled.trace(model, np.zeros((5, 2, 2)), lengths=[5, 9])
