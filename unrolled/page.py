@@ -58,7 +58,8 @@ def simulation(trace: Trace, t: int) -> Simulation:
         labels = tuple(show_char(vocab[int(k)]) if vocab else str(int(k)) for k in inputs)
     else:
         inputs = trace.inputs[:, 0]
-        labels = tuple(", ".join(f"{float(x):g}" for x in row) for row in inputs)
+        # three significant digits keep a column's label inside its box; every digit is in the tables
+        labels = tuple(", ".join(f"{float(x):.3g}" for x in row) for row in inputs)
     return Simulation(
         ViewState(preset="", t=t),
         trace.config,
@@ -81,7 +82,9 @@ def step_tables(trace: Trace, labels: tuple[str, ...]) -> list[StepTable]:
         for k, row in enumerate(frame["layers"]):
             for d, quantities in enumerate(row):
                 width = trace.config.hidden_size
-                where = f"layer {k}" + (f", {DIRECTION_NAMES[d]}" if trace.config.bidirectional else "")
+                # the picture counts layers from 1; the index is the one to read the trace with
+                where = f"layer {k + 1}" + (f", {DIRECTION_NAMES[d]}" if trace.config.bidirectional else "")
+                where += f" (trace.layers[{k}][{d}])"
                 rows = [(name, [number(v) for v in values]) for name, values in quantities.items()]
                 blocks.append(Block(where, range(width), rows))
         out: list[tuple[str, list[str]]] = [

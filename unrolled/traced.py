@@ -8,6 +8,7 @@
     trace.h_n, trace.c_n                   (L*D, B, H) as PyTorch's module returns them
     trace.to_json() / to_csv() / to_npz()  the bytes of POST /api/v1/trace/export for one sequence
     trace.show()                           a standalone HTML page of the unrolled network
+    trace.show(serve=True)                 the live simulator on this model (a local server)
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
 from core import trace as core_trace
 from unrolled.model import Model
+
+if TYPE_CHECKING:
+    from unrolled.serving import LocalServer
 
 
 @dataclass
@@ -86,11 +91,29 @@ class Trace(core_trace.Trace):
         """The API's NPZ (full precision, ``layer{k}/{direction}/{quantity}`` arrays) for sequence ``b``."""
         return self._export("npz", None, include, b, path)
 
+    @overload
     def show(self, path: str | os.PathLike[str] | None = None, *, t: int = 0, b: int | None = None,
-             open_browser: bool = True) -> Path:
+             open_browser: bool = True, serve: Literal[False] = False) -> Path: ...
+
+    @overload
+    def show(self, path: None = None, *, t: int = 0, b: int | None = None, open_browser: bool = True,
+             serve: Literal[True]) -> LocalServer: ...
+
+    def show(self, path: str | os.PathLike[str] | None = None, *, t: int = 0, b: int | None = None,
+             open_browser: bool = True, serve: bool = False) -> Path | LocalServer:
         """Write a standalone HTML page of sequence ``b`` (no server, nothing fetched from elsewhere) with the
         unrolled network at step ``t`` and every number, open it in the browser unless ``open_browser`` is
-        False, and return its path (a temporary file unless ``path`` is given)."""
+        False, and return its path (a temporary file unless ``path`` is given).
+
+        ``serve=True`` starts the live simulator on this trace's model instead (unrolled.serving: every view,
+        gates and heatmaps included) and returns the running server; ``.url`` opens it, ``.stop()`` ends it."""
+        one = self._one(b)
+        if serve:
+            if path is not None:
+                raise ValueError("path= is for the standalone page; a served simulator writes no file")
+            from unrolled.serving import serve as start
+
+            return start(one, self._model(), t=t, open_browser=open_browser)
         from unrolled.page import show
 
-        return show(self._one(b), t=t, path=path, open_browser=open_browser)
+        return show(one, t=t, path=path, open_browser=open_browser)
