@@ -12,6 +12,7 @@ state_dict does not hold is read off the module itself: its cell (``mode``), an 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,6 +53,12 @@ def split_modules(
     for name, module, kind in (("head", head, nn.Linear), ("embedding", embedding, nn.Embedding)):
         if module is not None and not isinstance(module, kind):
             raise TypeError(f"{name}= must be an nn.{kind.__name__}, got {type(module).__name__}")
+    if embedding is not None and embedding.max_norm is not None:
+        raise ValueError("an nn.Embedding built with max_norm rescales its rows as it reads them, which a "
+                         "state_dict cannot show: build it without max_norm")
+    if recurrent.training and recurrent.dropout and recurrent.num_layers > 1:
+        warnings.warn(f"the {type(recurrent).__name__} is in training mode with dropout={recurrent.dropout}: "
+                      "Unrolled traces it without dropout, as model.eval() runs it", stacklevel=4)
     return embedding, recurrent, head
 
 

@@ -7,6 +7,8 @@ h_n, c_n and y, and the gradients of sum(out * R) for a random R must be autogra
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -216,3 +218,15 @@ def test_state_dict_of_tensors_and_pt_files(tmp_path) -> None:
     torch.save(rnn, whole)  # a pickled module, not a state_dict: refused by the weights-only loader
     with pytest.raises(ValueError, match="weights only"):
         unrolled.load(whole, nonlinearity="relu")
+
+
+def test_what_a_state_dict_cannot_show_is_refused_or_warned_about() -> None:
+    with pytest.raises(ValueError, match="max_norm"):
+        unrolled.load((torch.nn.Embedding(4, 2, max_norm=1.0), torch.nn.GRU(2, 3)))
+    lstm = torch.nn.LSTM(2, 3, num_layers=2, dropout=0.5)
+    with pytest.warns(UserWarning, match=r"dropout=0.5: Unrolled traces it without dropout, as model.eval\(\)"):
+        unrolled.load(lstm)
+    lstm.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unrolled.load(lstm)  # no warning in eval mode
