@@ -33,14 +33,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from core.config import NetworkConfig
 from core.params import Params, cast_params, check_params
-from core.weights_io import ReadBounds, infer_config, params_for_config
+from core.weights_io import ReadBounds, canonical_names, infer_config, params_for_config
 from unrolled.arrays import as_array, is_torch_module
 
 
@@ -55,6 +55,9 @@ class Model:
     batch_first: bool = False
     vocab: list[str] | None = None  # names of the input tokens, shown in exports and pictures
     output_labels: list[str] | None = None  # names of the output units
+    #: The caller's own name of each parameter whose name differs from ours, e.g. {"output.weight": "fc.weight",
+    #: "weight_ih_l0": "rnn.weight_ih_l0"} for a state_dict saved from a module with submodules rnn and fc.
+    source_names: dict[str, str] = field(default_factory=dict)
 
 
 def load(
@@ -75,8 +78,13 @@ def load(
     vectors for a network without an embedding. TypeError for an object that is no model, ValueError for
     weights that do not make one (the message names the tensor or the argument)."""
     if isinstance(model, Model):
-        if head is not None or embedding is not None:
-            raise TypeError("head= and embedding= apply to PyTorch modules, not to an unrolled.Model")
+        given = {"head": head, "embedding": embedding, "nonlinearity": nonlinearity, "dtype": dtype,
+                 "output_activation": output_activation, "input_encoding": input_encoding, "vocab": vocab,
+                 "output_labels": output_labels, "bounds": bounds}
+        options = [name for name, value in given.items() if value is not None]
+        if options:
+            raise TypeError(f"{', '.join(options)}= describe how to read a model; an unrolled.Model is read "
+                            "already: pass them to unrolled.load instead")
         return model
     overrides: dict[str, Any] = {}
     if dtype is not None:
@@ -144,7 +152,9 @@ def _from_tensors(
             "these tensors are a vanilla RNN, whose nonlinearity is not among them (nn.RNN keeps it out of its "
             "state_dict): pass nonlinearity='tanh' or 'relu' (or 'sigmoid')"
         )
-    return _checked(config, params_for_config(tensors, config), labels, source)
+    model = _checked(config, params_for_config(tensors, config), labels, source)
+    renamed = {ours: theirs for ours, theirs in canonical_names(tensors).items() if ours != theirs}
+    return replace(model, source_names=renamed)
 
 
 def _from_config(

@@ -97,6 +97,13 @@ class Gradients:
     def params(self) -> dict[str, np.ndarray]:
         return self.core.params
 
+    def by_source_name(self) -> dict[str, np.ndarray]:
+        """``params`` keyed by the names of the state_dict or file the model was read from (``rnn.weight_ih_l0``,
+        ``fc.weight``, ...), ready to compare with ``named_parameters()`` of the module that saved it."""
+        assert self.trace.model is not None
+        names = self.trace.model.source_names
+        return {names.get(name, name): grad for name, grad in self.params.items()}
+
     @property
     def d_inputs(self) -> np.ndarray:
         return self.core.d_inputs

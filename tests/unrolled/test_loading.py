@@ -34,6 +34,24 @@ def test_a_state_dict_with_module_prefixes_traces_like_the_core() -> None:
     assert isinstance(trace, unrolled.Trace) and trace.model is not None
 
 
+def test_gradients_can_be_keyed_like_the_state_dict_they_came_from() -> None:
+    tensors = prefixed(LSTM, 1)
+    grads = unrolled.gradients(tensors, X, np.ones((5, 2)))
+    assert "output.weight" in grads.params and "rnn.weight_hh_l1_reverse" not in grads.params
+    named = grads.by_source_name()
+    assert set(named) == set(tensors)
+    np.testing.assert_array_equal(named["fc.weight"], grads.params["output.weight"])
+    np.testing.assert_array_equal(named["rnn.bias_ih_l0"], grads.params["bias_ih_l0"])
+
+
+def test_a_model_is_read_once_and_takes_no_more_reading_options() -> None:
+    model = unrolled.load(init_params(LSTM, 0))
+    assert unrolled.load(model) is model
+    np.testing.assert_array_equal(unrolled.trace(model, X).top, forward(init_params(LSTM, 0), LSTM, X).top)
+    with pytest.raises(TypeError, match=r"dtype, vocab= describe how to read a model"):
+        unrolled.trace(model, X, dtype="float32", vocab=["a"])
+
+
 def test_a_config_and_params_pair_runs_as_given() -> None:
     params = init_params(RELU, 2)
     trace = unrolled.trace((RELU, params), X)

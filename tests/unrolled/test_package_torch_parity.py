@@ -1,8 +1,9 @@
 """unrolled.trace and unrolled.gradients on PyTorch modules, against PyTorch itself (float64, 1e-10).
 
 Each case draws a random nn.RNN (tanh or relu) / nn.LSTM / nn.GRU in one of four layouts (one layer, stacked,
-bidirectional, both), with or without an nn.Linear head (and, separately, without biases), and a random batch; the trace must give PyTorch's outputs,
-h_n, c_n and y, and the gradients of sum(out * R) for a random R must be autograd's, every parameter and dL/dx.
+bidirectional, both), with or without an nn.Linear head (and, separately, without biases), and a random
+batch; the trace must give PyTorch's outputs, h_n, c_n and y, and the gradients of sum(out * R) for a random
+R must be autograd's, every parameter and dL/dx.
 """
 
 from __future__ import annotations
