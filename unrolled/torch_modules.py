@@ -47,7 +47,8 @@ def split_modules(
             head = module
         else:
             raise TypeError(f"cannot trace a {type(module).__name__}: give an nn.RNN, nn.LSTM or nn.GRU, "
-                            "optionally with an nn.Embedding before it and an nn.Linear head after it")
+                            "optionally with an nn.Embedding before it and an nn.Linear head after it"
+                            + _parts_hint(module))
     if recurrent is None:
         raise TypeError("no recurrent module among the modules given: include an nn.RNN, nn.LSTM or nn.GRU")
     for name, module, kind in (("head", head, nn.Linear), ("embedding", embedding, nn.Embedding)):
@@ -60,6 +61,19 @@ def split_modules(
         warnings.warn(f"the {type(recurrent).__name__} is in training mode with dropout={recurrent.dropout}: "
                       "Unrolled traces it without dropout, as model.eval() runs it", stacklevel=4)
     return embedding, recurrent, head
+
+
+def _parts_hint(module: Any) -> str:
+    """For a model of the caller's own that holds a recurrent module: how to pass its parts. Its forward() is
+    code Unrolled cannot read, so the parts are named by the caller rather than guessed."""
+    import torch.nn as nn
+
+    if not any(isinstance(child, nn.RNNBase) for child in module.children()):
+        return ""
+    kinds = (nn.Embedding, nn.RNNBase, nn.Linear)
+    parts = [name for name, child in module.named_children() if isinstance(child, kinds)]
+    shown = ", ".join(f"model.{name}" for name in parts)
+    return f"; for a model of your own, pass its parts in the order its forward() uses them, e.g. ({shown})"
 
 
 def module_tensors(recurrent: Any, head: Any, embedding: Any) -> dict[str, np.ndarray]:

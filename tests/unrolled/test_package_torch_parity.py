@@ -193,6 +193,14 @@ def test_modules_unrolled_cannot_trace_are_refused_clearly() -> None:
         unrolled.load(torch.nn.LSTM(2, 4, proj_size=2))
     with pytest.raises(TypeError, match="cannot trace a Conv1d"):
         unrolled.load(torch.nn.Conv1d(2, 3, 1))
+
+    class Tagger(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed, self.rnn, self.fc = torch.nn.Embedding(5, 2), torch.nn.GRU(2, 3), torch.nn.Linear(3, 5)
+
+    with pytest.raises(TypeError, match=r"pass its parts .* e\.g\. \(model\.embed, model\.rnn, model\.fc\)"):
+        unrolled.load(Tagger())
     with pytest.raises(TypeError, match="head= must be an nn.Linear"):
         unrolled.load(torch.nn.GRU(2, 3), head=torch.nn.GRU(3, 3))
     with pytest.raises(TypeError, match="one recurrent module"):
