@@ -35,13 +35,14 @@ def encode_inputs(
     """Turn raw inputs into the (T, B, input_size) float array layer 0 reads, plus (T, B) tokens if any."""
     dtype = config.np_dtype
     arr = np.asarray(inputs)
+    given = arr.shape  # reported as the caller sent it, before a batch axis is added
     if config.input_encoding == "vector":
         if arr.ndim == 2:
             arr = arr[:, None, :]
         if arr.ndim != 3 or arr.shape[2] != config.input_size:
             raise InputError(
                 f"vector inputs must have shape (T, {config.input_size}) or (T, B, {config.input_size}),"
-                f" got {arr.shape}",
+                f" got {given}",
                 "inputs",
             )
         if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
@@ -78,11 +79,13 @@ def initial_states(
         if value is None:
             return np.zeros(shape, dtype)
         v = np.asarray(value, dtype=dtype)
+        given = v.shape  # reported as the caller sent it, before a batch axis is added
         if v.ndim == 2:
             v = v[:, None, :]
         if v.shape != shape:
+            one = f" or {shape[0::2]} for one sequence" if batch == 1 else ""
             raise InputError(
-                f"{name} must have shape {shape} (layers*directions, batch, hidden), got {v.shape}", name
+                f"{name} must have shape {shape} (layers*directions, batch, hidden){one}, got {given}", name
             )
         if not np.isfinite(v).all():
             raise InputError(f"{name} must be finite", name)
