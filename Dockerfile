@@ -11,6 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UNROLLED_WORKERS=1 \
     UNROLLED_DATA_DIR=/data
 
+# Fonts for the pictures' PNG downloads (resvg draws text with the system's fonts); the distribution's current
+# version, which follows the base image.
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /srv/unrolled
 COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock

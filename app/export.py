@@ -15,7 +15,8 @@ import json
 
 import numpy as np
 
-from app.serialize import DIRECTIONS, dumps, model_section, round_significant, trace_payload
+from app.rounding import round_significant
+from app.serialize import DIRECTIONS, dumps, model_section, trace_payload
 from app.service import TraceResult
 
 MEDIA_TYPES = {

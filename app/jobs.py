@@ -259,6 +259,10 @@ class JobManager:
             "vocab": vocab_tokens(None if task.vocab is None else list(task.vocab.tokens)),
             # how typed text splits into those tokens (the simulator's input form for this model)
             "tokenizer": None if task.vocab is None else ("chars" if task.vocab.joiner == "" else "words"),
+            # how typed tokens outside it are read (app.resolve.vocab_folding)
+            "fold_case": task.vocab is not None and task.vocab.fold_case,
+            "unknown": None if task.vocab is None else task.vocab.unknown,
+            "output_labels": None if task.output_labels is None else list(task.output_labels),
             "model": job.model,
         }
         if not isinstance(config, NetworkConfig):  # an encoder-decoder writes the target vocabulary's tokens

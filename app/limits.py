@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 
 from app.errors import LimitExceededError
+from app.schemas.common import MAX_PRECISION
 from core.config import NetworkConfig
 
 
@@ -45,7 +46,7 @@ class Limits:
     max_upload_tensors: int = 1024
     max_upload_tensor_bytes: int = 128 * 1024 * 1024
     default_precision: int = 4
-    max_precision: int = 12
+    max_precision: int = MAX_PRECISION  # 17 digits give every float64 exactly (app.rounding)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
@@ -62,7 +63,18 @@ class Limits:
                 if value < 1:
                     raise ValueError(f"{var} must be a positive integer, got {value}")
                 changes[f.name] = value
-        return replace(cls(), **changes)
+        limits = replace(cls(), **changes)
+        if limits.max_precision > MAX_PRECISION:
+            raise ValueError(
+                f"UNROLLED_MAX_PRECISION must be at most {MAX_PRECISION} (17 significant digits already give "
+                f"every float64 exactly), got {limits.max_precision}"
+            )
+        if limits.default_precision > limits.max_precision:
+            raise ValueError(
+                f"UNROLLED_DEFAULT_PRECISION ({limits.default_precision}) is over UNROLLED_MAX_PRECISION "
+                f"({limits.max_precision})"
+            )
+        return limits
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -1,8 +1,8 @@
 """The FastAPI application: ``create_app(settings)`` wires routers, handlers, middleware and the store.
 
 Middleware, outermost first: security headers (and the last-resort 500), CORS (only with an allowlist),
-rate limit on /api, body size limit, gzip. Swagger UI is off (it loads from a CDN and needs inline script,
-which our CSP forbids); the schema is at /openapi.json.
+rate limit on /api, body size limit, compression (zstd, br or gzip: app.compress_middleware). Swagger UI
+is off (it loads from a CDN and needs inline script, which our CSP forbids); the schema is at /openapi.json.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from app import handlers
 from app.api import API_PREFIX
 from app.api import router as api_router
 from app.cache import ResponseCache
+from app.compress_middleware import CompressReplies
+from app.compression import Codecs
 from app.jobs import JobManager
 from app.lti.router import router as lti_router
 from app.lti.service import LtiService
@@ -31,8 +32,9 @@ from app.store import ModelStore
 DESCRIPTION = """Unrolled records every hidden state, cell state and gate activation of a recurrent network
 (vanilla RNN, LSTM, GRU) at every timestep. Requests are validated strictly (unknown fields, booleans for
 integers and non-finite numbers are refused) and checked against the server's size limits and compute budget
-(GET /api/v1/limits). Numbers are rounded to `precision` significant digits; a number that is not finite is
-`null`, and `diverged_at` is the first timestep holding one."""
+(GET /api/v1/limits). Numbers are rounded to `precision` significant digits (1 to 17; at 17 every float64
+comes back exactly as computed); a number that is not finite is `null`, and `diverged_at` is the first
+timestep holding one."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = ModelStore(settings.database)
     app.state.cache = ResponseCache(settings.cache_bytes)
+    app.state.codecs = Codecs(settings.zstd_level, settings.brotli_quality, settings.gzip_level)
     app.state.jobs = JobManager(
         app.state.store, settings.limits, max_running=settings.limits.max_training_jobs
     )
@@ -58,9 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_web(app)
 
     # add_middleware wraps the app so far: the last one added is the outermost.
-    app.add_middleware(
-        GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=settings.gzip_level
-    )
+    app.add_middleware(CompressReplies, codecs=app.state.codecs, minimum_size=settings.compress_min_bytes)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

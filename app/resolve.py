@@ -35,6 +35,8 @@ class ResolvedModel:
     vocab: list[str] | None  # labels of the input tokens
     source: dict[str, Any]  # how the weights were obtained, echoed in the response
     meta: dict[str, Any] = field(default_factory=dict)
+    fold_case: bool = False  # typed text is read in lower case (a trained model's vocabulary may say so)
+    unknown: str | None = None  # the token any other typed token is read as; None: other tokens are refused
 
     @property
     def output_labels(self) -> list[str] | None:
@@ -50,7 +52,9 @@ class ResolvedModel:
 @dataclass
 class EncodedInput:
     values: np.ndarray  # (T,) token ids or (T, input_size) floats
-    labels: list[str] | None  # the token of each step, when the vocabulary names them
+    labels: list[str] | None  # the token of each step as the model reads it, when the vocabulary names them
+    typed: list[str] | None = None  # text input: each step's token as typed (before folding)
+    unknown: list[bool] | None = None  # text input: whether the step's typed token became the unknown token
 
     @property
     def steps(self) -> int:
@@ -261,12 +265,15 @@ def load_preset(name: str) -> ResolvedModel:
             ("body", "weights", "name"),
         )
     meta = dict(preset.meta)
+    fold_case, unknown = vocab_folding(meta.get("vocab"))
     return ResolvedModel(
         preset.config,
         preset.params,
         vocab_tokens(meta.get("vocab")),
         {"source": "preset", "name": name},
         meta,
+        fold_case,
+        unknown,
     )
 
 
@@ -275,6 +282,15 @@ def vocab_tokens(vocab: Any) -> list[str] | None:
     if isinstance(vocab, dict):
         vocab = vocab.get("tokens")
     return None if vocab is None else [str(token) for token in vocab]
+
+
+def vocab_folding(described: Any) -> tuple[bool, str | None]:
+    """(fold_case, unknown token) from a vocabulary description ({'tokens': [...], 'fold_case': true,
+    'unknown': '□'}, as a task writes it) or from a stored model's meta, which has the same two keys."""
+    if not isinstance(described, dict):
+        return False, None
+    unknown = described.get("unknown")
+    return bool(described.get("fold_case", False)), None if unknown is None else str(unknown)
 
 
 #: What a stored model of each kind is, and where to send it, for a request that asked for the other kind.
@@ -300,12 +316,18 @@ def load_stored(store: ModelStore | None, model_id: str) -> ResolvedModel:
     stored = stored_of_kind(store, model_id, "network")
     assert isinstance(stored.config, NetworkConfig)  # a "network" row always holds a NetworkConfig
     vocab = stored.meta.get("vocab")
+    tokens = list(vocab) if vocab is not None else None
+    fold_case, unknown = vocab_folding(stored.meta)
+    if unknown is not None and (tokens is None or unknown not in tokens):
+        unknown = None  # a token the vocabulary lacks cannot stand in for others
     return ResolvedModel(
         stored.config,
         stored.params,
-        list(vocab) if vocab is not None else None,
+        tokens,
         {"source": "stored", "id": model_id},
         stored.meta,
+        fold_case,
+        unknown,
     )
 
 
@@ -353,10 +375,23 @@ def encode_for(model: ResolvedModel, inp: InputSpec, limits: Limits, loc: Loc = 
             "this model has no vocabulary labels to map text onto; give input.tokens", (*loc, "text")
         )
     index = {token: k for k, token in enumerate(model.vocab)}
-    words = tokenize(inp.text, inp.tokenizer)
-    unknown = sorted({w for w in words if w not in index})
+    typed = tokenize(inp.text, inp.tokenizer)
+    if not typed:
+        raise UnprocessableError("the text holds no tokens", (*loc, "text"))
+    read = [fold_token(w, index, model.fold_case, model.unknown) for w in typed]
+    unknown = sorted({w for w, r in zip(typed, read, strict=True) if r not in index})
     if unknown:
         raise UnprocessableError(f"tokens not in the vocabulary: {unknown[:20]}", (*loc, "text"))
-    if not words:
-        raise UnprocessableError("the text holds no tokens", (*loc, "text"))
-    return EncodedInput(np.array([index[w] for w in words], dtype=np.int64), words)
+    flags = [r == model.unknown and w != model.unknown for w, r in zip(typed, read, strict=True)]
+    return EncodedInput(np.array([index[r] for r in read], dtype=np.int64), read, typed, flags)
+
+
+def fold_token(token: str, index: dict[str, int], fold_case: bool, unknown: str | None) -> str:
+    """The vocabulary token a typed token is read as: lower-cased when the model folds case, else the unknown
+    token when the model has one; unchanged otherwise (the caller refuses it)."""
+    if token in index:
+        return token
+    low = token.lower() if fold_case else token
+    if low in index or unknown is None:
+        return low
+    return unknown

@@ -3,18 +3,12 @@
 Each layer and direction carries one T x H array per quantity; outputs are T x O. Arrays go to orjson as NumPy
 arrays (OPT_SERIALIZE_NUMPY), never through Python lists or FastAPI's jsonable_encoder.
 
-Rounding to p significant digits, vectorised: with e = floor(log10|x|) (from the binary exponent) and
-k = p - 1 - e,
-
-    round(x, p) = rint(x * 10^k) / 10^k   (k >= 0)        rint(x / 10^-k) * 10^-k   (k < 0)
-
-with an exact power of ten (10^0 .. 10^22), which gives the double nearest the decimal result and hence its
-shortest printed form; the rare numbers that would need a larger power are rounded by Python's formatting.
-(x * 10^k is itself rounded, so a value within ~1e-16 of a tie may round the other way.) In a trace nearly
-every number has 0 <= k <= 22 (|x| < 10^p), and then the first form is all there is: one gather, three
-passes. Zeros and non-finite numbers come out as they went in; orjson writes NaN and +-inf as null, so JSON
-never holds them, and ``diverged_at`` says where they start. The arrays of one reply are copied into one
-buffer and rounded together, so the fixed cost of the dozen NumPy calls is paid once per reply, not per array.
+Numbers are rounded to the request's precision p by app.rounding: each is the double nearest to its value
+rounded to p significant digits, ``float(f"{x:.{p-1}e}")``, and orjson writes its shortest repr, so at p = 17
+every float64 goes out exactly as computed. Zeros and non-finite numbers come out as they went in; orjson
+writes NaN and +-inf as null, so JSON never holds them, and ``diverged_at`` says where they start. The arrays
+of one reply are copied into one buffer and rounded together, so the fixed cost of the dozen NumPy calls is
+paid once per reply, not per array.
 """
 
 from __future__ import annotations
@@ -25,84 +19,13 @@ from typing import Any
 import numpy as np
 import orjson
 
+from app.rounding import round_significant, round_together
 from app.service import GradientResult, TraceResult
 from core.config import NetworkConfig
 from core.trace import Trace
 
 API_VERSION = "v1"
 DIRECTIONS = ("forward", "reverse")
-#: 10^k is exactly representable in float64 for k <= 22.
-MAX_EXACT_POWER = 22
-EXACT_POWERS = 10.0 ** np.arange(MAX_EXACT_POWER + 1)
-#: 10^n for every decimal exponent a float64 can have, to compare magnitudes against (index n + POWER_OFFSET).
-POWER_OFFSET = 400
-POWERS_OF_TEN = np.array([float(f"1e{n}") for n in range(-POWER_OFFSET, POWER_OFFSET)])
-#: Scale factors by k (index k + SCALE_OFFSET): SCALE_UP = 10^k for k >= 0, SCALE_DOWN = 10^-k for k < 0,
-#: else 1 (capped at 10^22: beyond it the numbers go through the exact fallback).
-SCALE_OFFSET = 400
-_K = np.arange(-SCALE_OFFSET, SCALE_OFFSET)
-SCALE_UP = np.where(_K >= 0, 10.0 ** np.minimum(np.abs(_K), MAX_EXACT_POWER), 1.0)
-SCALE_DOWN = np.where(_K < 0, 10.0 ** np.minimum(np.abs(_K), MAX_EXACT_POWER), 1.0)
-
-
-def round_significant(values: np.ndarray, digits: int) -> np.ndarray:
-    """A float64 copy of ``values`` rounded to ``digits`` significant digits (non-finite values unchanged)."""
-    a = np.array(values, dtype=np.float64)
-    _round_in_place(a.reshape(-1), digits)
-    return a
-
-
-def round_together(arrays: list[np.ndarray | None], digits: int) -> list[np.ndarray | None]:
-    """Float64 copies of ``arrays`` rounded to ``digits`` significant digits: C-contiguous views of one
-    buffer, rounded in one pass (None stays None)."""
-    present = [a for a in arrays if a is not None]
-    buffer = np.empty(sum(a.size for a in present))
-    out: list[np.ndarray | None] = []
-    start = 0
-    for a in arrays:
-        if a is None:
-            out.append(None)
-            continue
-        view = buffer[start : start + a.size].reshape(a.shape)
-        view[...] = a
-        out.append(view)
-        start += a.size
-    _round_in_place(buffer, digits)
-    return out
-
-
-#: Numbers rounded per pass: the temporaries of a block (~8 arrays of 64 KiB at most) stay in the CPU cache
-#: and under malloc's mmap threshold, so they are neither fetched from memory nor page-faulted in anew.
-BLOCK = 8192
-
-
-def _round_in_place(flat: np.ndarray, digits: int) -> None:
-    """Round the 1-D float64 array ``flat`` to ``digits`` significant digits, in place."""
-    for start in range(0, flat.size, BLOCK):
-        _round_block(flat[start : start + BLOCK], digits)
-
-
-def _round_block(flat: np.ndarray, digits: int) -> None:
-    _, binary_exponent = np.frexp(flat)
-    # |x| lies in [2^(b-1), 2^b), so e = floor(log10|x|) is floor((b-1) log10 2) or one more;
-    # floor(n log10 2) = (n * 78913) >> 18 exactly for |n| < 2^11. Zeros and non-finite numbers get b = 0,
-    # so k = digits or digits - 1: they take the common path and come out unchanged.
-    e = ((binary_exponent.astype(np.intp) - 1) * 78913) >> 18
-    e += np.abs(flat) >= POWERS_OF_TEN[e + (POWER_OFFSET + 1)]
-    k = (digits - 1) - e
-    if k.min() >= 0 and k.max() <= MAX_EXACT_POWER:
-        scale = EXACT_POWERS[k]
-        flat *= scale
-        np.rint(flat, out=flat)
-        flat /= scale
-        return
-    # Multiply by 10^k (k >= 0) or divide by 10^-k (k < 0); the other factor is 1, so only one step rounds.
-    mul, div = SCALE_UP[k + SCALE_OFFSET], SCALE_DOWN[k + SCALE_OFFSET]
-    inexact = np.flatnonzero(np.abs(k) > MAX_EXACT_POWER)
-    # Tiny or huge magnitudes (rare in a trace) have no exact power of ten: let Python's formatting round.
-    fallback = [float(f"{v:.{digits}g}") for v in flat[inexact]]
-    flat[:] = np.rint(flat * mul / div) * div / mul
-    flat[inexact] = fallback
 
 
 def dumps(payload: dict[str, Any]) -> bytes:
@@ -172,7 +95,10 @@ def _input_section(result: TraceResult) -> dict[str, Any]:
     if tokens is not None and result.model.vocab is not None:
         labels = [result.model.vocab[t] for t in tokens]
     x = None if trace.tokens is not None else _r(trace.inputs[:, 0], result.precision)
-    return {"tokens": tokens, "labels": labels, "x": x}
+    typed, unknown = result.input.typed, result.input.unknown
+    if tokens is None or typed is None or len(typed) != len(tokens):  # e.g. generation: fed-back tokens
+        typed = unknown = None
+    return {"tokens": tokens, "labels": labels, "x": x, "typed": typed, "unknown": unknown}
 
 
 def _output_section(result: TraceResult, steps: slice) -> dict[str, Any] | None:

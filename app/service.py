@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 
 from app.errors import ApiError, UnprocessableError
+from app.input_errors import unprocessable
 from app.limits import Limits, check_run, check_runs, forward_cost
 from app.resolve import (
     INPUT_LOC,
@@ -35,6 +36,7 @@ from app.schemas.requests import (
     TraceOptions,
     TraceRequest,
 )
+from app.states import initial_states
 from app.store import ModelStore
 from core import bptt, losses
 from core.bptt import Gradients
@@ -117,16 +119,8 @@ def _precision(req: TraceOptions, limits: Limits) -> int:
     return req.precision
 
 
-def _states(req: TraceOptions) -> tuple[np.ndarray | None, np.ndarray | None]:
-    h0 = None if req.h0 is None else _matrix(req.h0, "h0")
-    c0 = None if req.c0 is None else _matrix(req.c0, "c0")
-    return h0, c0
-
-
-def _matrix(rows: list[list[float]], name: str) -> np.ndarray:
-    if len({len(r) for r in rows}) != 1:
-        raise UnprocessableError(f"every row of {name} must have the same length", ("body", name))
-    return np.array(rows, dtype=np.float64)
+def _states(req: TraceOptions, config: NetworkConfig) -> tuple[np.ndarray | None, np.ndarray | None]:
+    return initial_states(req.h0, req.c0, config)
 
 
 def seeded_forward_cost(req: TraceRequest | TraceBatchRequest, limits: Limits) -> int | None:
@@ -167,7 +161,7 @@ def run_sequences(
     those it gets alone (a batched matrix product may sum in another order)."""
     quantities = select_quantities(model.config, req.include)
     precision = _precision(req, limits)
-    h0, c0 = _states(req)
+    h0, c0 = _states(req, model.config)
     if req.shape == "one_to_many":
         options = req.generation or GenerationSpec()
         for encoded, loc in zip(inputs, locs, strict=True):
@@ -204,7 +198,7 @@ def _forward(
     try:
         return forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
     except (InputError, ValueError) as exc:
-        raise UnprocessableError(str(exc), ("body",)) from None
+        raise unprocessable(exc) from None
 
 
 def _stop_token(options: GenerationSpec, model: ResolvedModel) -> int | None:
@@ -242,7 +236,7 @@ def _generate(
             stop_token=stop,
         )
     except (InputError, ValueError) as exc:
-        raise UnprocessableError(str(exc), ("body",)) from None
+        raise unprocessable(exc) from None
 
 
 def _targets(req: GradientRequest, trace: Trace, loss: str) -> np.ndarray:
@@ -366,11 +360,11 @@ def run_gradients(
         )
     precision = _precision(req, limits)
     check_run(limits, model.config, encoded.steps, 4, gradients=True, jacobian=req.include_jacobian)
-    h0, c0 = _states(req)
+    h0, c0 = _states(req, model.config)
     try:
         trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
     except (InputError, ValueError) as exc:
-        raise UnprocessableError(str(exc), ("body",)) from None
+        raise unprocessable(exc) from None
     if objective == "d_output":
         assert req.d_output is not None
         upstream = _upstream(req, trace)

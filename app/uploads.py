@@ -6,13 +6,18 @@ from the optional ``config`` form field, a JSON object validated by :class:`Uplo
 Unrolled's encoder-decoder names (``encoder_embedding.weight``, ``decoder.weight_hh_l0``, ...: what
 ``GET /models/{id}/weights`` gives for a trained Seq2Seq model) are read as one (core.seq2seq.weights), with
 the source and target vocabularies and the decoding length from ``config``.
+
+A vanilla RNN's nonlinearity is not in its tensors, so a file holding one (alone or as an encoder-decoder) is
+refused until ``config.nonlinearity`` says it: a guess would make every number of every trace wrong for a
+ReLU RNN, and a warning in a JSON reply is easy to miss in a script. An error caused by a ``config`` field
+(the file builds a model once that field is left out) points at ``config.<field>``; what the file itself
+gets wrong points at ``file``.
 """
 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, ValidationError
@@ -25,6 +30,8 @@ from app.store import ModelStore
 from core.config import ConfigError, NetworkConfig
 from core.params import Params
 from core.seq2seq.config import Seq2SeqConfig
+
+ModelConfig = NetworkConfig | Seq2SeqConfig
 
 
 class UploadConfig(StrictModel):
@@ -61,9 +68,10 @@ def parse_upload_config(raw: str | None) -> UploadConfig:
         return UploadConfig.model_validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
+        where = tuple(first.get("loc", ()))
+        shown = ".".join(str(p) for p in where)
         raise UnprocessableError(
-            f"config: {first.get('msg')}" + (f" at {where}" if where else ""), ("body", "config")
+            f"config: {first.get('msg')}" + (f" at config.{shown}" if shown else ""), ("body", "config", *where)
         ) from None
 
 
@@ -79,22 +87,47 @@ def import_model(data: bytes, options: UploadConfig, store: ModelStore, limits: 
             f"not a readable .npz or .safetensors file: {exc}", ("body", "file")
         ) from None
     read = _read_seq2seq if is_seq2seq(tensors) else _read_network
-    with _file_errors():
-        config, params, meta = read(tensors, options, limits)
+    config, params, meta = read(tensors, options, limits)
     model_id = store.put(config, params, meta)
     return store.describe(model_id) or {}
 
 
-@contextmanager
-def _file_errors() -> Iterator[None]:
-    """What the loaders raise about the file (a configuration it cannot have, tensors that do not fit) as a
-    422 on ``file``; the readers' own 422s pass as they are."""
+#: What the loaders raise when a file (or the config beside it) describes no model they can build.
+LOAD_ERRORS = (ConfigError, ValueError)
+
+
+def _built(
+    build: Callable[[dict[str, Any]], tuple[ModelConfig, Params]], overrides: dict[str, Any]
+) -> tuple[ModelConfig, Params]:
+    """``build(overrides)``, or a 422 on what is wrong: a config field when the file builds without that field
+    (the first one, in the order given), else the file. The readers' own 422s (limits) pass as they are."""
     try:
-        yield
+        return build(overrides)
     except UnprocessableError:
         raise
-    except (ConfigError, ValueError) as exc:
+    except LOAD_ERRORS as exc:
+        for name in overrides:
+            try:
+                build({k: v for k, v in overrides.items() if k != name})
+            except (UnprocessableError, *LOAD_ERRORS):
+                continue
+            raise UnprocessableError(
+                f"config.{name} = {overrides[name]!r} does not fit the tensors: {exc}; leave it out or change it",
+                ("body", "config", name),
+            ) from None
         raise UnprocessableError(str(exc), ("body", "file")) from None
+
+
+def _require_nonlinearity(cell: str, options: UploadConfig) -> None:
+    """A vanilla RNN's nonlinearity is an argument of nn.RNN, not a tensor: it cannot be read off the file,
+    and tanh and relu give different numbers everywhere, so it is asked for rather than guessed."""
+    if cell == "rnn" and options.nonlinearity is None:
+        raise UnprocessableError(
+            "this file holds a vanilla RNN, whose nonlinearity is not among its tensors (PyTorch keeps nn.RNN's "
+            "nonlinearity argument out of the state_dict): set config.nonlinearity to 'tanh' or 'relu' "
+            "(or 'sigmoid'), e.g. config={\"nonlinearity\": \"relu\"}",
+            ("body", "config", "nonlinearity"),
+        )
 
 
 def _read_network(
@@ -106,19 +139,30 @@ def _read_network(
     overrides = options.model_dump(
         exclude_none=True, exclude={"name", "vocab", "output_labels", "tokenizer", *SEQ2SEQ_ONLY}
     )
-    config = infer_config(tensors, **overrides)
+
+    def build(fields: dict[str, Any]) -> tuple[NetworkConfig, Params]:
+        config = infer_config(tensors, **fields)
+        check_config(limits, config, ("body", "file"))
+        return config, params_for_config(tensors, config)
+
+    config, params = _built(build, overrides)
+    assert isinstance(config, NetworkConfig)
+    _require_nonlinearity(config.cell, options)
     if options.vocab is not None and config.vocab_size != len(options.vocab):
-        raise UnprocessableError(
-            f"vocab has {len(options.vocab)} tokens but the model reads {config.vocab_size}",
-            ("body", "config"),
+        reads = (
+            "vectors, not tokens (no embedding tensor): leave vocab out, or set config.input_encoding to "
+            "'onehot' for one-hot tokens"
+            if config.vocab_size is None
+            else f"{config.vocab_size} tokens"
         )
-    check_config(limits, config, ("body", "file"))
-    params = params_for_config(tensors, config)
+        raise UnprocessableError(
+            f"vocab has {len(options.vocab)} tokens but the model reads {reads}", ("body", "config", "vocab")
+        )
     if options.output_labels is not None and len(options.output_labels) != config.output_size:
         raise UnprocessableError(
             f"output_labels has {len(options.output_labels)} labels but the model has "
             f"output_size {config.output_size}",
-            ("body", "config"),
+            ("body", "config", "output_labels"),
         )
     return config, params, options.model_dump(
         exclude_none=True, include={"name", "vocab", "output_labels", "tokenizer"}
@@ -132,22 +176,29 @@ def _read_seq2seq(
 
     _refuse_fields(options, NETWORK_ONLY, "a single network")
     overrides = options.model_dump(exclude_none=True, include={"nonlinearity", "dtype", "max_length"})
-    config = infer_config(tensors, **overrides)
+
+    def build(fields: dict[str, Any]) -> tuple[Seq2SeqConfig, Params]:
+        config = infer_config(tensors, **fields)
+        check_config(limits, config.encoder_config(), ("body", "file"))
+        check_config(limits, config.decoder_config(), ("body", "file"))
+        return config, params_for_config(tensors, config)
+
+    config, params = _built(build, overrides)
+    assert isinstance(config, Seq2SeqConfig)
     if options.cell is not None and options.cell != config.cell:
         raise UnprocessableError(
-            f"config says cell {options.cell!r} but the tensors are a {config.cell} encoder-decoder",
-            ("body", "config"),
+            f"config says cell {options.cell!r} but the tensors are a {config.cell} encoder-decoder: leave "
+            f"config.cell out or set it to {config.cell!r}",
+            ("body", "config", "cell"),
         )
+    _require_nonlinearity(config.cell, options)
     for name, tokens, size in (("vocab", options.vocab, config.src_vocab_size),
                                ("target_vocab", options.target_vocab, config.tgt_vocab_size)):
         if tokens is not None and len(tokens) != size:
             raise UnprocessableError(
                 f"{name} has {len(tokens)} tokens but the model's embedding has {size} rows",
-                ("body", "config"),
+                ("body", "config", name),
             )
-    check_config(limits, config.encoder_config(), ("body", "file"))
-    check_config(limits, config.decoder_config(), ("body", "file"))
-    params = params_for_config(tensors, config)
     meta = options.model_dump(exclude_none=True, include={"name", "vocab", "target_vocab", "tokenizer"})
     if options.tokenizer is not None:  # decoded tokens are shown joined the way the source splits
         meta["target_joiner"] = "" if options.tokenizer == "chars" else " "
@@ -158,5 +209,5 @@ def _refuse_fields(options: UploadConfig, names: tuple[str, ...], kind: str) -> 
     given = [name for name in names if getattr(options, name) is not None]
     if given:
         raise UnprocessableError(
-            f"config fields {given} describe {kind}, not the model in this file", ("body", "config")
+            f"config fields {given} describe {kind}, not the model in this file", ("body", "config", given[0])
         )

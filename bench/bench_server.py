@@ -6,7 +6,9 @@ with a bounded number of requests), and writes bench/results/server.md and serve
 
 * throughput of the trace as a fraction of /health's (target >= 25%),
 * p50 / p99 latency of the trace (target p99 <= 150 ms),
-* bytes per recorded number of one default JSON trace (precision 4), raw and gzipped,
+* bytes per recorded number of one default JSON trace (precision 4), plain and in each encoding,
+* the server's CPU per computed trace with the client asking for zstd, br, gzip or nothing (target: a
+  compressed reply at most 1.2x the plain reply's CPU),
 * the server's CPU time per request (from /proc, Linux only): on a shared machine the throughput moves with
   whatever else runs, the CPU cost per request much less.
 
@@ -42,6 +44,7 @@ from app.cli import single_blas_thread  # the standard library only: NumPy is no
 single_blas_thread()
 
 from app.cache import request_key  # noqa: E402
+from app.compression import Codecs  # noqa: E402
 from app.resolve import resolve  # noqa: E402
 from app.schemas.requests import TraceRequest  # noqa: E402
 from app.serialize import dumps, trace_payload  # noqa: E402
@@ -49,7 +52,10 @@ from app.service import TraceResult, select_quantities  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from core.network import forward  # noqa: E402
 
-UNCACHED, UNCACHED_GZIP = "trace (new seed each request)", "trace gzip (new seed each request)"
+UNCACHED = "trace (new seed each request)"
+#: Content-Encodings the client asks for, each in its own scenario (the plain one is UNCACHED).
+ENCODINGS = ("zstd", "br", "gzip")
+UNCACHED_ENCODED = {encoding: f"trace {encoding} (new seed each request)" for encoding in ENCODINGS}
 CACHED = "trace (same request: cached reply)"
 MANY = "trace, many clients (new seed each request)"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -70,7 +76,7 @@ WRK_SCRIPT = """
 wrk.method = "{method}"
 wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
-{extra_headers}
+wrk.headers["Accept-Encoding"] = "{encoding}"
 local threads = 0
 setup = function(thread)
   thread:set("tid", threads)
@@ -131,13 +137,23 @@ def start_server(port: int, data_dir: str) -> subprocess.Popen:
     raise RuntimeError("the server did not start within 30 s")
 
 
-def post(url: str, body: dict[str, Any], gzip_ok: bool = False) -> tuple[bytes, dict[str, str]]:
-    headers = {"content-type": "application/json"}
-    if gzip_ok:
-        headers["accept-encoding"] = "gzip"
+def post(url: str, body: dict[str, Any], encoding: str = "identity") -> tuple[bytes, dict[str, str]]:
+    headers = {"content-type": "application/json", "accept-encoding": encoding}
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=30) as r:
         return r.read(), dict(r.headers)
+
+
+def decode(data: bytes, encoding: str) -> bytes:
+    if encoding == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    if encoding == "br":
+        import brotli
+
+        return bytes(brotli.decompress(data))
+    return gzip.decompress(data)
 
 
 def count_numbers(payload: dict[str, Any]) -> int:
@@ -153,14 +169,14 @@ def count_numbers(payload: dict[str, Any]) -> int:
 
 
 def run_wrk(
-    url: str, method: str, body: str | None, seconds: int, connections: int, gzip_ok: bool, distinct: bool
+    url: str, method: str, body: str | None, seconds: int, connections: int, encoding: str, distinct: bool
 ) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(
             WRK_SCRIPT.format(
                 method=method,
                 body=json.dumps(body) if body else "nil",
-                extra_headers='wrk.headers["Accept-Encoding"] = "gzip"' if gzip_ok else "",
+                encoding=encoding,
                 distinct="true" if distinct else "false",
             )
         )
@@ -209,13 +225,13 @@ async def run_httpx(
     body: str | None,
     seconds: int,
     connections: int,
-    gzip_ok: bool,
+    encoding: str,
     distinct: bool,
     max_requests: int = 20_000,
 ) -> dict:
     import httpx
 
-    headers = {"content-type": "application/json", "accept-encoding": "gzip" if gzip_ok else "identity"}
+    headers = {"content-type": "application/json", "accept-encoding": encoding}
     latencies: list[float] = []
     errors = 0
     stop_at = time.monotonic() + seconds
@@ -259,13 +275,13 @@ def load(
     body: dict | None,
     seconds: int,
     connections: int,
-    gzip_ok: bool = False,
+    encoding: str = "identity",
     distinct: bool = False,
 ) -> dict:
     raw = json.dumps(body) if body is not None else None
     if shutil.which("wrk"):
-        return run_wrk(url, method, raw, seconds, connections, gzip_ok, distinct)
-    return asyncio.run(run_httpx(url, method, raw, seconds, connections, gzip_ok, distinct))
+        return run_wrk(url, method, raw, seconds, connections, encoding, distinct)
+    return asyncio.run(run_httpx(url, method, raw, seconds, connections, encoding, distinct))
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -293,18 +309,28 @@ def one_round(server: subprocess.Popen, base: str, seconds: int, connections: in
     scenarios = {
         "health": measured(server, health_url, "GET", None, t, n),
         UNCACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n, distinct=True),
-        UNCACHED_GZIP: measured(server, trace_url, "POST", TRACE_BODY, t, n, True, True),
+        **{
+            UNCACHED_ENCODED[e]: measured(server, trace_url, "POST", TRACE_BODY, t, n, e, distinct=True)
+            for e in ENCODINGS
+        },
         CACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n),
         # Far more keep-alive clients than the CPU can serve at once: they should wait, not get 503s.
         MANY: measured(server, trace_url, "POST", TRACE_BODY, t, many, distinct=True),
     }
     time.sleep(3)  # let the server finish what the many clients left queued before the next round starts
     health = scenarios["health"]["rps"]
+    plain_cpu = scenarios[UNCACHED].get("server_cpu_ms")
     return {
         "load_average_1min": [load_before, os.getloadavg()[0]],
         "scenarios": scenarios,
         "throughput_ratio": scenarios[UNCACHED]["rps"] / health,
-        "throughput_ratio_gzip": scenarios[UNCACHED_GZIP]["rps"] / health,
+        "throughput_ratio_encoded": {e: scenarios[UNCACHED_ENCODED[e]]["rps"] / health for e in ENCODINGS},
+        # Server CPU of a computed trace sent compressed, over the same sent plain (target <= 1.2).
+        "cpu_ratio_encoded": {
+            e: None if plain_cpu is None or scenarios[UNCACHED_ENCODED[e]].get("server_cpu_ms") is None
+            else scenarios[UNCACHED_ENCODED[e]]["server_cpu_ms"] / plain_cpu
+            for e in ENCODINGS
+        },
         "throughput_ratio_cached": scenarios[CACHED]["rps"] / health,
     }
 
@@ -314,6 +340,10 @@ PHASES = ("validate the request", "cache key", "resolve the model, draw seeded w
           "round and assemble the reply", "encode JSON")
 
 
+#: Compressing the rendered reply, measured beside the phases (one of them per reply, as the client asks).
+COMPRESS_PHASES = {encoding: f"compress ({encoding})" for encoding in ENCODINGS}
+
+
 def phase_costs(requests: int = 400) -> dict[str, float]:
     """Median milliseconds of each phase of a computed trace (new seed each time), run in this process.
 
@@ -321,7 +351,9 @@ def phase_costs(requests: int = 400) -> dict[str, float]:
     injection, middleware, writing the reply to the socket.
     """
     limits = Settings.from_env().limits
-    samples: dict[str, list[float]] = {phase: [] for phase in PHASES}
+    served = Settings.from_env()
+    codecs = Codecs(served.zstd_level, served.brotli_quality, served.gzip_level)
+    samples: dict[str, list[float]] = {phase: [] for phase in (*PHASES, *COMPRESS_PHASES.values())}
     for seed in range(requests + 50):
         body = json.dumps({**TRACE_BODY, "weights": {"source": "seed", "seed": seed}}).encode()
         marks = [time.process_time()]
@@ -336,8 +368,13 @@ def phase_costs(requests: int = 400) -> dict[str, float]:
         quantities = select_quantities(model.config, req.include)
         payload = trace_payload(TraceResult(trace, model, encoded, quantities, limits.default_precision))
         marks.append(time.process_time())
-        dumps(payload)
+        rendered = dumps(payload)
         marks.append(time.process_time())
+        for encoding, phase in COMPRESS_PHASES.items():  # each on the same bytes, as a reply in that encoding
+            start = time.process_time()
+            codecs.compress(rendered, encoding)
+            if seed >= 50:
+                samples[phase].append((time.process_time() - start) * 1e3)
         if seed >= 50:  # after warm-up
             for phase, start, end in zip(PHASES, marks[:-1], marks[1:], strict=True):
                 samples[phase].append((end - start) * 1e3)
@@ -357,10 +394,12 @@ def main() -> int:
         server = start_server(port, data_dir)
         try:
             raw, _ = post(f"{base}/api/v1/trace", TRACE_BODY)
-            zipped, headers = post(f"{base}/api/v1/trace", TRACE_BODY, gzip_ok=True)
-            assert headers.get("content-encoding") == "gzip"
+            encoded = {}
+            for encoding in ENCODINGS:
+                encoded[encoding], headers = post(f"{base}/api/v1/trace", TRACE_BODY, encoding)
+                assert headers.get("content-encoding") == encoding
+                assert decode(encoded[encoding], encoding) == raw
             numbers = count_numbers(json.loads(raw))
-            assert len(gzip.decompress(zipped)) == len(raw)
             load(f"{base}/api/v1/health", "GET", None, 2, args.connections)  # warm-up
             load(f"{base}/api/v1/trace", "POST", TRACE_BODY, 2, args.connections, distinct=True)
             rounds = [one_round(server, base, args.seconds, args.connections, args.many)
@@ -389,9 +428,9 @@ def main() -> int:
         "trace_phases_ms": phases,
         "trace_numbers": numbers,
         "trace_bytes": len(raw),
-        "trace_bytes_gzip": len(zipped),
+        "trace_bytes_encoded": {e: len(body) for e, body in encoded.items()},
         "bytes_per_number": len(raw) / numbers,
-        "bytes_per_number_gzip": len(zipped) / numbers,
+        "bytes_per_number_encoded": {e: len(body) / numbers for e, body in encoded.items()},
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "server.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -404,6 +443,27 @@ def _cpu(v: dict) -> str:
     return "" if v.get("server_cpu_ms") is None else f"{v['server_cpu_ms']:.2f}"
 
 
+def _ratios(rnd: dict) -> str:
+    ratios = rnd["cpu_ratio_encoded"]
+    return ", ".join("" if ratios[e] is None else f"{ratios[e]:.2f}" for e in ENCODINGS)
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def _encoding_row(r: dict, encoding: str) -> str:
+    name = UNCACHED if encoding == "identity" else UNCACHED_ENCODED[encoding]
+    cpu = _median([rnd["scenarios"][name].get("server_cpu_ms") for rnd in r["rounds"]])
+    ratio = 1.0 if encoding == "identity" else _median([rnd["cpu_ratio_encoded"][encoding] for rnd in r["rounds"]])
+    size = r["trace_bytes"] if encoding == "identity" else r["trace_bytes_encoded"][encoding]
+    per_number = r["bytes_per_number"] if encoding == "identity" else r["bytes_per_number_encoded"][encoding]
+    shown = "" if cpu is None else f"{cpu:.2f}"
+    shown_ratio = "" if ratio is None else f"{ratio:.2f}"
+    return f"| {encoding} | {shown} | {shown_ratio} | {size} | {per_number:.2f} |"
+
+
 def report(r: dict) -> str:
     rows = "\n".join(
         f"| {k + 1} | {name} | {v['tool']} | {v['requests']} | {v['rps']:.0f} | {v['p50_ms']:.1f} | "
@@ -413,21 +473,33 @@ def report(r: dict) -> str:
     )
     ratios = "\n".join(
         f"| {k + 1} | {rnd['load_average_1min'][0]:.1f} -> {rnd['load_average_1min'][1]:.1f} | "
-        f"{rnd['throughput_ratio']:.0%} | {rnd['throughput_ratio_gzip']:.0%} | "
+        f"{rnd['throughput_ratio']:.0%} | "
+        + " | ".join(f"{rnd['throughput_ratio_encoded'][e]:.0%}" for e in ENCODINGS)
+        + " | "
+        f"{_ratios(rnd)} | "
         f"{rnd['throughput_ratio_cached']:.0%} | {rnd['scenarios'][UNCACHED]['p99_ms']:.0f} |"
         for k, rnd in enumerate(r["rounds"])
     )
     best = r["rounds"][r["best_round"]]
     s, m, setup = best["scenarios"], r["machine"], r["setup"]
-    phases = r["trace_phases_ms"]
+    phases = {name: ms for name, ms in r["trace_phases_ms"].items() if name in PHASES}
+    compress = {name: ms for name, ms in r["trace_phases_ms"].items() if name not in PHASES}
     in_process = sum(phases.values())
     server_cpu = s[UNCACHED].get("server_cpu_ms")
+    encoding_rows = "\n".join(_encoding_row(r, e) for e in ("identity", *ENCODINGS))
+    sizes = ", ".join(
+        f"{e} {r['trace_bytes_encoded'][e]} bytes = {r['bytes_per_number_encoded'][e]:.2f}" for e in ENCODINGS
+    )
     phase_rows = "\n".join(f"| {name} | {ms:.3f} |" for name, ms in phases.items())
     phase_rows += f"\n| **in process, total** | **{in_process:.3f}** |"
     if server_cpu is not None:
         phase_rows += f"\n| framework and HTTP (server CPU per request, best round, minus the above) | " \
                       f"{server_cpu - in_process:.3f} |"
         phase_rows += f"\n| health request (server CPU, best round) | {_cpu(s['health'])} |"
+    phase_rows += "".join(
+        f"\n| {name}, on top (in process: {(in_process + ms) / in_process:.2f}x the work) | {ms:.3f} |"
+        for name, ms in compress.items()
+    )
     return f"""# Server benchmark
 
 {r["date"]}; {m["cpus"]} CPUs shared with other work; Python {m["python"]}.
@@ -440,15 +512,22 @@ generator runs on the same CPUs. Trace: {setup["trace"]}. Command: `.venv/bin/py
 |---|---|---|---|---|---|---|---|---|
 {rows}
 
-| round | 1-min load (before -> after) | trace / health | gzip / health | cached / health | trace p99 ms |
-|---|---|---|---|---|---|
+| round | 1-min load | trace / health | zstd | br | gzip | CPU zstd, br, gzip / plain | cached | p99 ms |
+|---|---|---|---|---|---|---|---|---|
 {ratios}
 
 Best round ({r["best_round"] + 1}):
-- Trace / health throughput, every reply computed: **{best["throughput_ratio"]:.0%}** (gzip:
-  {best["throughput_ratio_gzip"]:.0%}; cached reply: {best["throughput_ratio_cached"]:.0%}). Target >= 25%.
+- Trace / health throughput, every reply computed: **{best["throughput_ratio"]:.0%}** (cached reply:
+  {best["throughput_ratio_cached"]:.0%}). Target >= 25%.
 - Trace p99, every reply computed: **{s[UNCACHED]["p99_ms"]:.0f} ms**
-  (gzip: {s[UNCACHED_GZIP]["p99_ms"]:.0f} ms; cached: {s[CACHED]["p99_ms"]:.0f} ms). Target <= 150 ms.
+  (cached: {s[CACHED]["p99_ms"]:.0f} ms). Target <= 150 ms.
+
+Compressed replies, every reply computed (server CPU per request: median over the rounds; the ratio is
+taken within each round, against that round's plain trace). Target: at most 1.2x the plain reply's CPU.
+
+| Accept-Encoding | server CPU ms/request (median) | / plain (median) | bytes per reply | bytes per number |
+|---|---:|---:|---:|---:|
+{encoding_rows}
 
 Where a computed trace's CPU time goes (medians in ms of {setup["trace"]}, a new seed each time, measured in
 the benchmark's own process after the load rounds; `phase_costs`):
@@ -460,8 +539,7 @@ the benchmark's own process after the load rounds; `phase_costs`):
 - Many clients ({setup.get("many_connections")} connections, every reply computed):
   {s[MANY]["rps"]:.0f} requests/s, p99 {s[MANY]["p99_ms"]:.0f} ms, **{s[MANY]["errors"]} errors** (503s included).
 - One default JSON trace: {r["trace_numbers"]} numbers in {r["trace_bytes"]} bytes =
-  **{r["bytes_per_number"]:.2f} bytes per number** ({r["trace_bytes_gzip"]} bytes gzipped =
-  {r["bytes_per_number_gzip"]:.2f} bytes per number).
+  **{r["bytes_per_number"]:.2f} bytes per number** plain; {sizes}.
 """
 
 

@@ -159,42 +159,42 @@ def _check_request(config: NetworkConfig, steps: int, feedback: str, temperature
                    stop_token: int | None, tokens_in: bool) -> None:
     if config.bidirectional:
         raise InputError("a bidirectional network cannot generate: its reverse direction reads the sequence "
-                         "from its last element, which does not exist until generation has finished")
+                         "from its last element, which does not exist until generation has finished", "config")
     if config.output_size is None:
-        raise InputError("generation needs an output layer (output_size) to emit something at every step")
+        raise InputError("generation needs an output layer (output_size) to emit something at every step", "config")
     if not isinstance(steps, int | np.integer) or isinstance(steps, bool) or steps < 1:
-        raise InputError(f"steps must be a positive integer, got {steps!r}")
+        raise InputError(f"steps must be a positive integer, got {steps!r}", "steps")
     if feedback not in FEEDBACKS:
-        raise InputError(f"feedback must be one of {FEEDBACKS}, got {feedback!r}")
+        raise InputError(f"feedback must be one of {FEEDBACKS}, got {feedback!r}", "feedback")
     if not (isinstance(temperature, int | float) and math.isfinite(temperature) and temperature > 0):
-        raise InputError(f"temperature must be a finite number above 0, got {temperature!r}")
+        raise InputError(f"temperature must be a finite number above 0, got {temperature!r}", "temperature")
     if tokens_in:
         if feedback == "zeros":
             raise InputError("feedback 'zeros' needs vector inputs: a token model has no zero token "
-                             "(use 'output' or 'repeat')")
+                             "(use 'output' or 'repeat')", "feedback")
         if feedback == "output" and config.output_size != config.vocab_size:
             raise InputError(f"feeding back emitted tokens needs output_size == vocab_size "
-                             f"({config.output_size} != {config.vocab_size})")
+                             f"({config.output_size} != {config.vocab_size})", "feedback")
         if stop_token is not None and not (
             isinstance(stop_token, int | np.integer) and 0 <= stop_token < config.output_size
         ):
             raise InputError(f"stop_token must be a token id in [0, {config.output_size - 1}], "
-                             f"got {stop_token!r}")
+                             f"got {stop_token!r}", "stop_token")
     else:
         if stop_token is not None:
-            raise InputError("stop_token applies to token models only; this network reads vectors")
+            raise InputError("stop_token applies to token models only; this network reads vectors", "stop_token")
         if feedback == "output" and config.output_size != config.input_size:
             raise InputError(f"feeding back vector outputs needs output_size == input_size "
-                             f"({config.output_size} != {config.input_size})")
+                             f"({config.output_size} != {config.input_size})", "feedback")
 
 
 def _first_token(config: NetworkConfig, first_input: Any) -> int:
     value = np.asarray(first_input)
     assert config.vocab_size is not None
     if value.shape != () or not np.issubdtype(value.dtype, np.integer):
-        raise InputError(f"a token model starts from one token id (an integer), got {first_input!r}")
+        raise InputError(f"a token model starts from one token id (an integer), got {first_input!r}", "first_input")
     if not 0 <= int(value) < config.vocab_size:
-        raise InputError(f"token ids must lie in [0, {config.vocab_size - 1}], got {int(value)}")
+        raise InputError(f"token ids must lie in [0, {config.vocab_size - 1}], got {int(value)}", "first_input")
     return int(value)
 
 
@@ -204,9 +204,9 @@ def _first_vector(config: NetworkConfig, first_input: Any) -> np.ndarray:
         np.issubdtype(value.dtype, np.integer) or np.issubdtype(value.dtype, np.floating)
     ):
         raise InputError(f"the first input must be {config.input_size} real numbers, got shape {value.shape} "
-                         f"of {value.dtype}")
+                         f"of {value.dtype}", "first_input")
     if not np.isfinite(value).all():
-        raise InputError("the first input must be finite numbers")
+        raise InputError("the first input must be finite numbers", "first_input")
     return value
 
 

@@ -32,7 +32,12 @@ from core.trace import SHAPES, Trace
 
 
 class InputError(ValueError):
-    """Inputs that do not fit the configuration; the message says what was expected."""
+    """Inputs that do not fit the configuration; the message says what was expected, ``argument`` names the
+    argument at fault (``inputs``, ``h0``, ``shape``, ...), so a caller can point at its own field."""
+
+    def __init__(self, message: str, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 def encode_inputs(
@@ -47,21 +52,22 @@ def encode_inputs(
         if arr.ndim != 3 or arr.shape[2] != config.input_size:
             raise InputError(
                 f"vector inputs must have shape (T, {config.input_size}) or (T, B, {config.input_size}),"
-                f" got {arr.shape}"
+                f" got {arr.shape}",
+                "inputs",
             )
         if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-            raise InputError("vector inputs must be real numbers")
+            raise InputError("vector inputs must be real numbers", "inputs")
         x = np.ascontiguousarray(arr, dtype=dtype)
         if not np.isfinite(x).all():
-            raise InputError("inputs must be finite numbers")
+            raise InputError("inputs must be finite numbers", "inputs")
         return x, None
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.integer):
-        raise InputError(f"token inputs must be integers shaped (T,) or (T, B), got {arr.dtype} {arr.shape}")
+        raise InputError(f"token inputs must be integers shaped (T,) or (T, B), got {arr.dtype} {arr.shape}", "inputs")
     assert config.vocab_size is not None
     if arr.size and (arr.min() < 0 or arr.max() >= config.vocab_size):
-        raise InputError(f"token ids must lie in [0, {config.vocab_size - 1}]")
+        raise InputError(f"token ids must lie in [0, {config.vocab_size - 1}]", "inputs")
     tokens = arr.astype(np.int64)
     if config.input_encoding == "onehot":
         # Scatter ones rather than index np.eye(V): memory stays T*B*V, not V^2.
@@ -87,28 +93,30 @@ def initial_states(
             v = v[:, None, :]
         if v.shape != shape:
             raise InputError(
-                f"{name} must have shape {shape} (layers*directions, batch, hidden), got {v.shape}"
+                f"{name} must have shape {shape} (layers*directions, batch, hidden), got {v.shape}", name
             )
         if not np.isfinite(v).all():
-            raise InputError(f"{name} must be finite")
+            raise InputError(f"{name} must be finite", name)
         return v
 
     h = prepare(h0, "h0")
     if not config.has_cell_state:
         if c0 is not None:
-            raise InputError(f"c0 is only used by the LSTM, not by {config.cell}")
+            raise InputError(f"c0 is only used by the LSTM, not by {config.cell}", "c0")
         return h, None
     return h, prepare(c0, "c0")
 
 
 def output_mask_for(shape: str, lengths: np.ndarray, num_steps: int) -> np.ndarray:
     if shape not in SHAPES or shape == "one_to_many":
-        raise InputError(f"shape must be one of {SHAPES[:3]} here (one_to_many runs through core.generate)")
+        raise InputError(
+            f"shape must be one of {SHAPES[:3]} here (one_to_many runs through core.generate)", "shape"
+        )
     steps = np.arange(num_steps)[:, None]
     if shape == "many_to_many":
         return steps < lengths[None, :]
     if shape == "one_to_one" and num_steps != 1:
-        raise InputError(f"a one-to-one network reads exactly one input, got {num_steps}")
+        raise InputError(f"a one-to-one network reads exactly one input, got {num_steps}", "inputs")
     return steps == (lengths - 1)[None, :]
 
 
@@ -143,7 +151,9 @@ def forward(
     x, tokens = encode_inputs(params, config, inputs)
     T, B, _ = x.shape
     if T < 1:
-        raise InputError("a sequence needs at least one timestep")
+        raise InputError("a sequence needs at least one timestep", "inputs")
+    if B < 1:
+        raise InputError("a batch needs at least one sequence", "inputs")
     edits: dict[tuple[int, int], LayerEdits] = {}
     if interventions:
         check_interventions(config, T, interventions)
@@ -154,8 +164,6 @@ def forward(
         elif changes:
             x = replace_vectors(x, changes)
         edits = plan_edits(config, interventions)
-    if B < 1:
-        raise InputError("a batch needs at least one sequence")
     if lengths is None:
         lens = np.full(B, T, dtype=np.int64)
         mask = None
@@ -165,7 +173,7 @@ def forward(
         whole = raw.dtype.kind in "iu" or (raw.dtype.kind == "f" and bool(np.all(raw == np.round(raw))))
         lens = raw.astype(np.int64) if whole else raw
         if not whole or lens.shape != (B,) or lens.min() < 1 or lens.max() > T:
-            raise InputError(f"lengths must hold {B} integers in [1, {T}]")
+            raise InputError(f"lengths must hold {B} integers in [1, {T}]", "lengths")
         mask = np.arange(T)[:, None] < lens[None, :]
         if mask.all():
             mask = None

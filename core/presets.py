@@ -15,6 +15,7 @@ runs exactly like a freshly built model. Only plain arrays are read (``allow_pic
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,20 +94,56 @@ def stored_params(params: Params, config: Any) -> Params:
     return {k: np.asarray(v, dtype=np.float32).astype(dtype) for k, v in params.items()}
 
 
+def loss_curve(losses: list[float], window: int) -> dict[str, Any]:
+    """The training loss subsampled for a chart: the mean minibatch loss over each ``window`` steps,
+
+        loss_k = (1/w) sum_{s = (k-1)w+1}^{kw} L_s,      at step k*w (the last window may be shorter),
+
+    rounded to 6 significant digits so the metadata stays small."""
+    if window < 1:
+        raise ValueError("the curve's window must be at least one step")
+    steps, means = [], []
+    for start in range(0, len(losses), window):
+        chunk = losses[start : start + window]
+        steps.append(start + len(chunk))
+        means.append(float(f"{sum(chunk) / len(chunk):.6g}"))
+    return {"window": window, "steps": steps, "loss": means}
+
+
+def parameter_count(params: Params) -> int:
+    return int(sum(np.asarray(v).size for v in params.values()))
+
+
 def build_preset(
-    task_name: str, task_options: dict[str, Any], settings: dict[str, Any]
+    task_name: str,
+    task_options: dict[str, Any],
+    settings: dict[str, Any],
+    model: dict[str, Any] | None = None,
+    curve_window: int | None = None,
 ) -> tuple[Any, Params, dict[str, Any]]:
     """Train a task's default model with the given settings (the recipe), and describe the result.
 
-    Returns (config, params, meta); meta['metrics'] are measured on the held-out batch with the weights as
-    they will be stored (float32), so a loaded preset scores exactly that.
+    ``model`` changes fields of the task's default configuration (e.g. ``{"cell": "rnn", "hidden_size": 32}``);
+    with ``curve_window`` the metadata keeps the training loss curve (:func:`loss_curve`) and the held-out
+    metric at every evaluation. Returns (config, params, meta); meta['metrics'] are measured on the held-out
+    batch with the weights as they will be stored (float32), so a loaded preset scores exactly that.
     """
     from core.tasks import get_task  # the task registry imports every task module; only needed here
     from core.train import Trainer, TrainSettings
 
     task = get_task(task_name, **task_options)
-    trainer = Trainer(task, TrainSettings.for_task(task, **settings))
-    final = trainer.run_to_end()
+    config = task.config_with(**model) if model else None
+    trainer = Trainer(task, TrainSettings.for_task(task, **settings), config=config)
+    losses: list[float] = []
+    held_out: dict[str, list] = {"steps": [], task.metric: []}
+    final = None
+    for final in trainer.run():
+        if math.isfinite(final.loss):  # a diverged run's last report carries the non-finite loss
+            losses.append(final.loss)
+        if final.eval is not None:
+            held_out["steps"].append(final.step)
+            held_out[task.metric].append(float(f"{final.eval[task.metric]:.6g}"))
+    assert final is not None
     stored = stored_params(trainer.params, trainer.config)
     described = task.describe()  # title, description, shape, metric, goal, vocab (+ target_vocab, Seq2Seq)
     meta = {
@@ -121,4 +158,9 @@ def build_preset(
         "training_seconds": round(final.elapsed, 3),
         "metrics": trainer.adapter.evaluate(stored, trainer.held_out),
     }
+    if model:
+        meta["model_changes"] = dict(model)
+    if curve_window is not None:
+        meta["parameters"] = parameter_count(stored)
+        meta["curve"] = {**loss_curve(losses, curve_window), "held_out": held_out}
     return trainer.config, trainer.params, meta

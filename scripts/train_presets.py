@@ -5,6 +5,9 @@
 
 Each recipe is (task name, task options, training settings over the task's defaults). Presets train for their
 whole step budget (no early stop at the target) so the stored weights clear the target with a margin.
+
+The evidence sets of core.evidence add one preset per cell (e.g. adding-rnn, adding-lstm, adding-gru): the
+same task, recipe and seed, the cell and its width changed, with the training loss curve kept in the metadata.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ import sys
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+from core.evidence import SETS  # noqa: E402
 from core.presets import build_preset, save_preset  # noqa: E402
 from core.tasks import TASKS  # noqa: E402
 
 FULL_BUDGET = {"stop_at_target": False, "seed": 0}
 
-RECIPES: dict[str, tuple[str, dict, dict]] = {
+#: name -> (task, task options, settings) or (task, options, settings, model changes, curve window)
+RECIPES: dict[str, tuple] = {
     "chars": ("chars", {}, FULL_BUDGET),
+    "english": ("english", {}, FULL_BUDGET),
     "sentiment": ("sentiment", {}, FULL_BUDGET),
     "sine": ("sine", {}, FULL_BUDGET),
     "adding": ("adding", {"lag": 20}, FULL_BUDGET),
@@ -32,13 +38,26 @@ RECIPES: dict[str, tuple[str, dict, dict]] = {
     "translation": ("translation", {}, FULL_BUDGET),
     "reverse": ("reverse", {}, FULL_BUDGET),
 }
+for _set in SETS.values():
+    for _cell, _name in _set.members:
+        RECIPES[_name] = (*_set.recipe(_cell), _set.curve_window)
+
+
+def member_meta(name: str, task_title: str) -> dict:
+    """The evidence-set fields of a member preset (title, set and role), nothing for the others."""
+    for evidence in SETS.values():
+        for cell, member in evidence.members:
+            if member == name:
+                return evidence.member_meta(cell, task_title)
+    return {}
 
 
 def main(names: list[str]) -> int:
-    names = names or [n for n, (task, _, _) in RECIPES.items() if task in TASKS]
+    names = names or [n for n, recipe in RECIPES.items() if recipe[0] in TASKS]
     for name in names:
-        task, options, settings = RECIPES[name]
-        config, params, meta = build_preset(task, options, settings)
+        task, options, settings, *model_and_curve = RECIPES[name]
+        config, params, meta = build_preset(task, options, settings, *model_and_curve)
+        meta.update(member_meta(name, meta["title"]))
         weights, _ = save_preset(name, config, params, meta)
         print(
             f"{name:12s} {meta['metric']}={meta['metrics'][meta['metric']]:.4f} (target {meta['target']}) "

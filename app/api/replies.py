@@ -1,14 +1,14 @@
-"""Rendered JSON replies through the response cache, compressed once per cached entry.
+"""Rendered JSON replies through the response cache, compressed once per cached entry and encoding.
 
-GZipMiddleware would compress a cached reply again for every request; here the gzip bytes are cached beside
-the plain ones (``Content-Encoding`` set, so the middleware passes them through). ``cached_json_async``
-answers a cache hit on the event loop (a dictionary lookup) and sends only misses to the thread pool, so a
-permalink opened by a whole class costs no thread hop.
+The compression middleware would compress a cached reply again for every request; here each encoding's bytes
+are cached beside the plain ones (under ``key/zstd``, ``key/br``, ``key/gzip``, with ``Content-Encoding``
+set, so the middleware passes them through), and a cache hit sends stored bytes without compressing
+anything. ``cached_json_async`` answers a cache hit on the event loop (a dictionary lookup) and sends only
+misses to the thread pool, so a permalink opened by a whole class costs no thread hop.
 """
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable
 
 from fastapi import Request
@@ -16,12 +16,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.cache import ResponseCache
+from app.compression import Codecs, negotiate
 from app.responses import JSONBytes
 from app.settings import Settings
 
 
-def accepts_gzip(request: Request) -> bool:
-    return "gzip" in request.headers.get("accept-encoding", "").lower()
+def _encoding_for(request: Request, settings: Settings, body: bytes) -> str | None:
+    """The client's preferred encoding, or None when it wants none or the reply is too small to gain."""
+    if len(body) < settings.compress_min_bytes:
+        return None
+    return negotiate(request.headers.get("accept-encoding"))
+
+
+def _reply(body: bytes, hit: bool, encoding: str | None) -> JSONBytes:
+    headers = {"x-cache": "hit" if hit else "miss", "vary": "Accept-Encoding"}
+    if encoding is not None:
+        headers["content-encoding"] = encoding
+    return JSONBytes(body, headers=headers)
 
 
 def cached_json(
@@ -29,14 +40,12 @@ def cached_json(
 ) -> Response:
     """The reply for ``key``: from the cache or ``render()``; X-Cache says which."""
     body, hit = cache.get_or_render(key, render)
-    headers = {"x-cache": "hit" if hit else "miss", "vary": "Accept-Encoding"}
-    if accepts_gzip(request) and len(body) >= settings.gzip_min_bytes:
+    encoding = _encoding_for(request, settings, body)
+    if encoding is not None:
+        codecs: Codecs = request.app.state.codecs
         plain = body
-        body, _ = cache.get_or_render(
-            f"{key}/gzip", lambda: gzip.compress(plain, settings.gzip_level, mtime=0)
-        )
-        headers["content-encoding"] = "gzip"
-    return JSONBytes(body, headers=headers)
+        body, _ = cache.get_or_render(f"{key}/{encoding}", lambda: codecs.compress(plain, encoding))
+    return _reply(body, hit, encoding)
 
 
 async def cached_json_async(
@@ -45,11 +54,10 @@ async def cached_json_async(
     """``cached_json``, with the render (and a first compression) in the thread pool, a hit on the loop."""
     body = cache.get(key) if cache.max_bytes > 0 else None
     if body is not None:
-        zipped = accepts_gzip(request) and len(body) >= settings.gzip_min_bytes
-        if not zipped:
-            return JSONBytes(body, headers={"x-cache": "hit", "vary": "Accept-Encoding"})
-        compressed = cache.get(f"{key}/gzip")
+        encoding = _encoding_for(request, settings, body)
+        if encoding is None:
+            return _reply(body, True, None)
+        compressed = cache.get(f"{key}/{encoding}")
         if compressed is not None:
-            headers = {"x-cache": "hit", "vary": "Accept-Encoding", "content-encoding": "gzip"}
-            return JSONBytes(compressed, headers=headers)
+            return _reply(compressed, True, encoding)
     return await run_in_threadpool(cached_json, request, settings, cache, key, render)

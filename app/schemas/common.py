@@ -25,6 +25,18 @@ MAX_EXACT_INT = 2**53 - 1
 NonNegative = Annotated[StrictInt, Field(ge=0, le=MAX_EXACT_INT)]
 Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_LIST)]
 Matrix = Annotated[list[Vector], Field(min_length=1, max_length=MAX_LIST)]
+#: Significant digits in a reply. 17 identify every float64 (app.rounding), so more would add nothing; a
+#: server may allow fewer (GET /api/v1/limits: max_precision, 17 unless UNROLLED_MAX_PRECISION lowers it).
+MAX_PRECISION = 17
+Precision = Annotated[
+    StrictInt,
+    Field(
+        ge=1,
+        le=MAX_PRECISION,
+        description="significant digits of every number in the reply (17: each float64 exactly as computed); "
+        "at most GET /api/v1/limits max_precision",
+    ),
+]
 
 
 class StrictModel(BaseModel):

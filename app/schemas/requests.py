@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, StrictBool, StrictInt, Tag
+from pydantic import Discriminator, Field, StrictBool, Tag
 
-from app.schemas.common import MAX_LIST, MAX_TEXT, Count, FiniteFloat, Matrix, NonNegative, StrictModel
+from app.schemas.common import (
+    MAX_LIST,
+    MAX_TEXT,
+    Count,
+    FiniteFloat,
+    Matrix,
+    NonNegative,
+    Precision,
+    StrictModel,
+)
 from app.schemas.model import ModelSpec, SeedWeights, Token, WeightSpec
 
 Shape = Literal["many_to_many", "many_to_one", "one_to_one", "one_to_many"]
@@ -87,7 +96,7 @@ class TraceOptions(StrictModel):
     generation: GenerationSpec | None = None
     h0: Matrix | None = None
     c0: Matrix | None = None
-    precision: Annotated[StrictInt, Field(ge=1, le=17)] | None = None
+    precision: Precision | None = None
     include: (
         Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=64)] | None
     ) = Field(

@@ -17,8 +17,15 @@ Table = list[list[Num]]
 
 class InputSection(BaseModel):
     tokens: list[int] | None
-    labels: list[str] | None
+    labels: list[str] | None = Field(description="each step's token as the model reads it")
     x: Table | None
+    typed: list[str] | None = Field(
+        None, description="text input: each step's token as typed (before case folding and the unknown token)"
+    )
+    unknown: list[bool] | None = Field(
+        None,
+        description="text input: whether the typed token was outside the vocabulary, read as its unknown token",
+    )
 
 
 class OutputSection(BaseModel):

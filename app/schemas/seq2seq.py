@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Discriminator, Field, StrictBool, StrictInt, Tag
 
-from app.schemas.common import MAX_LIST, Count, FiniteFloat, NonNegative, StrictModel
+from app.schemas.common import MAX_LIST, Count, FiniteFloat, NonNegative, Precision, StrictModel
 from app.schemas.model import PresetWeights, SeedWeights, StoredWeights, Token, weights_union
 from app.schemas.requests import TextInput, TokensInput, _input_kind
 
@@ -66,7 +66,7 @@ class Seq2SeqRequest(StrictModel):
     beam_width: Annotated[StrictInt, Field(ge=1, le=16)] = 3
     max_length: Count | None = None
     top_k: Annotated[StrictInt, Field(ge=1, le=20)] = 5
-    precision: Annotated[StrictInt, Field(ge=1, le=17)] | None = None
+    precision: Precision | None = None
     include: (
         Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=64)] | None
     ) = None

@@ -135,11 +135,15 @@ class CellDiagram:
 
 
 def fmt(v: float) -> str:
-    return f"{v:.3f}".replace("-", "−")
+    """Three decimals with a true minus sign; a value that rounds to zero is written 0.000, never −0.000 (the
+    wire's dash still tells its sign)."""
+    text = f"{v:.3f}"
+    return "0.000" if text == "-0.000" else text.replace("-", "−")
 
 
 def paren(v: float) -> str:
-    return f"({fmt(v)})" if v < 0 else fmt(v)
+    text = fmt(v)
+    return f"({text})" if text.startswith("−") else text
 
 
 class Builder:
@@ -303,9 +307,9 @@ def gru(sim: Simulation, j: int) -> Builder:
 def rnn(sim: Simulation, j: int) -> Builder:
     v = unit_values(sim)
     state, cfg = sim.state, sim.config
-    suffix = f"_l{state.layer}" + ("_reverse" if state.dir else "")
     x = sim.trace.layers[state.layer][state.dir].x[state.t, 0]
-    ih = float(sim.params[f"weight_ih{suffix}"][j] @ x + sim.params[f"bias_ih{suffix}"][j])
+    b_ih = sim.layer_bias("bias_ih")
+    ih = float(sim.layer_weight("weight_ih")[j] @ x + (b_ih[j] if b_ih is not None else 0.0))
     hh = v["pre"] - ih
     act = cfg.nonlinearity
     sum_scale = clipped_scale(sim, "pre")

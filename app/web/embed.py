@@ -53,6 +53,8 @@ def state_summary(context: dict) -> str:
         run = context.get("s2s")
         return f"{run.title}, source “{' '.join(run.source)}”" if run is not None else ""
     state = context["state"]
+    if context.get("evidence") is not None:
+        return context["evidence"].summary
     if getattr(state, "model", "") and context.get("preset") is not None:
         sim = context.get("sim")
         size = f" ({sim.config.cell.upper()}, hidden size {sim.config.hidden_size})" if sim is not None else ""

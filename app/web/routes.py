@@ -10,14 +10,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.errors import StoreUnavailableError
 from app.limits import Limits
 from app.store import ModelStore
-from app.web import cellview, gradients, heatmaps, lessons, seq2seq_routes, training, unrolled, weights_view
+from app.web import (
+    cellview,
+    evidence,
+    gradients,
+    heatmaps,
+    lessons,
+    picture_routes,
+    seq2seq_routes,
+    training,
+    unrolled,
+)
 from app.web.colors import Scale
 from app.web.feedforward import Rolled
 from app.web.simulation import (
@@ -30,6 +40,7 @@ from app.web.simulation import (
 )
 from app.web.state import (
     ACTIVATIONS,
+    CELL_NAMES,
     CELLS,
     MAX_HIDDEN,
     MAX_LAYERS,
@@ -52,13 +63,17 @@ VIEWS = (
     ("gradients", "/gradients", "Gradients through time"),
     ("compare", "/compare", "RNN vs LSTM vs GRU"),
 )
-RANDOM_WEIGHT_VIEWS = ("gradients", "compare")
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+RANDOM_WEIGHT_VIEWS = ("gradients", "compare")  # random weights from the seed, or an evidence set's trio
 
 
 def step_labels(sim: Simulation) -> list[str]:
     """What the timeline announces for each step, e.g. 'step 3 of 11, input “l”'."""
-    return [f"step {t} of {sim.steps - 1}, input “{sim.labels[t]}”" for t in range(sim.steps)]
+    return [
+        f"step {t} of {sim.steps - 1}, input “{sim.typed[t]}” (unknown to the model: read as “{sim.labels[t]}”)"
+        if sim.is_unknown(t)
+        else f"step {t} of {sim.steps - 1}, input “{sim.labels[t]}”"
+        for t in range(sim.steps)
+    ]
 
 
 def layer_choices(sim: Simulation) -> list[tuple[str, str]]:
@@ -119,10 +134,11 @@ def base_context(request: Request, view: str) -> dict:
     state, errors = parse(request.query_params)
     store, limits = request.app.state.store, request.app.state.settings.limits
     if state.trained and view in RANDOM_WEIGHT_VIEWS:
-        which = f"preset “{state.preset}”" if state.preset else "stored model"
-        errors.append(
-            f"This view compares cells with random weights from the seed, so the {which} is not used here."
-        )
+        if "preset" in request.query_params or "model" in request.query_params:  # not just the default
+            which = f"preset “{state.preset}”" if state.preset else "stored model"
+            errors.append(
+                f"This view compares cells with random weights from the seed, so the {which} is not used here."
+            )
         state = replace(state, preset="", model="")
     status = 200
     try:
@@ -180,7 +196,10 @@ def unrolled_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "unrolled")
     if ctx["sim"] is not None:
         ctx["diagram"] = unrolled.build(ctx["sim"])
-        ctx["cellview"] = cellview.build(ctx["sim"])
+        # The cell is drawn here only when the page opens on it; otherwise sim.js fetches it when it is opened
+        # (ahead, when the pointer or focus reaches a column), so the overview does not carry a hidden cell
+        # and its weight images.
+        ctx["cellview"] = cellview.build(ctx["sim"]) if ctx["state"].panel == "cell" else None
         ctx["rolled"] = Rolled(CELL_NAMES[ctx["sim"].config.cell])
     return render("unrolled.html", ctx)
 
@@ -203,22 +222,6 @@ def cell_fragment(request: Request) -> HTMLResponse:
     return render("fragments/cellview.html", cell_context(request))
 
 
-@router.get("/fragment/weights.png")
-def weights_png(request: Request) -> Response:
-    """One weight matrix of the shown layer as a PNG heatmap (``which``: ih, hh or b); the same URL always
-    gives the same pixels, so the browser keeps it."""
-    which = request.query_params.get("which", "")
-    if which not in ("ih", "hh", "b"):
-        return Response("which must be one of ih, hh, b", status_code=422, media_type="text/plain")
-    ctx = base_context(request, "cell")
-    sim = ctx["sim"]
-    if sim is None or ctx["errors"]:
-        return Response(" ".join(ctx["errors"]) or "no model", status_code=422, media_type="text/plain")
-    return Response(
-        weights_view.png(sim, which), media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
-    )
-
-
 @router.get("/heatmaps", response_class=HTMLResponse)
 def heatmaps_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "heatmaps")
@@ -229,10 +232,35 @@ def heatmaps_page(request: Request) -> HTMLResponse:
     return render("heatmaps.html", ctx)
 
 
+def with_evidence(ctx: dict) -> dict:
+    """A gradients or compare page on an evidence set's trained trio (state.evidence): the three runs, and
+    the LSTM's run as the page's simulation (the player steps through its sequence). When the set's presets
+    are missing the page says so and falls back to random weights."""
+    state: ViewState = ctx["state"]
+    try:
+        found = evidence.build(state.evidence, state.seed)
+    except KeyError as missing:
+        ctx["errors"].append(f"The trained models are not available: {missing.args[0]}.")
+        ctx["state"] = replace(state, evidence="")
+        return ctx
+    shown = found.members[1].run
+    state = replace(state, t=min(state.t, shown.steps - 1))
+    ctx.update(
+        evidence=found,
+        state=state,
+        sim=shown,
+        step_labels=step_labels(shown),
+        last_step=shown.steps - 1,
+    )
+    return ctx
+
+
 @router.get("/gradients", response_class=HTMLResponse)
 def gradients_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "gradients")
-    if ctx["sim"] is not None:
+    if ctx["state"].evidence:
+        ctx = with_evidence(ctx)
+    if ctx.get("evidence") is None and ctx["sim"] is not None:
         ctx["chart"] = gradients.build(ctx["sim"], request.app.state.settings.limits)
     return render("gradients.html", ctx)
 
@@ -240,15 +268,21 @@ def gradients_page(request: Request) -> HTMLResponse:
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request) -> HTMLResponse:
     ctx = base_context(request, "compare")
+    if ctx["state"].evidence:
+        ctx = with_evidence(ctx)
+    found = ctx.get("evidence")
     sim = ctx["sim"]
-    if sim is not None:
+    if found is not None:
+        titled = [(m.title, m.run) for m in found.members]
+    elif sim is not None:
         limits = request.app.state.settings.limits
-        sims = [simulate(replace(sim.state, cell=c), limits=limits) for c in CELLS]
+        titled = [(CELL_NAMES[c], simulate(replace(sim.state, cell=c), limits=limits)) for c in CELLS]
+    else:
+        titled = []
+    if titled:
         # One hidden-state scale for all three, so the same colour means the same number in each picture.
-        shared = Scale.for_values([v for other in sims for v in unrolled.all_quantity_values(other, "h")])
-        ctx["diagrams"] = [
-            (CELL_NAMES[c], unrolled.build(other, shared)) for c, other in zip(CELLS, sims, strict=True)
-        ]
+        shared = Scale.for_values([v for _, other in titled for v in unrolled.all_quantity_values(other, "h")])
+        ctx["diagrams"] = [(name, unrolled.build(other, shared)) for name, other in titled]
         ctx["shared_scale"] = shared
     return render("compare.html", ctx)
 
@@ -257,3 +291,4 @@ def compare_page(request: Request) -> HTMLResponse:
 router.include_router(training.router)  # /train: training runs with live curves
 router.include_router(lessons.router)  # lessons, trained-model pages and every other /embed form
 router.include_router(seq2seq_routes.router)  # /seq2seq: the encoder-decoder view
+router.include_router(picture_routes.router)  # weight images and the pictures as slides (SVG, PNG)

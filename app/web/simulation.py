@@ -24,11 +24,22 @@ from app.limits import Limits
 from app.schemas.requests import TraceRequest
 from app.service import run_trace
 from app.store import ModelStore
-from app.web.state import BadInputError, ViewState, parse_numbers, parse_text, parse_vectors, parse_words
+from app.web.state import (
+    DEFAULT_PRESET,
+    BadInputError,
+    ViewState,
+    parse_numbers,
+    parse_text,
+    parse_vectors,
+    parse_words,
+)
 from core.config import NetworkConfig
 from core.params import Params
 from core.presets import PRESETS_DIR
 from core.trace import Trace
+
+#: Top guesses a next-token model shows per step.
+TOP_GUESSES = 3
 
 
 @dataclass(frozen=True)
@@ -37,23 +48,71 @@ class Simulation:
     config: NetworkConfig
     params: Params
     trace: Trace
-    labels: tuple[str, ...]  # what x_t is, per timestep: the character or the number as typed
+    labels: tuple[str, ...]  # what x_t is, per timestep: the token as the model reads it, or the number
     vocab: tuple[str, ...] | None  # text mode: token id -> character
     inputs: np.ndarray  # what forward() was given: (T,) token ids or (T, 1) numbers
     output_labels: tuple[str, ...] | None = None  # names of the output units (the vocabulary, or classes)
+    typed: tuple[str, ...] = ()  # text input: each step's token as typed (before case folding), shown
+    unknown: tuple[bool, ...] = ()  # text input: whether the typed token was read as the unknown token
 
     @property
     def steps(self) -> int:
         return self.trace.num_steps
 
-    def output_label(self, t: int) -> str:
-        """y_t in words: the most likely output (next character, class) and its probability, or the number."""
-        if self.trace.probs is not None and self.output_labels is not None:
-            p = self.trace.probs[t, 0]
-            k = int(np.argmax(p))
-            return f"{show_char(self.output_labels[k])} {p[k]:.0%}"
+    def layer_name(self, stem: str) -> str:
+        """The PyTorch name of a parameter of the shown layer and direction: 'weight_hh' -> weight_hh_l1_reverse."""
+        return f"{stem}_l{self.state.layer}" + ("_reverse" if self.state.dir else "")
+
+    def layer_weight(self, stem: str) -> np.ndarray:
+        return self.params[self.layer_name(stem)]
+
+    def layer_bias(self, stem: str) -> np.ndarray | None:
+        """A bias of the shown layer (None when the model has none)."""
+        return self.params.get(self.layer_name(stem))
+
+    def is_unknown(self, t: int) -> bool:
+        """Whether step t's typed token is outside the vocabulary (the model read its unknown token)."""
+        return bool(self.unknown) and self.unknown[t]
+
+    @property
+    def output_kind(self) -> str:
+        """What y_t means: 'next' (a softmax over the input vocabulary: the next token), 'class' (a softmax
+        over named classes, e.g. sentiment), 'value' (a linear output, e.g. a forecast), or 'scores' (a
+        softmax whose outputs have no names)."""
+        if self.trace.probs is None:
+            return "value"
+        if self.output_labels is None:
+            return "scores"
+        return "next" if self.vocab is not None and self.output_labels == self.vocab else "class"
+
+    def top_outputs(self, t: int, k: int = TOP_GUESSES) -> tuple[tuple[str, float], ...]:
+        """The k most likely outputs at step t, most likely first, as (shown label, probability): the next
+        characters (space shown as '␣'), the classes, or '#j' for unnamed output j. Empty for a linear output
+        or a step whose probabilities are not finite (a diverged network)."""
+        if self.trace.probs is None:
+            return ()
+        p = self.trace.probs[t, 0]
+        if not np.isfinite(p).all():
+            return ()
+        order = np.argsort(-p, kind="stable")[:k]  # ties keep vocabulary order
+        names = self.output_labels
+        return tuple((show_char(names[j]) if names else f"#{j}", float(p[j])) for j in order)
+
+    def output_value(self, t: int) -> float:
+        """y_t's first number (the forecast of a one-output regression)."""
         assert self.trace.logits is not None
-        return f"{self.trace.logits[t, 0, 0]:.3g}"
+        return float(self.trace.logits[t, 0, 0])
+
+    def output_label(self, t: int) -> str:
+        """y_t in a few characters: the most likely next character or class with its probability
+        ("e 41%", "positive 93%"), or the value ("0.123"); "—" where the network diverged."""
+        if self.trace.probs is None:
+            return f"{self.output_value(t):.3g}"
+        top = self.top_outputs(t, 1)
+        if not top:
+            return "—"
+        label, p = top[0]
+        return f"{label} {p:.0%}"
 
 
 def show_char(ch: str) -> str:
@@ -141,7 +200,8 @@ def _supported_presets(stamp: tuple) -> tuple[PresetChoice, ...]:
                 task_examples(meta, tokens, "" if tokenizer == "chars" else " "),
             )
         )
-    return tuple(choices)
+    # The default model first (the picker lists them in this order), the others by name.
+    return tuple(sorted(choices, key=lambda choice: choice.name != DEFAULT_PRESET))
 
 
 def preset_choice(name: str) -> PresetChoice:
@@ -282,10 +342,9 @@ def _simulate(key: tuple, state: ViewState, store: ModelStore | None, limits: Li
     vocab = tuple(model.vocab) if model.vocab is not None else None
     if vocab is not None:
         labels = tuple(show_char(vocab[int(k)]) for k in encoded.values)
-        output_labels = model.output_labels
     else:
         labels = tuple(", ".join(f"{float(x):g}" for x in v) for v in encoded.values)
-        output_labels = model.output_labels
+    output_labels = model.output_labels
     return Simulation(
         state,
         model.config,
@@ -295,6 +354,8 @@ def _simulate(key: tuple, state: ViewState, store: ModelStore | None, limits: Li
         vocab,
         encoded.values,
         tuple(output_labels) if output_labels else None,
+        tuple(show_char(w) for w in encoded.typed) if encoded.typed is not None else labels,
+        tuple(encoded.unknown) if encoded.unknown is not None else (False,) * len(labels),
     )
 
 

@@ -4,7 +4,11 @@ unit, open panel.
 ``parse(query)`` reads a query mapping into a :class:`ViewState` plus a list of messages for values it could
 not use (the page shows them and falls back to the default for that field, so a bad link never breaks the
 page). ``ViewState.query(**changes)`` writes it back; only fields that differ from the defaults are written,
-so links stay short, and ``parse(state.query())`` gives the same state back (tested as a round trip)."""
+so links stay short, and ``parse(state.query())`` gives the same state back (tested as a round trip).
+
+The default is a trained model (DEFAULT_PRESET on DEFAULT_INPUT). Random weights from the seed are
+``preset=`` (empty), which a URL also means when it names a random-model field (cell, act, hidden, layers, bi,
+seed, mode) but no preset or stored model."""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
 from app.web.query import whole_number
+from core.evidence import SETS as EVIDENCE_SETS
 
 CELLS = ("rnn", "lstm", "gru")
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
 INPUT_MODES = ("text", "numbers")
 PANELS = ("", "cell")
@@ -32,6 +38,14 @@ PART_KEY = re.compile(r"^[a-z][a-z_-]{0,23}$")
 PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MODEL_ID = re.compile(r"^[0-9a-f]{64}$")  # a stored model's content id (app.store)
 
+#: What ``/`` opens on: a trained next-character model (core.tasks.english) reading an English sentence.
+DEFAULT_PRESET = "english"
+DEFAULT_INPUT = "the cat sat on the mat"
+#: Fields that only describe a random-weight model: a URL that names one of them but no preset or stored
+#: model means random weights (links made before the default became a trained model keep working).
+RANDOM_MODEL_FIELDS = ("cell", "act", "hidden", "layers", "bi", "seed", "mode")
+INFER_PRESET = "?"  # not a preset name: a ViewState built without one infers it (inferred_preset)
+
 
 @dataclass(frozen=True)
 class ViewState:
@@ -42,7 +56,7 @@ class ViewState:
     bi: bool = False
     seed: int = 0
     mode: str = "text"
-    input: str = "hello world"
+    input: str = DEFAULT_INPUT
     t: int = 0
     s: int | None = None  # sub-step of the timestep, 1-based; None: the last (the whole step done)
     unit: int | None = None
@@ -51,8 +65,19 @@ class ViewState:
     panel: str = ""
     rolled: bool = False  # the overview drawn as the notes first do: one cell with its loop
     hl: str = ""  # a part of the cell drawing to point at (its key, e.g. 'f' or 'add_c'), set by lesson steps
-    preset: str = ""  # a ready-trained model (core.presets); when set it fixes the cell, sizes and weights
+    # A ready-trained model (core.presets); when set it fixes the cell, sizes and weights. "" means random
+    # weights from the seed (the fields above). Left out, it is inferred like a URL's (see __post_init__).
+    preset: str = INFER_PRESET
     model: str = ""  # a stored model's id (e.g. a training run's result); fixes them like a preset
+    # The gradients and compare views' trained trio (core.evidence), e.g. 'adding': the seed then picks the
+    # task's sequence the RNN, LSTM and GRU all read, instead of random weights.
+    evidence: str = ""
+
+    def __post_init__(self) -> None:
+        # ViewState(hidden=4) describes a random-weight model, as the URL ?hidden=4 does; ViewState() is the
+        # default trained model.
+        if self.preset == INFER_PRESET:
+            object.__setattr__(self, "preset", inferred_preset(self))
 
     @property
     def trained(self) -> bool:
@@ -66,7 +91,12 @@ class ViewState:
         pairs = []
         for f in fields(ViewState):
             value = getattr(state, f.name)
-            if value == getattr(default, f.name):
+            if f.name == "preset":
+                # Written only when parse would not infer it: a stored model makes it irrelevant (parse clears
+                # it), and random-model fields without a preset mean random weights.
+                if state.model or value == inferred_preset(state):
+                    continue
+            elif value == getattr(default, f.name):
                 continue
             if isinstance(value, bool):
                 value = int(value)
@@ -89,6 +119,14 @@ class ViewState:
             self.mode,
             self.input,
         )
+
+
+def inferred_preset(state: ViewState) -> str:
+    """The preset a state (or URL) means when it does not name one: random weights ("") when it describes a
+    random-weight model field by field (RANDOM_MODEL_FIELDS away from their defaults), else the default."""
+    defaults = {f.name: f.default for f in fields(ViewState)}
+    named = any(getattr(state, name) != defaults[name] for name in RANDOM_MODEL_FIELDS)
+    return "" if named else DEFAULT_PRESET
 
 
 def _int_in(raw: str, name: str, lo: int, hi: int, errors: list[str]) -> int | None:
@@ -157,18 +195,26 @@ def parse(query) -> tuple[ViewState, list[str]]:
     if get("rolled") is not None:
         values["rolled"] = get("rolled") in ("1", "true", "on")
     raw_preset = get("preset")
-    if raw_preset:
-        if PRESET_NAME.match(raw_preset):
-            values["preset"] = raw_preset
-        else:
-            errors.append("Preset names hold lower-case letters, digits, '-' and '_' only.")
+    if raw_preset is None:
+        if any(get(name) is not None for name in RANDOM_MODEL_FIELDS):
+            values["preset"] = ""  # a random-weight model described field by field, even at the defaults
+    elif raw_preset == "" or PRESET_NAME.match(raw_preset):
+        values["preset"] = raw_preset  # "" asks for random weights
+    else:
+        errors.append("Preset names hold lower-case letters, digits, '-' and '_' only.")
     raw_model = get("model")
     if raw_model:
         if MODEL_ID.match(raw_model):
             values["model"] = raw_model
-            values.pop("preset", None)  # the stored model is the more specific choice
+            values["preset"] = ""  # the stored model is the more specific choice
         else:
             errors.append("A stored model's id is 64 hexadecimal characters (0-9, a-f).")
+    raw_evidence = get("evidence")
+    if raw_evidence:
+        if raw_evidence in EVIDENCE_SETS:
+            values["evidence"] = raw_evidence
+        else:
+            errors.append(f"Trained evidence must be one of {', '.join(EVIDENCE_SETS)}.")
     raw_input = get("input")
     if raw_input is not None:
         values["input"] = raw_input

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.web.simulation import Simulation, show_char
+from app.web.cell_diagram import fmt, paren
+from app.web.simulation import Simulation
 
 SUBSTEP_NAMES: dict[str, tuple[str, ...]] = {
     "lstm": ("forget", "input", "candidate", "cell update", "output", "hidden state"),
@@ -57,10 +58,6 @@ class SubStep:
     written: WrittenSum | None = None
 
 
-def fmt(v: float) -> str:
-    return f"{v:.3f}".replace("-", "−")
-
-
 def pct(v: float) -> str:
     return f"{v:.0%}"
 
@@ -87,10 +84,6 @@ def products(weights: np.ndarray, values: np.ndarray) -> str:
     return " + ".join(shown)
 
 
-def paren(v: float) -> str:
-    return f"({fmt(v)})" if v < 0 else fmt(v)
-
-
 def times(a: float, b: float) -> str:
     """'0.442 × (−0.008)': a product as written by hand."""
     return f"{fmt(a)} × {paren(b)}"
@@ -102,9 +95,8 @@ def written_sum(sim: Simulation, gate: str, target: str) -> WrittenSum:
     H = cfg.hidden_size
     j = state.unit if state.unit is not None else 0
     row = GATE_ROWS[cfg.cell].index(gate) * H + j if cfg.cell in GATE_ROWS else j
-    suffix = f"_l{state.layer}" + ("_reverse" if state.dir else "")
-    W_ih, W_hh = sim.params[f"weight_ih{suffix}"], sim.params[f"weight_hh{suffix}"]
-    b_ih, b_hh = sim.params.get(f"bias_ih{suffix}"), sim.params.get(f"bias_hh{suffix}")
+    W_ih, W_hh = sim.layer_weight("weight_ih"), sim.layer_weight("weight_hh")
+    b_ih, b_hh = sim.layer_bias("bias_ih"), sim.layer_bias("bias_hh")
     lt = sim.trace.layers[state.layer][state.dir]
     x, h_prev = lt.x[state.t, 0], lt.quantities(("h_prev",))["h_prev"][state.t, 0]
     input_value = float(W_ih[row] @ x)
@@ -128,21 +120,12 @@ def written_sum(sim: Simulation, gate: str, target: str) -> WrittenSum:
     )
 
 
-def top_outputs(sim: Simulation, t: int, k: int = 3) -> list[tuple[str, float]]:
-    """The k most likely outputs at step t with their probabilities (empty without a softmax output)."""
-    if sim.trace.probs is None or sim.output_labels is None:
-        return []
-    p = sim.trace.probs[t, 0]
-    best = np.argsort(-p, kind="stable")[:k]
-    return [(show_char(sim.output_labels[int(n)]), float(p[n])) for n in best]
-
-
 def output_sentence(sim: Simulation) -> str:
     """What the output layer makes of h_t at the shown step, when the shown layer is the top one."""
     state, cfg = sim.state, sim.config
     if state.layer != cfg.num_layers - 1 or sim.trace.logits is None:
         return f"h_t goes up to layer {state.layer + 2} as its input, and on to the next step."
-    best = top_outputs(sim, state.t)
+    best = sim.top_outputs(state.t)
     if best:
         listed = ", ".join(f"“{label}” {pct(p)}" for label, p in best)
         return f"The output layer reads all of h_t and gives its guesses: {listed}."
@@ -231,9 +214,7 @@ def rnn_steps(sim: Simulation, v: dict[str, float], j: int) -> list[SubStep]:
 
 
 def _ih_bias(sim: Simulation, j: int) -> float:
-    state = sim.state
-    suffix = f"_l{state.layer}" + ("_reverse" if state.dir else "")
-    b = sim.params.get(f"bias_ih{suffix}")
+    b = sim.layer_bias("bias_ih")
     return float(b[j]) if b is not None else 0.0
 
 

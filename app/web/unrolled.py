@@ -3,17 +3,20 @@ layer and direction in between, h_{t-1} -> h_t (and c_{t-1} -> c_t for the LSTM)
 
 Every number drawn is computed here (positions in SVG user units, fills from app.web.colors), so the template
 only places elements. Each cell box shows its h_t (and c_t) as a grid of small squares, UNITS_PER_ROW per row;
-a dash across a square marks a negative value so the sign does not depend on colour."""
+a dash across a square marks a negative value so the sign does not depend on colour.
+
+A grid is drawn as one path per colour bin (and one per dash ink), not one element per unit: the default page
+draws about 2,800 squares, and one element with its own title each made the page ten times the size of
+everything else on it. A square's exact value is in the numbers table, which the page reads out on hover."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.web.colors import Scale, text_colour
 from app.web.feedforward import guesses as no_loop_guesses
-from app.web.simulation import Simulation
-from app.web.substeps import top_outputs
+from app.web.simulation import TOP_GUESSES, Simulation
 
 SQUARE = 13
 GAP = 2
@@ -25,20 +28,84 @@ LEFT = 78
 TOP = 22
 IO_H = 26
 GUESS_LINE = 17
-GUESSES = 3
 ROW_GAP = 24
 
 
+PITCH = SQUARE + GAP
+
+
+def num(v: float) -> str:
+    """A coordinate as short as SVG reads it: 12, 12.5 (never 12.0 or 12.500000001)."""
+    return f"{round(v, 2):g}"
+
+
 @dataclass(frozen=True)
-class Square:
-    x: float
+class Grid:
+    """One state vector (h_t or c_t of one row at one step) as squares, unit j at row j // 8, column j % 8.
+
+    ``fills`` holds one (colour, path) per colour bin in use; ``dashes`` one (ink, path) per ink of the negative
+    marks. ``column`` is the index of the numbers-table cell (in its row t) that lists these values."""
+
+    quantity: str
+    name: str  # as the readout names a unit: "h (layer 2 ←)"
+    where: str  # "layer:direction", as the cell view's layer picker writes it
+    x: float  # top-left corner of unit 0
     y: float
-    size: float
-    fill: str
-    value: float
-    unit: int
+    values: tuple[float, ...]
     title: str
-    dash: tuple[float, float, float, str] | None  # (x1, x2, y, stroke) of the negative mark
+    column: int
+    fills: tuple[tuple[str, str], ...]
+    dashes: tuple[tuple[str, str], ...]
+
+    square = SQUARE
+    pitch = PITCH
+    per_row = UNITS_PER_ROW
+
+    def corner(self, j: int) -> tuple[float, float]:
+        return self.x + (j % UNITS_PER_ROW) * PITCH, self.y + (j // UNITS_PER_ROW) * PITCH
+
+    @property
+    def listing(self) -> str:
+        """Every value by name, for a picture without the numbers table (a downloaded slide)."""
+        return "; ".join(f"{self.name}[{j}] = {v:.4f}" for j, v in enumerate(self.values))
+
+    def mark(self, unit: int | None) -> tuple[float, float] | None:
+        """Where the outline of the chosen unit goes, or None when no unit (or none of this width) is chosen."""
+        return self.corner(unit) if unit is not None and 0 <= unit < len(self.values) else None
+
+
+def grid(values, x0: float, y0: float, scale: Scale, quantity: str, row: Row, named: bool, t: int) -> Grid:
+    """The squares of ``values``; ``named`` adds the row's label to the names (pictures with several rows)."""
+    vals = tuple(float(v) for v in values)
+    name = f"{quantity} ({row.label})" if named else quantity
+    column = row.table_column + (1 if quantity == "c" else 0)
+    g = Grid(quantity, name, f"{row.layer}:{row.direction}", x0, y0, vals, "", column, (), ())
+    # Each path starts at its first square and moves on relative to the previous one (after "z" the pen is back
+    # at that square's corner), so a path is mostly the same few characters: "m15 0h13v13h-13z".
+    fills: dict[str, list[str]] = {}
+    last: dict[str, tuple[float, float]] = {}
+    dashes: dict[str, list[str]] = {}
+    for j, v in enumerate(vals):
+        x, y = g.corner(j)
+        fill = scale.colour(v)
+        if fill in last:
+            px, py = last[fill]
+            move = f"m{num(x - px)} {num(y - py)}"
+        else:
+            move = f"M{num(x)} {num(y)}"
+        last[fill] = (x, y)
+        fills.setdefault(fill, []).append(f"{move}h{SQUARE}v{SQUARE}h-{SQUARE}z")
+        if v < 0:
+            dashes.setdefault(text_colour(fill), []).append(f"M{num(x + 2)} {num(y + SQUARE / 2)}h{SQUARE - 4}")
+    finite = [v for v in vals if math.isfinite(v)]
+    span = f" from {min(finite):.3f} to {max(finite):.3f}" if finite else ""
+    title = f"{name} at t={t}: {len(vals)} units{span}"
+    return replace(
+        g,
+        title=title,
+        fills=tuple((f, "".join(d)) for f, d in fills.items()),
+        dashes=tuple((ink, "".join(d)) for ink, d in dashes.items()),
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +144,7 @@ class Box:
     tx: float = 0.0
     ty: float = 0.0
     captions: tuple[tuple[float, float, str], ...] = ()
-    squares: tuple[Square, ...] = ()
+    grids: tuple[Grid, ...] = ()  # a cell box's h_t (and c_t)
     guesses: tuple[Guess, ...] = ()  # an output box's top guesses, one line each
 
 
@@ -100,6 +167,7 @@ class Row:
     y: float
     h: float
     label: str
+    table_column: int  # the numbers table's cell (in row t: th t, td input, then each row's h [and c]) of its h
 
     @property
     def label_y(self) -> float:
@@ -134,17 +202,6 @@ def grid_size(hidden: int) -> tuple[int, int, float, float]:
     return cols, rows, cols * SQUARE + (cols - 1) * GAP, rows * SQUARE + (rows - 1) * GAP
 
 
-def squares(values, x0: float, y0: float, scale: Scale, name: str, t: int) -> tuple[Square, ...]:
-    out = []
-    for j, v in enumerate(float(v) for v in values):
-        x = x0 + (j % UNITS_PER_ROW) * (SQUARE + GAP)
-        y = y0 + (j // UNITS_PER_ROW) * (SQUARE + GAP)
-        fill = scale.colour(v)
-        dash = (x + 2, x + SQUARE - 2, y + SQUARE / 2, text_colour(fill)) if v < 0 else None
-        out.append(Square(x, y, SQUARE, fill, v, j, f"{name}[{j}] at t={t}: {v:.4f}", dash))
-    return tuple(out)
-
-
 def all_quantity_values(sim: Simulation, name: str) -> list[float]:
     """Every value of one quantity over all layers, directions and steps (for a scale clipped to the data)."""
     return [float(v) for layer in sim.trace.layers for lt in layer for v in lt.quantities()[name].ravel()]
@@ -177,12 +234,12 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
     twin = no_loop_guesses(sim)
     twin_y = TOP
     out_y = TOP + (IO_H + 10 if twin is not None else 0)
-    out_h = GUESSES * GUESS_LINE + 8 if sim.trace.probs is not None else IO_H
+    out_h = TOP_GUESSES * GUESS_LINE + 8 if sim.trace.probs is not None else IO_H
     rows: list[Row] = []
     y: float = out_y + out_h + ROW_GAP
     for layer, d in order:
         arrow = " ←" if d else (" →" if cfg.bidirectional else "")
-        rows.append(Row(layer, d, y, box_h, f"layer {layer + 1}{arrow}"))
+        rows.append(Row(layer, d, y, box_h, f"layer {layer + 1}{arrow}", 2 + len(rows) * (2 if lstm else 1)))
         y += box_h + ROW_GAP
     in_y = y
     height = in_y + IO_H + 8
@@ -193,12 +250,16 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         x0 = LEFT + t * pitch + ARROW
         cx = x0 + box_w / 2
         col = Column(t, x0 - ARROW / 2 + 2, pitch - 4, f"t={t}", cx, sim.labels[t])
-        col.boxes.append(Box(x0, in_y, box_w, IO_H, "input", sim.labels[t], cx, in_y + IO_H / 2 + 5))
+        if sim.is_unknown(t):  # typed outside the vocabulary: what was typed, and the token the model read
+            shown, kind = f"{sim.typed[t]}→{sim.labels[t]}", "input unknown"
+        else:
+            shown, kind = sim.labels[t], "input"
+        col.boxes.append(Box(x0, in_y, box_w, IO_H, kind, shown, cx, in_y + IO_H / 2 + 5))
         if twin is not None:
             same = twin[t].same_as_loop
             kind, text = ("noloop", twin[t].text) if same else ("noloop differs", f"≠ {twin[t].text}")
             col.boxes.append(Box(x0, twin_y, box_w, IO_H, kind, text, cx, twin_y + IO_H / 2 + 5))
-        best = top_outputs(sim, t, GUESSES)
+        best = sim.top_outputs(t)
         if best:
             lines = tuple(
                 Guess(f"{label} {p:.0%}", x0 + 6, out_y + 13 + k * GUESS_LINE, x0 + 6, out_y + 15 + k * GUESS_LINE,
@@ -213,14 +274,15 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
             gx = x0 + (box_w - grid_w) / 2
             h_y = row.y + PAD + LABEL_H
             caps = [(x0 + PAD, h_y - 4, "h")]
-            sq = squares(q["h"][t, 0], gx, h_y, scales["h"], f"h (layer {row.layer + 1})", t)
+            named = len(rows) > 1
+            grids = [grid(q["h"][t, 0], gx, h_y, scales["h"], "h", row, named, t)]
             arrow_ys = [("h", h_y + grid_h / 2)]
             if lstm:
                 c_y = h_y + grid_h + LABEL_H
                 caps.append((x0 + PAD, c_y - 4, "c"))
-                sq += squares(q["c"][t, 0], gx, c_y, scales["c"], f"c (layer {row.layer + 1})", t)
+                grids.append(grid(q["c"][t, 0], gx, c_y, scales["c"], "c", row, named, t))
                 arrow_ys.append(("c", c_y + grid_h / 2))
-            col.boxes.append(Box(x0, row.y, box_w, box_h, "cell", captions=tuple(caps), squares=sq))
+            col.boxes.append(Box(x0, row.y, box_w, box_h, "cell", captions=tuple(caps), grids=tuple(grids)))
             for name, ay in arrow_ys:
                 if row.direction == 0:
                     x1, x2 = x0 - ARROW + 3, x0 - 3
@@ -255,7 +317,7 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         headers.append("without the loop")
     table = []
     for t in range(T):
-        cells = [str(t), sim.labels[t]]
+        cells = [str(t), f"{sim.typed[t]} (unknown: read as {sim.labels[t]})" if sim.is_unknown(t) else sim.labels[t]]
         for row in rows:
             q = trace.layers[row.layer][row.direction].quantities()
             cells.append(listing(q["h"][t, 0]))

@@ -57,20 +57,13 @@ class WeightMap:
         return self.rows * self.pixel
 
 
-def suffix(sim: Simulation) -> str:
-    return f"_l{sim.state.layer}" + ("_reverse" if sim.state.dir else "")
-
-
 def matrix(sim: Simulation, which: str) -> np.ndarray:
     """The weights of one map: W_ih, W_hh, or the biases side by side as two columns (b_ih, b_hh)."""
-    sfx = suffix(sim)
-    if which == "ih":
-        return np.asarray(sim.params[f"weight_ih{sfx}"], dtype=float)
-    if which == "hh":
-        return np.asarray(sim.params[f"weight_hh{sfx}"], dtype=float)
-    rows = sim.params[f"weight_hh{sfx}"].shape[0]
+    if which in ("ih", "hh"):
+        return np.asarray(sim.layer_weight(f"weight_{which}"), dtype=float)
+    rows = sim.layer_weight("weight_hh").shape[0]
     zero = np.zeros(rows)
-    b_ih, b_hh = sim.params.get(f"bias_ih{sfx}"), sim.params.get(f"bias_hh{sfx}")
+    b_ih, b_hh = sim.layer_bias("bias_ih"), sim.layer_bias("bias_hh")
     return np.stack([zero if b_ih is None else b_ih, zero if b_hh is None else b_hh], axis=1).astype(float)
 
 

@@ -15,6 +15,7 @@ from core.tasks.base import Batch, NetworkAdapter, Sample, Task, Vocab
 #: task name -> (module, class)
 TASKS: dict[str, tuple[str, str]] = {
     "chars": ("core.tasks.chars", "NextCharTask"),
+    "english": ("core.tasks.english", "EnglishTask"),
     "sentiment": ("core.tasks.sentiment", "SentimentTask"),
     "sine": ("core.tasks.sine", "SineForecastTask"),
     "adding": ("core.tasks.memory", "AddingTask"),

@@ -77,23 +77,52 @@ class Sample:
 
 
 class Vocab:
-    """Token <-> id. ``joiner`` glues decoded tokens into text: '' for characters, ' ' for words."""
+    """Token <-> id. ``joiner`` glues decoded tokens into text: '' for characters, ' ' for words.
 
-    def __init__(self, tokens: list[str] | tuple[str, ...], joiner: str = "") -> None:
+    A vocabulary for typed text may also fold case (``fold_case``: a token is looked up in lower case) and
+    name an ``unknown`` token (one of ``tokens``) that every other token is read as; without one, a token
+    outside the vocabulary is an error.
+    """
+
+    def __init__(
+        self,
+        tokens: list[str] | tuple[str, ...],
+        joiner: str = "",
+        *,
+        fold_case: bool = False,
+        unknown: str | None = None,
+    ) -> None:
         if len(set(tokens)) != len(tokens):
             raise ValueError("vocabulary tokens must be unique")
+        if unknown is not None and unknown not in tokens:
+            raise ValueError(f"the unknown token {unknown!r} is not one of the tokens")
         self.tokens = tuple(tokens)
         self.joiner = joiner
+        self.fold_case = fold_case
+        self.unknown = unknown
         self.index = {tok: i for i, tok in enumerate(self.tokens)}
 
     def __len__(self) -> int:
         return len(self.tokens)
 
+    def split(self, text: str) -> list[str]:
+        """A text's tokens: its characters when the joiner is '', its words otherwise."""
+        return list(text) if self.joiner == "" else text.split(self.joiner)
+
+    def fold(self, token: str) -> str:
+        """The token as this vocabulary reads it: lower-cased if it folds case, the unknown token if it is
+        still not a token (unchanged when there is no unknown token)."""
+        low = token.lower() if self.fold_case else token
+        if low in self.index or self.unknown is None:
+            return low
+        return self.unknown
+
     def encode(self, items: str | list[str]) -> np.ndarray:
         """Ids of a text (split into characters when the joiner is '', into words otherwise) or a token
-        list."""
+        list, each token folded first (see :meth:`fold`)."""
         if isinstance(items, str):
-            items = list(items) if self.joiner == "" else items.split(self.joiner)
+            items = self.split(items)
+        items = [self.fold(tok) for tok in items]
         unknown = sorted({tok for tok in items if tok not in self.index})
         if unknown:
             raise ValueError(f"not in the vocabulary: {unknown}")
@@ -103,11 +132,21 @@ class Vocab:
         return self.joiner.join(self.tokens[int(i)] for i in np.asarray(ids).reshape(-1))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tokens": list(self.tokens), "joiner": self.joiner}
+        described: dict[str, Any] = {"tokens": list(self.tokens), "joiner": self.joiner}
+        if self.fold_case:
+            described["fold_case"] = True
+        if self.unknown is not None:
+            described["unknown"] = self.unknown
+        return described
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Vocab:
-        return cls(list(d["tokens"]), d.get("joiner", ""))
+        return cls(
+            list(d["tokens"]),
+            d.get("joiner", ""),
+            fold_case=bool(d.get("fold_case", False)),
+            unknown=d.get("unknown"),
+        )
 
 
 def token_model_config(vocab: Vocab, cell: str, hidden_size: int) -> NetworkConfig:
@@ -200,6 +239,9 @@ class Task(ABC):
     goal: str = "max"
     target: float = 1.0
     vocab: Vocab | None = None
+    #: Names of the output units of a classifier (e.g. sentiment's classes); None when the outputs are the
+    #: vocabulary's tokens or numbers.
+    output_labels: tuple[str, ...] | None = None
     #: Training settings that make the default model reach the target in seconds on two CPU cores.
     default_training: dict[str, Any] = {}
 
@@ -253,5 +295,6 @@ class Task(ABC):
             "target": self.target,
             "options": self.options(),
             "vocab": None if self.vocab is None else self.vocab.to_dict(),
+            "output_labels": None if self.output_labels is None else list(self.output_labels),
             "training": dict(self.default_training),
         }

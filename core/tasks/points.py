@@ -31,6 +31,7 @@ class PointsTask(Task):
     metric = "accuracy"
     goal = "max"
     target = 0.95
+    output_labels = LABELS
     default_training = {"steps": 1000, "batch_size": 32, "lr": 0.03, "eval_every": 25, "eval_size": 512}
 
     def default_config(self) -> NetworkConfig:

@@ -8,6 +8,10 @@ one side; it has to carry what it read through the sequence to the last step, wh
     p(class | w_1..w_T) = softmax(W_hy h_T + b_y)
 
 Phrases are padded to a common length in a batch; ``lengths`` tells the network where each one really ends.
+
+Typed phrases are read in lower case, and a word the phrases never use is read as ``<unk>``. So that
+``<unk>`` means "some word" rather than an untrained embedding, training batches replace each word by it
+with probability UNK_RATE (word dropout); the held-out set is read as written.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ NEGATIVE = (
 
 LABELS = ("negative", "positive")
 PAD = "<pad>"
+UNK = "<unk>"
+UNK_RATE = 0.1
 
 
 def words(phrase: str) -> list[str]:
@@ -94,12 +100,13 @@ class SentimentTask(Task):
     metric = "accuracy"
     goal = "max"
     target = 1.0
+    output_labels = LABELS
     default_training = {"steps": 300, "batch_size": 16, "lr": 0.02, "eval_every": 20, "eval_size": 48}
 
     def __init__(self) -> None:
         self.phrases = [(p, 1) for p in POSITIVE] + [(p, 0) for p in NEGATIVE]
         tokens = sorted({w for phrase, _ in self.phrases for w in words(phrase)})
-        self.vocab = Vocab([PAD, *tokens], joiner=" ")
+        self.vocab = Vocab([PAD, UNK, *tokens], joiner=" ", fold_case=True, unknown=UNK)
         self.encoded = [self.vocab.encode(words(p)) for p, _ in self.phrases]
         self.labels = np.array([label for _, label in self.phrases], dtype=np.int64)
 
@@ -128,7 +135,10 @@ class SentimentTask(Task):
         return Batch(inputs, targets, lengths)
 
     def sample_batch(self, rng: np.random.Generator, batch_size: int) -> Batch:
-        return self.batch_of(rng.integers(0, len(self.phrases), batch_size))
+        batch = self.batch_of(rng.integers(0, len(self.phrases), batch_size))
+        dropped = (rng.random(batch.inputs.shape) < UNK_RATE) & (batch.inputs != self.vocab.index[PAD])
+        batch.inputs[dropped] = self.vocab.index[UNK]
+        return batch
 
     def eval_batch(self, rng: np.random.Generator, size: int) -> Batch:
         """Every phrase once: the set is small enough to measure exactly."""

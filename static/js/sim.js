@@ -83,7 +83,8 @@
   function moveSubstep(delta) {
     var s = sim();
     if (!s) { return false; }
-    if (!cellVisible()) { openDetail(null); }
+    // From the overview: open the current step's cell at its first sub-step.
+    if (!cellVisible()) { setParam('s', '1'); openDetail(null); return true; }
     var n = substepCount();
     if (!n) { return false; }
     var k = currentSubstep() + delta;
@@ -109,11 +110,19 @@
   var fragments = new Map();
   var cellToken = 0;
 
+  // Each fragment is parsed once, when it arrives (a step fetched ahead is parsed ahead, off the key press), into
+  // nodes kept in a DocumentFragment. Showing a step moves its nodes into the page and the shown step's nodes
+  // back into the cache, so a step costs neither parsing nor copying.
   function loadFragment(url) {
     if (!fragments.has(url)) {
       fragments.set(url, fetch(url, { headers: { 'HX-Request': 'true' } }).then(function (response) {
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.text();
+      }).then(function (html) {
+        var nodes = document.createRange().createContextualFragment(html);
+        var root = nodes.querySelector('.cellview');
+        if (root) { root.dataset.src = url; }
+        return nodes;
       }));
       if (fragments.size > 64) { fragments.delete(fragments.keys().next().value); }
     }
@@ -123,7 +132,7 @@
   // The sub-step is applied in the browser, so one fragment serves every sub-step of its step.
   function fragmentUrl(host, t) {
     var url = new URL(location.href);
-    url.searchParams.delete('s');
+    ['s', 'panel', 'rolled'].forEach(function (name) { url.searchParams.delete(name); });  // the same cell
     if (t === 0) { url.searchParams.delete('t'); } else { url.searchParams.set('t', String(t)); }
     return host.dataset.src + url.search;
   }
@@ -140,11 +149,13 @@
     });
     var shown = host.querySelector('.cellview');
     if (shown && shown.dataset.t === String(t) && shown.dataset.src === url) { return Promise.resolve(); }
-    return loadFragment(url).then(function (html) {
-      if (token !== cellToken) { return; }
-      host.innerHTML = html;
-      var root = cellRoot();
-      if (root) { root.dataset.src = url; }
+    return loadFragment(url).then(function (nodes) {
+      if (token !== cellToken || !nodes.childNodes.length) { return; }  // superseded, or already shown
+      var leaving = cellRoot();
+      var kept = document.createDocumentFragment();
+      kept.append.apply(kept, Array.prototype.slice.call(host.childNodes));
+      if (leaving && leaving.dataset.src) { fragments.set(leaving.dataset.src, Promise.resolve(kept)); }
+      host.append(nodes);
       applySubstep(currentSubstep());
       var heading = document.querySelector('#detail-h .cur-t');
       if (heading) { heading.textContent = String(t); }
@@ -181,6 +192,19 @@
     for (var j = 0; j < stepFields.length; j++) { stepFields[j].value = String(t); }
     setParam('t', t === 0 ? null : String(t));
     if (cellVisible()) { refreshCell(); }
+    requestAnimationFrame(function () { keepInView(t); });
+  }
+
+  // The current column stays in sight: the picture scrolls sideways (only) when the step leaves its window.
+  function keepInView(t) {
+    var column = columnBox(t);
+    var scroller = column && column.closest('.scroller');
+    if (!scroller || scroller.closest('[hidden]')) { return; }
+    var a = column.getBoundingClientRect();
+    var b = scroller.getBoundingClientRect();
+    var margin = Math.min(48, b.width / 8);
+    var dx = a.left < b.left ? a.left - b.left - margin : (a.right > b.right ? a.right - b.right + margin : 0);
+    if (dx) { scroller.scrollBy({ left: dx, behavior: calm() ? 'auto' : 'smooth' }); }
   }
 
   // ---- play
@@ -324,6 +348,13 @@
   function init() {
     applySubstep(currentSubstep());
     var s = sim();
+    if (s) { keepInView(currentStep(s)); }
+    // A cell the server drew with the page is the fragment of its step: keep it rather than fetch it again.
+    var host = document.getElementById('cellview');
+    var drawn = cellRoot();
+    if (s && host && drawn && !drawn.dataset.src && drawn.dataset.t === String(currentStep(s))) {
+      drawn.dataset.src = fragmentUrl(host, currentStep(s));
+    }
     if (s && cellVisible()) { refreshCell(); }
   }
 
@@ -336,10 +367,12 @@
     if (e.target.closest('#show-rolled')) { showRolled(true); return; }
     if (e.target.closest('#show-unrolled')) { showRolled(false); return; }
     if (e.target.closest('#close-cell')) { closeDetail(); return; }
-    // A click on a timestep's column: go to that step and open its cell in place.
+    // A click on a timestep's column: go to that step and open its cell in place (on a square: at its unit).
     var column = e.target.closest('#sim svg g.col[data-t]');
     if (column) {
       pause();
+      var sq = squareAt(e);
+      if (sq && column.closest('#overview')) { chooseUnit(String(sq.unit), sq.where); }
       setStep(parseInt(column.dataset.t, 10));
       if (column.closest('#overview')) { openDetail(columnBox(parseInt(column.dataset.t, 10))); }
     }
@@ -356,6 +389,46 @@
   document.addEventListener('focusin', readOut);
   document.addEventListener('mouseover', readOut);
 
+  // ---- the squares of the unrolled picture: each grid is a few paths, so the unit under the pointer is found
+  // from its position, and its value read from the picture's numbers table (the page holds each number once).
+
+  function squareAt(e) {
+    var grid = e.target.closest && e.target.closest('svg.unrolled g.grid');
+    var svg = grid && grid.ownerSVGElement;
+    var ctm = svg && svg.getScreenCTM();
+    if (!ctm) { return null; }
+    var p = new DOMPoint(e.clientX, e.clientY).matrixTransform(ctm.inverse());
+    var d = grid.dataset;
+    var pitch = parseFloat(d.pitch);
+    var across = (p.x - parseFloat(d.x)) / pitch;
+    var down = (p.y - parseFloat(d.y)) / pitch;
+    var col = Math.floor(across);
+    var row = Math.floor(down);
+    var j = row * parseInt(d.perRow, 10) + col;
+    var inside = (across - col) * pitch <= parseFloat(d.size) && (down - row) * pitch <= parseFloat(d.size);
+    if (col < 0 || row < 0 || col >= parseInt(d.perRow, 10) || j >= parseInt(d.n, 10) || !inside) { return null; }
+    var t = parseInt(grid.closest('g.col').dataset.t, 10);
+    var table = document.getElementById(svg.dataset.sid + '-numbers');
+    var cell = table && table.tBodies[0].rows[t] && table.tBodies[0].rows[t].cells[parseInt(d.col, 10)];
+    var value = cell ? cell.textContent.split(',')[j] : '';
+    return { unit: j, where: d.where, text: d.name + '[' + j + '] at t=' + t + ': ' + (value || '').trim(),
+      readout: document.getElementById(svg.dataset.sid + '-readout') };
+  }
+
+  // Fetch a column's cell ahead, as soon as the pointer or the focus reaches the column.
+  function prefetchColumn(e) {
+    var column = e.target.closest && e.target.closest('#overview svg g.col[data-t]');
+    var host = document.getElementById('cellview');
+    if (column && host) { loadFragment(fragmentUrl(host, parseInt(column.dataset.t, 10))).catch(function () {}); }
+  }
+  document.addEventListener('pointerover', prefetchColumn);
+  document.addEventListener('focusin', prefetchColumn);
+
+  document.addEventListener('pointermove', function (e) {
+    var sq = squareAt(e);
+    if (sq && sq.readout) { sq.readout.textContent = sq.text; }
+  });
+
   document.addEventListener('input', function (e) {
     if (e.target.id === 'scrub') { pause(); setStep(parseInt(e.target.value, 10)); }
   });
@@ -365,9 +438,36 @@
     if (form && form.elements[name]) { form.elements[name].value = value; }
   }
 
+  // Outline the chosen unit in every grid of the picture (grids narrower than the unit have none).
   function selectUnit(unit) {
-    var squares = document.querySelectorAll('#sim rect.sq');
-    for (var i = 0; i < squares.length; i++) { squares[i].classList.toggle('sel', squares[i].dataset.u === unit); }
+    var grids = document.querySelectorAll('#sim svg.unrolled g.grid');
+    var j = parseInt(unit, 10);
+    for (var i = 0; i < grids.length; i++) {
+      var d = grids[i].dataset;
+      var mark = grids[i].querySelector('.selmark');
+      var shown = j >= 0 && j < parseInt(d.n, 10);
+      mark.classList.toggle('off', !shown);
+      if (!shown) { continue; }
+      var perRow = parseInt(d.perRow, 10);
+      mark.setAttribute('x', String(parseFloat(d.x) + (j % perRow) * parseFloat(d.pitch)));
+      mark.setAttribute('y', String(parseFloat(d.y) + Math.floor(j / perRow) * parseFloat(d.pitch)));
+    }
+  }
+
+  // The unit (and layer) the cell view shows, from a square of the picture: URL, form and pickers agree.
+  function chooseUnit(unit, where) {
+    var parts = where.split(':');
+    setParam('unit', unit);
+    setParam('layer', parts[0] === '0' ? null : parts[0]);
+    setParam('dir', parts[1] === '0' ? null : parts[1]);
+    setFormValue('unit', unit);
+    setFormValue('layer', parts[0]);
+    setFormValue('dir', parts[1]);
+    var picker = document.getElementById('cv-unit');
+    if (picker) { picker.value = unit; }
+    var layers = document.getElementById('cv-where');
+    if (layers) { layers.value = where; }
+    selectUnit(unit);
   }
 
   document.addEventListener('change', function (e) {

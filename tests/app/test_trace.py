@@ -12,8 +12,8 @@ from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 
 from app.limits import Limits, forward_cost
+from app.rounding import round_significant
 from app.schemas.requests import TraceRequest
-from app.serialize import round_significant
 from app.service import seeded_forward_cost
 from core.config import NetworkConfig
 from core.generate import generate

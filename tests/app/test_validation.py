@@ -165,10 +165,13 @@ def test_the_response_size_is_bounded(make_client: Callable[..., TestClient]) ->
     assert post(client, lstm_request(include=["h"])).status_code == 200
 
 
-def test_precision_over_the_limit(client: TestClient) -> None:
-    assert post(client, lstm_request(precision=13)).status_code == 422
+def test_precision_over_the_limit(client: TestClient, make_client: Callable[..., TestClient]) -> None:
+    assert post(client, lstm_request(precision=17)).status_code == 200
     assert post(client, lstm_request(precision=18)).status_code == 422
     assert post(client, lstm_request(precision=0)).status_code == 422
+    lowered = post(make_client(limits=Limits(max_precision=12)), lstm_request(precision=13))
+    assert lowered.status_code == 422 and locs(lowered) == [["body", "precision"]]
+    assert "UNROLLED_MAX_PRECISION" in lowered.json()["detail"][0]["msg"]
 
 
 def test_unknown_tokens_are_named(client: TestClient) -> None:

@@ -13,8 +13,16 @@ from core.tasks import get_task
 NAMES = preset_names()
 
 
+def meets_or_fails_as_intended(task, meta, value) -> bool:
+    """Whether a preset scores as it should: at its target, or, for an evidence set's counter-example
+    (core.evidence: the RNN trained beside gated cells), clearly short of it."""
+    if meta.get("evidence", {}).get("counter_example"):
+        return not task.met(value, meta["target"])
+    return task.met(value, meta["target"])
+
+
 def test_every_built_in_task_of_ours_has_a_preset():
-    assert {"chars", "sentiment", "sine", "adding", "copy", "points", "melody"} <= set(NAMES)
+    assert {"chars", "english", "sentiment", "sine", "adding", "copy", "points", "melody"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -22,7 +30,8 @@ def test_preset_loads_with_its_metadata(name):
     preset = load_preset(name)
     meta = preset.meta
     assert preset.name == meta["name"] == name
-    assert (PRESETS_DIR / f"{name}.npz").stat().st_size < 64 * 1024
+    # The simulator's default English model is wider than the others (and still well under 1 MB).
+    assert (PRESETS_DIR / f"{name}.npz").stat().st_size < (256 if name == "english" else 64) * 1024
     for key in (
         "task",
         "description",
@@ -39,7 +48,7 @@ def test_preset_loads_with_its_metadata(name):
     task = get_task(meta["task"], **meta["task_options"])
     if task.vocab is not None:
         assert meta["vocab"]["tokens"] == list(task.vocab.tokens)
-    assert task.met(meta["metrics"][meta["metric"]], meta["target"])
+    assert meets_or_fails_as_intended(task, meta, meta["metrics"][meta["metric"]])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -51,7 +60,7 @@ def test_preset_meets_its_metric_on_fresh_samples(name):
     task = get_task(meta["task"], **meta["task_options"])
     fresh = task.eval_batch(np.random.default_rng(20261125), meta["settings"]["eval_size"])
     metrics = task.adapter(preset.config).evaluate(preset.params, fresh)
-    assert task.met(metrics[meta["metric"]], meta["target"]), metrics
+    assert meets_or_fails_as_intended(task, meta, metrics[meta["metric"]]), metrics
 
 
 def test_retraining_a_small_preset_reproduces_its_metric(tmp_path):

@@ -12,7 +12,7 @@ from core.tasks.continuation import continue_tokens
 from core.tasks.melody import MelodyTask
 from core.tasks.sentiment import POSITIVE, SentimentTask, words
 
-OWN_TASKS = ["chars", "sentiment", "sine", "adding", "copy", "points", "melody"]
+OWN_TASKS = ["chars", "english", "sentiment", "sine", "adding", "copy", "points", "melody"]
 
 
 @pytest.mark.parametrize("name", OWN_TASKS)
@@ -55,6 +55,33 @@ def test_vocab_round_trip_and_unknown_tokens():
         chars.encode("abd")
     with pytest.raises(ValueError):
         Vocab(["a", "a"])
+
+
+def test_a_vocabulary_can_fold_case_and_read_other_tokens_as_its_unknown_token():
+    words_vocab = Vocab(["<unk>", "good", "day"], joiner=" ", fold_case=True, unknown="<unk>")
+    np.testing.assert_array_equal(words_vocab.encode("Good DAY Sunshine"), [1, 2, 0])
+    assert words_vocab.fold("Good") == "good" and words_vocab.fold("sunshine") == "<unk>"
+    again = Vocab.from_dict(words_vocab.to_dict())
+    assert (again.fold_case, again.unknown) == (True, "<unk>")
+    folding_only = Vocab(list("ab"), fold_case=True)
+    np.testing.assert_array_equal(folding_only.encode("AbA"), [0, 1, 0])
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        folding_only.encode("abc")
+    assert Vocab(list("ab")).to_dict() == {"tokens": ["a", "b"], "joiner": ""}  # plain vocabularies unchanged
+    with pytest.raises(ValueError, match="unknown token"):
+        Vocab(list("ab"), unknown="?")
+
+
+def test_sentiment_reads_unknown_words_and_learns_them_from_word_dropout():
+    task = SentimentTask()
+    assert task.vocab.unknown == "<unk>" and task.vocab.fold_case
+    np.testing.assert_array_equal(task.vocab.encode("Look for UNICORNS"), task.vocab.encode("look for <unk>"))
+    batch = task.sample_batch(np.random.default_rng(0), 200)
+    real = batch.inputs != task.vocab.index["<pad>"]
+    dropped = (batch.inputs == task.vocab.index["<unk>"]).sum() / real.sum()
+    assert 0.05 < dropped < 0.15  # about UNK_RATE of the words
+    held_out = task.eval_batch(np.random.default_rng(0), 1)
+    assert not (held_out.inputs == task.vocab.index["<unk>"]).any()  # measured on the phrases as written
 
 
 def test_sentiment_phrases_from_the_lecture_are_positive_and_batches_are_padded():

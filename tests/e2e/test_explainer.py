@@ -30,9 +30,9 @@ def current_cell(page) -> int:
 
 def test_type_step_open_in_place_walk_sub_steps_close_and_reload(server, page, until, screenshot, axe):
     page.goto(server + "/?preset=&cell=lstm&input=hello")
-    page.fill("#f-input", "a cat")
+    page.fill("#f-input", "a cats")
     page.press("#f-input", "Enter")
-    until(page, "document.getElementById('sim').dataset.steps === '5'")
+    until(page, "document.getElementById('sim').dataset.steps === '6'")
     page.evaluate("document.activeElement.blur()")  # out of the input box: keys now drive the timeline
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
@@ -181,3 +181,107 @@ def test_the_no_loop_row_is_the_same_cell_without_its_memory(server, page):
     assert not first.startswith("≠")
     assert first == page.locator("svg.unrolled g.col[data-t='0'] .guess.best").text_content()
     assert page.locator("svg.unrolled .box.noloop.differs").count() >= 1  # later, memory changes the guess
+
+
+def test_download_the_picture_as_svg_and_png_at_the_current_step(server, page, tmp_path):
+    import struct
+    import xml.etree.ElementTree as ET
+
+    page.goto(server + "/?preset=&cell=lstm&hidden=4&input=abcd")
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # the links follow the step
+    with page.expect_download() as svg_download:
+        page.click(".overview .downloads a:text('SVG')")
+    svg_path = tmp_path / "picture.svg"
+    svg_download.value.save_as(svg_path)
+    assert svg_download.value.suggested_filename == "unrolled-unrolled-t2.svg"
+    root = ET.parse(svg_path).getroot()
+    assert root.find(".//{http://www.w3.org/2000/svg}title") is not None  # the picture keeps its title
+    assert any("step 2" in (t.text or "") for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    with page.expect_download() as png_download:
+        page.click(".overview .downloads a:text('PNG')")
+    png_path = tmp_path / "picture.png"
+    png_download.value.save_as(png_path)
+    data = png_path.read_bytes()
+    width, height = struct.unpack(">II", data[16:24])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and width == round(2 * float(root.get("width")))
+    # The opened cell downloads its own drawing at the current sub-step.
+    page.click("#open-cell")
+    page.wait_for_selector("#detail:not([hidden])")
+    page.keyboard.press(",")
+    with page.expect_download() as cell_download:
+        page.click("#detail .downloads a:text('SVG')")
+    assert cell_download.value.suggested_filename == "unrolled-cell-t2-s5.svg"
+
+
+def test_a_value_inside_a_dark_block_is_written_in_the_ink_chosen_for_it(server, page):
+    page.goto(server + "/?preset=&cell=lstm&input=abc&t=1&panel=cell")
+    page.wait_for_selector("#detail:not([hidden])")
+    texts = page.locator(".celldiagram .op.block text[fill]").all()  # each block's symbol and value
+    assert len(texts) >= 8
+    as_css = (
+        "el => { const d = document.createElement('div'); d.style.color = el.getAttribute('fill');"
+        " document.body.append(d); const v = getComputedStyle(d).color; d.remove(); return v; }"
+    )
+    for text in texts:
+        assert text.evaluate("el => getComputedStyle(el).fill") == text.evaluate(as_css)
+
+
+# The centre of unit j's square in the grid `nth` of column t, in page coordinates.
+SQUARE_CENTRE = """([t, nth, j]) => {
+  const grid = document.querySelectorAll(`svg.unrolled g.col[data-t="${t}"] g.grid`)[nth];
+  const d = grid.dataset, per = +d.perRow, pitch = +d.pitch, half = +d.size / 2;
+  const p = new DOMPoint(+d.x + (j % per) * pitch + half, +d.y + Math.floor(j / per) * pitch + half)
+    .matrixTransform(grid.ownerSVGElement.getScreenCTM());
+  return [p.x, p.y];
+}"""
+
+
+def test_pointing_at_a_square_reads_its_value_and_choosing_it_opens_that_unit(server, page, until):
+    page.goto(server + "/?preset=&cell=lstm&hidden=12&layers=2&input=abc")
+    table = page.locator("#un-numbers tbody tr").nth(1).locator("td")
+    # Layer 1 is the lower row; its h is the third grid of a column (layer 2's h and c come first).
+    x, y = page.evaluate(SQUARE_CENTRE, [1, 2, 9])
+    page.mouse.move(x, y)
+    listed = table.nth(3).text_content().split(", ")[9]  # td: input, h and c of layer 2, h of layer 1
+    until(page, "document.getElementById('un-readout').textContent.includes('[9] at t=1')")
+    assert page.inner_text("#un-readout") == f"h (layer 1)[9] at t=1: {listed}"
+    # The c of layer 2 at unit 4: a different row and quantity.
+    x, y = page.evaluate(SQUARE_CENTRE, [1, 1, 4])
+    page.mouse.move(x, y)
+    assert page.inner_text("#un-readout") == f"c (layer 2)[4] at t=1: {table.nth(2).text_content().split(', ')[4]}"
+    # Choosing the square opens its cell on that unit and layer, and outlines the unit across the picture.
+    page.mouse.click(x, y)
+    page.wait_for_selector("#detail:not([hidden])")
+    assert query(page)["unit"] == ["4"] and query(page)["layer"] == ["1"] and query(page)["t"] == ["1"]
+    assert page.input_value("#cv-unit") == "4" and page.input_value("#cv-where") == "1:0"
+    until(page, "document.querySelector('.cv-where').textContent.includes('j = 4')")
+    assert "layer 2" in page.inner_text(".cv-where")
+    assert page.locator("svg.unrolled rect.selmark:not(.off)").count() == 3 * 2 * 2  # h and c, 2 layers, 3 steps
+    marked = page.locator("svg.unrolled g.col[data-t='0'] rect.selmark").first
+    assert [marked.get_attribute("x"), marked.get_attribute("y")] == page.evaluate(
+        """() => { const d = document.querySelector('svg.unrolled g.col[data-t="0"] g.grid').dataset;
+                   return [String(+d.x + 4 * +d.pitch), String(+d.y)]; }"""
+    )
+
+
+IN_SIGHT = """(t) => {
+  const a = document.querySelector(`#overview rect.hl[data-t="${t}"]`).getBoundingClientRect();
+  const b = document.querySelector('#overview .scroller').getBoundingClientRect();
+  return a.left >= b.left && a.right <= b.right;
+}"""
+
+
+def test_the_current_column_stays_in_sight_of_the_sideways_scrolling_picture(server, browser, until):
+    context = browser.new_context(viewport={"width": 1024, "height": 800}, reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(server + "/?input=the+cat+sat+on+the+mat&t=15")
+    until(page, "document.querySelector('#overview .scroller').scrollLeft > 0")
+    assert page.evaluate(IN_SIGHT, 15)
+    page.locator("#step-label").click()
+    page.keyboard.press("Home")
+    until(page, f"({IN_SIGHT})(0)")
+    page.keyboard.press("End")
+    until(page, f"({IN_SIGHT})(21)")
+    context.close()

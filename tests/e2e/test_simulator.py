@@ -38,7 +38,7 @@ def test_every_view_renders_without_errors_or_axe_violations(server, page, name,
     page.goto(server + VIEWS[name])
     assert page.locator("svg[role=img], svg[role=group]").count() >= 1
     for svg in page.locator("svg[role=img], svg[role=group]").all():
-        assert svg.get_attribute("aria-labelledby")
+        assert svg.get_attribute("aria-labelledby") or svg.get_attribute("aria-label")
     assert page.locator("details.numbers table").count() >= 1
     screenshot(page, name)
     assert axe(page) == []
@@ -46,7 +46,7 @@ def test_every_view_renders_without_errors_or_axe_violations(server, page, name,
 
 
 def test_step_by_keyboard_and_buttons_updates_view_and_url(server, page):
-    page.goto(server + "/")
+    page.goto(server + "/?preset=&input=hello+world")
     assert sim_t(page) == 0
     page.locator("body").press("ArrowRight")
     page.keyboard.press("ArrowRight")
@@ -97,11 +97,12 @@ def test_play_pause_scrub_and_quiet_when_paused(server, page, until):
 
 
 def test_changing_the_input_runs_the_new_sequence_and_pushes_the_url(server, page, until):
-    page.goto(server + "/")
+    page.goto(server + "/?preset=")
     page.fill("#f-input", "abc")
     page.press("#f-input", "Enter")
     until(page, "document.getElementById('sim').dataset.steps === '3'")
     assert query(page)["input"] == ["abc"]
+    page.click("#model .settings summary")  # the model's settings fold away by default
     page.select_option("#f-cell", "gru")
     until(page, "new URL(location.href).searchParams.get('cell') === 'gru'")
     assert "GRU" in page.text_content("svg.unrolled title")
@@ -126,7 +127,7 @@ def test_reload_and_shared_link_restore_the_same_view(server, browser, page):
     assert int(other.get_attribute("#sim", "data-t")) == 2
     assert other.input_value("#f-cell") == "gru"
     assert other.text_content("details.numbers table") == table
-    assert other.locator("rect.sq.sel").count() == 5  # unit 1 outlined in every column
+    assert other.locator("rect.selmark:not(.off)").count() == 5  # unit 1 outlined in every column
     other.context.close()
 
 
@@ -167,9 +168,9 @@ def test_gate_view_unit_and_layer_pickers_update_view_and_url(server, page, unti
     page.reload()
     assert "layer 2, right to left" in page.text_content(".cv-where")
     assert page.input_value("#cv-unit") == "3"
-    page.goto(server + "/?t=1&panel=cell")
+    page.goto(server + "/?t=1&panel=cell&preset=&input=hello+world")
     page.select_option("#cv-unit", "5")
-    until(page, "document.querySelectorAll('rect.sq.sel').length === 22")  # h and c of 11 columns
+    until(page, "document.querySelectorAll('rect.selmark:not(.off)').length === 22")  # h and c of 11 columns
 
 
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
@@ -252,9 +253,10 @@ def test_a_trained_preset_runs_from_the_form_and_fixes_the_model(server, page, a
     assert "Next character" in page.text_content("#preset-note")
     screenshot(page, "preset-chars")
     assert axe(page) == []
-    # A word the preset's vocabulary does not hold: an inline message, and examples to pick from.
+    # A word the preset's vocabulary does not hold is read as its unknown-word token; examples to pick from.
     page.goto(server + "/?preset=sentiment&input=a+splendid+film")
-    assert "not in the vocabulary" in page.locator("[role=alert]").inner_text()
+    assert page.locator("[role=alert]").inner_text().strip() == ""
+    assert "<unk>" in page.text_content("svg.unrolled")
     page.get_by_role("link", name="negative").first.click()
     page.wait_for_load_state()
     assert page.locator("[role=alert]").inner_text().strip() == ""

@@ -203,6 +203,24 @@ def test_narration_tells_this_steps_numbers():
     forget, *_, hidden = substeps.build(sim)
     assert f"{v['f']:.3f}" in forget.narration and f"{v['f']:.0%}" in forget.narration
     assert f"{v['h']:.3f}".replace("-", "−") in hidden.narration and "guesses" in hidden.narration
-    top = substeps.top_outputs(sim, CASES[0].t)
+    top = sim.top_outputs(CASES[0].t)
     assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
     assert top[0][1] == pytest.approx(float(sim.trace.probs[CASES[0].t, 0].max()))
+
+
+def test_an_unknown_character_is_marked_in_the_picture_and_the_timeline():
+    from app.web import unrolled
+    from app.web.routes import step_labels
+
+    sim = simulate(ViewState(preset="english", input="Price: 5€"))
+    t = sim.typed.index("€")
+    assert sim.is_unknown(t) and sim.labels[t] == "□" and sim.labels[0] == "p"  # capitals are folded
+    box = next(b for b in unrolled.build(sim).columns[t].boxes if b.kind.startswith("input"))
+    assert box.kind == "input unknown" and box.text == "€→□"
+    assert "unknown to the model" in step_labels(sim)[t] and "unknown" not in step_labels(sim)[0]
+
+
+def test_numbers_are_written_with_a_true_minus_and_no_negative_zero():
+    assert cell_diagram.fmt(-0.25) == "−0.250" and cell_diagram.fmt(0.25) == "0.250"
+    assert cell_diagram.fmt(-0.0001) == "0.000" and cell_diagram.paren(-0.0001) == "0.000"
+    assert cell_diagram.paren(-0.952) == "(−0.952)" and cell_diagram.paren(0.952) == "0.952"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from hypothesis import given
@@ -66,6 +67,8 @@ states = st.builds(
     layer=st.integers(0, 2),
     dir=st.integers(0, 1),
     panel=st.sampled_from(["", "cell"]),
+    preset=st.sampled_from(["", "english", "sentiment"]),
+    evidence=st.sampled_from(["", "adding"]),
 )
 
 
@@ -77,12 +80,36 @@ def test_url_state_round_trips(state):
     assert errors == []
     from app.web.state import clamp_to_model
 
-    assert parsed == clamp_to_model(state)
+    assert parsed == (state if state.trained else clamp_to_model(state))
 
 
 def test_default_state_has_an_empty_query_and_changes_are_short():
     assert ViewState().query() == ""
-    assert ViewState().query(t=3, cell="gru") == "cell=gru&t=3"
+    assert ViewState().query(t=3) == "t=3"
+    assert ViewState().query(t=3, cell="gru", preset="") == "cell=gru&t=3"  # the cell says: random weights
+    assert ViewState().query(preset="") == "preset="
+    assert ViewState().query(cell="gru") == "cell=gru&preset=english"
+
+
+def test_the_default_is_the_trained_english_model_and_random_weights_are_asked_for():
+    default, errors = parse({})
+    assert errors == [] and default == ViewState()
+    assert default.preset == "english" and default.trained and len(default.input) <= 40
+    assert parse({"input": "Hello"})[0].preset == "english"
+    assert parse({"preset": ""})[0].preset == ""  # explicit: random weights from the seed
+    # An old permalink that describes a random-weight model field by field still opens random weights.
+    for name, value in (("cell", "gru"), ("hidden", "4"), ("seed", "3"), ("bi", "1"), ("mode", "numbers")):
+        assert parse({name: value, "input": "1 2"})[0].preset == "", name
+    assert parse({"cell": "gru", "preset": "english"})[0].preset == "english"
+    # A stored model wins over a preset, and its link leaves the preset out.
+    stored, _ = parse({"model": "a" * 64, "preset": "sentiment"})
+    assert (stored.model, stored.preset) == ("a" * 64, "")
+    assert stored.query() == f"model={'a' * 64}" and parse({"model": "a" * 64})[0] == stored
+    # The default preset is written when random-model fields are, so the link does not mean random weights.
+    trained_gru = ViewState(cell="gru", preset="english")
+    assert parse(dict(parse_qsl(trained_gru.query(), keep_blank_values=True)))[0] == trained_gru
+    # Built in code, a state infers its preset the same way: fields of a random model mean random weights.
+    assert ViewState(hidden=4).preset == "" and ViewState(t=2).preset == "english"
 
 
 @pytest.mark.parametrize(
@@ -92,6 +119,7 @@ def test_default_state_has_an_empty_query_and_changes_are_short():
         ({"hidden": "eight"}, "must be a whole number"),
         ({"cell": "<script>"}, "Cell must be one of"),
         ({"t": "-1"}, "Timestep must be between"),
+        ({"evidence": "sine"}, "Trained evidence must be one of adding"),
     ],
 )
 def test_bad_values_fall_back_to_defaults_with_a_message(query, message):

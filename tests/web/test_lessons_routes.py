@@ -121,7 +121,7 @@ def test_every_preset_a_lesson_uses_loads() -> None:
         for step in lesson.steps
         if step.live.view == "seq2seq"
     }
-    assert {"sentiment", "adding", "translation"} <= named
+    assert {"sentiment", "adding-lstm", "adding-rnn", "translation"} <= named
     for name in named:
         preset = presets.load_preset(name)
         assert preset.params, name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -64,17 +66,34 @@ def test_unrolled_geometry(cell, per_box):
         assert len(cells) == 4
         for box in col.boxes:
             assert box.x >= 0 and box.x + box.w <= d.width and box.y >= 0 and box.y + box.h <= d.height
-            for sq in box.squares:
-                assert box.x <= sq.x and sq.x + sq.size <= box.x + box.w
-                assert box.y <= sq.y and sq.y + sq.size <= box.y + box.h
-                assert (sq.dash is not None) == (sq.value < 0)
-        assert sum(len(b.squares) for b in cells) == 4 * 11 * per_box
+            for g in box.grids:
+                corners = [g.corner(j) for j in range(len(g.values))]
+                assert all(box.x <= x and x + g.square <= box.x + box.w for x, _ in corners)
+                assert all(box.y <= y and y + g.square <= box.y + box.h for _, y in corners)
+                # One square per unit, across the fill paths; one dash per negative value.
+                assert sum(path.count("z") for _, path in g.fills) == len(g.values)
+                assert sum(path.count("M") for _, path in g.dashes) == sum(v < 0 for v in g.values)
+        assert sum(len(g.values) for b in cells for g in b.grids) == 4 * 11 * per_box
         for a in col.arrows:
             assert min(a.x1, a.x2) >= 0 and max(a.x1, a.x2) <= d.width
     # The square for unit j of layer 1 (forward) at t=2 shows h exactly.
     sim = simulate(state)
     box = [b for b in d.columns[2].boxes if b.kind == "cell"][2]
-    assert [s.value for s in box.squares[:11]] == pytest.approx(sim.trace.quantity(0, 0, "h")[2].tolist())
+    h = box.grids[0]
+    assert h.values == pytest.approx(sim.trace.quantity(0, 0, "h")[2].tolist()) and h.where == "0:0"
+    # Each unit's square is in the path of its value's colour (absolute M, then relative m moves).
+    drawn = {}
+    for fill, path in h.fills:
+        x = y = 0.0
+        for move in re.findall(r"([Mm])([-\d.]+) ([-\d.]+)h13v13h-13z", path):
+            x, y = (float(move[1]), float(move[2])) if move[0] == "M" else (x + float(move[1]), y + float(move[2]))
+            drawn[(round(x, 2), round(y, 2))] = fill
+    assert len(drawn) == len(h.values)
+    for j, v in enumerate(h.values):
+        x, y = h.corner(j)
+        assert drawn[(round(x, 2), round(y, 2))] == d.scales["h"].colour(v)
+    # The grid names the numbers-table cell that lists the same values.
+    assert d.table_rows[2][h.column] == unrolled.listing(sim.trace.quantity(0, 0, "h")[2])
     assert len(d.table_rows) == 5 and len(d.table_headers) == len(d.table_rows[0])
 
 
