@@ -148,7 +148,7 @@ def _check_one(config: NetworkConfig, steps: int, k: int, iv: Intervention) -> N
         need(
             iv.gate in ranges,
             "gate",
-            f"an {config.cell} cell has no gate {iv.gate!r}; "
+            f"{_article(config.cell)} {config.cell} cell has no gate {iv.gate!r}; "
             + (f"choose from {', '.join(ranges)}" if ranges else "it has no gates: set its state h instead"),
         )
         low, high = ranges[iv.gate]
@@ -162,9 +162,14 @@ def _check_one(config: NetworkConfig, steps: int, k: int, iv: Intervention) -> N
         need(
             iv.state in states,
             "state",
-            f"an {config.cell} cell has no state {iv.state!r}; choose from {', '.join(states)}"
+            f"{_article(config.cell)} {config.cell} cell has no state {iv.state!r}; choose from {', '.join(states)}"
             + ("" if config.has_cell_state else " (only the LSTM has a cell state c)"),
         )
+
+
+def _article(cell: str) -> str:
+    """'an lstm', 'an rnn' (read letter by letter), 'a gru'."""
+    return "a" if cell == "gru" else "an"
 
 
 def _check_input(config: NetworkConfig, k: int, iv: ReplaceInput) -> None:
