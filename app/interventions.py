@@ -1,9 +1,10 @@
 """From the request's ``interventions`` (app.schemas.interventions) to core's, with every 422 pointing at the
 caller's field: ``("body", "interventions", k, field)``.
 
-A ``set`` of a whole vector becomes one core SetState per unit; core's checks (gate of this cell, c only on
-an LSTM, t within the sequence, unit < hidden_size, layer and direction in range) then name the core item at
-fault, which :func:`located` maps back to the caller's item and field.
+A clamp without a unit (every unit of the gate) or a ``set`` of a whole vector becomes one core item per
+unit; core's checks (gate of this cell, c only on an LSTM, t within the sequence, unit < hidden_size, layer
+and direction in range) then name the core item at fault, which :func:`located` maps back to the caller's
+item and field.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def _convert(
 ) -> list[Intervention]:
     if isinstance(spec, ClampSpec):
         where = {"layer": spec.layer, "direction": DIRECTION_INDEX[spec.direction]}
-        return [Clamp(spec.t, spec.gate, spec.unit, spec.value, **where)]
+        units = range(config.hidden_size) if spec.unit is None else (spec.unit,)
+        return [Clamp(spec.t, spec.gate, unit, spec.value, **where) for unit in units]
     if isinstance(spec, SetStateSpec):
         where = {"layer": spec.layer, "direction": DIRECTION_INDEX[spec.direction]}
         return [

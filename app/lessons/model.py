@@ -24,6 +24,7 @@ VIEW_PATHS = {
     "gradients": "/gradients",
     "compare": "/compare",
     "seq2seq": "/seq2seq",
+    "whatif": "/whatif",
 }
 #: The URL state of each view: the encoder-decoder has its own (app.web.seq2seq_state), the others share one.
 STATE_TYPES: dict[str, type] = {"seq2seq": Seq2SeqState}

@@ -2,6 +2,7 @@
 ``kind`` (core.interventions runs them):
 
     {"kind": "clamp", "t": 4, "gate": "f", "unit": 3, "value": 0}      f_4[3] := 0 (LSTM i f g o; GRU r z n)
+    {"kind": "clamp", "t": 4, "gate": "f", "value": 0}                 every unit: forget everything at step 4
     {"kind": "set", "t": 4, "state": "c", "unit": 3, "value": 0.5}     c_4[3] := 0.5 (h any cell, c LSTM only)
     {"kind": "set", "t": 4, "state": "h", "value": 0}                  every unit of h_4 := 0
     {"kind": "set", "t": 4, "state": "h", "values": [0.1, ...]}        h_4 := the hidden_size numbers given
@@ -29,13 +30,14 @@ Direction = Literal["forward", "reverse"]
 
 
 class ClampSpec(StrictModel):
-    """Gate ``gate``'s activation of unit ``unit`` at step t is ``value`` (sigmoid gates in [0, 1], the
-    candidate g / n in [-1, 1]), whatever the cell computes; no gradient flows through it upstream."""
+    """Gate ``gate``'s activation of unit ``unit`` (left out: of every unit) at step t is ``value`` (sigmoid
+    gates in [0, 1], the candidate g / n in [-1, 1]), whatever the cell computes; no gradient flows through it
+    upstream."""
 
     kind: Literal["clamp"]
     t: NonNegative
     gate: Name
-    unit: NonNegative
+    unit: NonNegative | None = None
     value: FiniteFloat
     layer: NonNegative = 0
     direction: Direction = "forward"

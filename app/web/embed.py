@@ -35,6 +35,7 @@ PAGE_FUNCTIONS = {
     "gradients": ("app.web.routes", "gradients_page"),
     "compare": ("app.web.routes", "compare_page"),
     "seq2seq": ("app.web.seq2seq_routes", "seq2seq_page"),
+    "whatif": ("app.web.routes", "whatif_page"),
 }
 
 
@@ -71,6 +72,8 @@ def embed_page(request: Request, view: str) -> HTMLResponse:
     if view not in PAGE_FUNCTIONS:
         raise HTTPException(404, f"no simulator view called {view!r}")
     page = page_function(view)(request)
+    if not hasattr(page, "context"):  # a redirect (the what-if form's fields to its short URL)
+        return page
     context = dict(page.context)  # type: ignore[attr-defined]
     context.update(
         page_template=page.template.name,  # type: ignore[attr-defined]

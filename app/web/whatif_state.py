@@ -2,12 +2,13 @@
 
     iv     = item ("," item)*                      at most MAX_EDITS items
     item   = target "@" t ["." layer ["." dir]] "=" value
-    target = gate unit  |  "h" [unit]  |  "c" [unit]  |  "x"
-                                       gate: i f g o (LSTM), r z n (GRU); no unit on h / c: every unit
+    target = gate [unit]  |  "h" [unit]  |  "c" [unit]  |  "x"
+                                       gate: i f g o (LSTM), r z n (GRU); no unit: every unit
     value  = a number (gates, h, c)  |  for x: a token as the model reads it, or "~" its id; for a model
              that reads numbers, the input_size numbers separated by ";"
 
-    f3@5=0          f_5[3] := 0, layer 0, forward        ("forget everything here")
+    f3@5=0          f_5[3] := 0, layer 0, forward        (unit 3 forgets its memory here)
+    f@5=0           every unit of f_5 := 0                 ("forget everything here")
     c0@2.1=0.5      c_2[0] := 0.5 in layer 1
     h@7.0.1=0       every unit of h_7 := 0, layer 0, right-to-left direction
     x@4=d           the input at step 4 reads "d" instead
@@ -30,6 +31,9 @@ from app.web.query import whole_number
 GATES = ("i", "f", "g", "o", "r", "z", "n")
 STATES = ("h", "c")
 TARGETS = (*GATES, *STATES, "x")
+#: Which gate "forgets" per cell: LSTM c_t = f*c_{t-1} + i*g; GRU h_t = (1-z)*n + z*h_{t-1}, so z = 0 drops
+#: h_{t-1}; a vanilla RNN has no gate, so its h is set to 0.
+FORGET = {"lstm": "f", "gru": "z", "rnn": "h"}
 MAX_EDITS = 8
 MAX_IV_CHARS = 400
 ITEM = re.compile(
@@ -128,8 +132,6 @@ def _parse_item(item: str) -> tuple[Edit | None, str | None]:
         if value == "":
             return None, "say which token the step reads instead, e.g. x@4=d."
         return Edit("x", t, token=value), None
-    if target in GATES and unit is None:
-        return None, f"a gate is clamped one unit at a time: {target}<unit>@step=value, e.g. {target}0@{t}=0."
     if not _is_number(value):
         return None, f"the value must be a finite number, got “{value}”."
     return Edit(target, t, unit, layer, direction, float(value)), None
@@ -149,11 +151,14 @@ def to_specs(edits: tuple[Edit, ...], vector_input: bool) -> tuple[list[dict], l
     errors: list[str] = []
     for e in edits:
         where = {"t": e.t, "layer": e.layer, "direction": "reverse" if e.direction else "forward"}
-        if e.target in GATES:
-            specs.append({"kind": "clamp", "gate": e.target, "unit": e.unit, "value": e.value, **where})
-        elif e.target in STATES:
+        if e.target in GATES or e.target in STATES:
             unit = {} if e.unit is None else {"unit": e.unit}
-            specs.append({"kind": "set", "state": e.target, "value": e.value, **unit, **where})
+            what = (
+                {"kind": "clamp", "gate": e.target}
+                if e.target in GATES
+                else {"kind": "set", "state": e.target}
+            )
+            specs.append({**what, "value": e.value, **unit, **where})
         elif vector_input:
             parts = (e.token or "").split(";")
             if all(_is_number(p) for p in parts):
@@ -167,3 +172,17 @@ def to_specs(edits: tuple[Edit, ...], vector_input: bool) -> tuple[list[dict], l
                 token = int(e.token[1:])
             specs.append({"kind": "input", "t": e.t, "token": token})
     return specs, errors
+
+
+def form_iv(query) -> str | None:
+    """The ``iv`` the page's form describes (fields wt target, wu unit or 'all', ws step, wv value, wx token),
+    None when the query holds no form. Written as text and read back by parse_iv, so the form and a typed URL
+    meet the same checks."""
+    target = query.get("wt")
+    if target is None:
+        return None
+    step = query.get("ws") or "0"
+    if target == "x":
+        return f"x@{step}={query.get('wx') or query.get('wv') or ''}"
+    unit = query.get("wu") or "all"
+    return f"{target}{'' if unit == 'all' else unit}@{step}={(query.get('wv') or '').strip()}"

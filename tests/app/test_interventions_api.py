@@ -215,3 +215,12 @@ def test_any_interventions_the_schema_allows_get_a_reply_or_a_422(
         assert response.json()["detail"][0]["loc"][:2] == ["body", "interventions"]
     else:
         assert response.json()["steps"] == 4
+
+
+def test_a_clamp_without_a_unit_clamps_every_unit(client: TestClient) -> None:
+    every = {k: v for k, v in CLAMP.items() if k != "unit"}
+    one_by_one = [{**CLAMP, "unit": u} for u in range(3)]
+    a = client.post("/api/v1/trace", json=lstm_request(interventions=[every])).json()
+    b = client.post("/api/v1/trace", json=lstm_request(interventions=one_by_one)).json()
+    assert a["layers"] == b["layers"] and a["what_if"] == b["what_if"]
+    assert a["layers"][0]["quantities"]["f"][2] == [0.0, 0.0, 0.0]

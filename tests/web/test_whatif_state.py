@@ -47,10 +47,10 @@ def test_the_examples_read_as_documented() -> None:
 
 
 def test_unreadable_items_say_why_and_the_rest_are_kept() -> None:
-    edits, errors = parse_iv("f@5=0,f1@2=nan,q1@2=0,h1@3=0.5,x@4=")
-    assert edits == (Edit("h", 3, 1, value=0.5),)
+    edits, errors = parse_iv("f@5=0,f1@2=nan,q1@2=0,h1@3=0.5,x@4=,f2@1")
+    assert edits == (Edit("f", 5, None, value=0.0), Edit("h", 3, 1, value=0.5))
     assert len(errors) == 4
-    assert "one unit at a time" in errors[0] and "finite" in errors[1] and "gate" in errors[2]
+    assert "finite" in errors[0] and "gate" in errors[1] and "token" in errors[2] and "target@step" in errors[3]
     assert parse_iv(",".join(["h@1=0"] * (MAX_EDITS + 1)))[1][0].startswith(f"At most {MAX_EDITS}")
 
 
@@ -59,7 +59,7 @@ def test_edits_become_the_api_interventions() -> None:
     specs, errors = to_specs(edits, vector_input=False)
     assert errors == []
     assert specs == [
-        {"kind": "clamp", "gate": "f", "unit": 3, "value": 0.0, "t": 5, "layer": 0, "direction": "forward"},
+        {"kind": "clamp", "gate": "f", "value": 0.0, "unit": 3, "t": 5, "layer": 0, "direction": "forward"},
         {"kind": "set", "state": "h", "value": 0.5, "t": 7, "layer": 1, "direction": "reverse"},
         {"kind": "input", "t": 4, "token": 2},
         {"kind": "input", "t": 1, "token": "d"},
