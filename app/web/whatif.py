@@ -308,7 +308,7 @@ def build(
             tuple(changed),
             int(differs[0]) if differs.size else None,
             _choices(targets, first.target),
-            _choices(((j, f"unit {j}") for j in range(H)), unit),
+            _choices(((j, f"unit {j}") for j in range(H)), "all" if first.unit is None else first.unit),
             _choices(((t, f"{t} “{label}”") for t, label in enumerate(sim.labels)), first.t),
             _choices(((token_text(v, k), show_char(v)) for k, v in enumerate(vocab)), token_value),
             "" if first.value is None else f"{first.value:g}",
