@@ -159,7 +159,7 @@ _DEFAULTS: dict[tuple, Edit] = {}
 
 
 def default_edit(sim: Simulation, store: ModelStore | None, limits: Limits) -> Edit:
-    """ "Forget everything here": the forget gate of every unit (GRU z, RNN h) set to 0 at the step, away from
+    """Forget everything here: the forget gate of every unit (GRU z, RNN h) set to 0 at the step, away from
     the ends, where it changes the most top guesses (ties: the step nearest the middle)."""
     key = sim.state.model_key()
     if key in _DEFAULTS:
@@ -199,7 +199,9 @@ def line_chart(
         return TOP + (vmax - v) / (2 * vmax) * CHART_H
 
     def series(name: str, title: str, values: np.ndarray) -> Series:
-        pts = [(LEFT + (t + 0.5) * CELL_W, to_y(float(v))) for t, v in enumerate(values)]
+        # A diverged number (a relu RNN can overflow) is drawn at the edge of the axis, never as NaN.
+        drawn = np.clip(np.nan_to_num(values, nan=0.0, posinf=vmax, neginf=-vmax), -vmax, vmax)
+        pts = [(LEFT + (t + 0.5) * CELL_W, to_y(float(v))) for t, v in enumerate(drawn)]
         return Series(
             name,
             title,

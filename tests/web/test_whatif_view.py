@@ -102,3 +102,9 @@ def test_every_cell_and_the_numbers_mode_get_a_page(client: TestClient) -> None:
 def test_the_cell_view_links_to_its_what_if() -> None:
     sim = simulate(ViewState(t=3, unit=2, panel="cell"))
     assert cellview.build(sim).whatif_href == "/whatif?iv=f2@3=0"
+
+
+def test_a_diverged_run_is_drawn_without_nan() -> None:
+    old = np.array([0.5, np.inf, np.nan, -2.0])
+    chart = whatif.line_chart("h", old, old * 2, ("a", "b", "c", "d"), 1)
+    assert "nan" not in " ".join(s.points for s in chart.series) and "inf" not in chart.series[0].points
