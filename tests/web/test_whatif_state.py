@@ -50,7 +50,9 @@ def test_unreadable_items_say_why_and_the_rest_are_kept() -> None:
     edits, errors = parse_iv("f@5=0,f1@2=nan,q1@2=0,h1@3=0.5,x@4=,f2@1")
     assert edits == (Edit("f", 5, None, value=0.0), Edit("h", 3, 1, value=0.5))
     assert len(errors) == 4
-    assert "finite" in errors[0] and "gate" in errors[1] and "token" in errors[2] and "target@step" in errors[3]
+    assert (
+        "finite" in errors[0] and "gate" in errors[1] and "token" in errors[2] and "target@step" in errors[3]
+    )
     assert parse_iv(",".join(["h@1=0"] * (MAX_EDITS + 1)))[1][0].startswith(f"At most {MAX_EDITS}")
 
 
