@@ -46,6 +46,7 @@ class Limits:
     max_upload_tensors: int = 1024
     max_upload_tensor_bytes: int = 128 * 1024 * 1024
     default_precision: int = 4
+    max_interventions: int = 64  # what-if changes in one request
     max_precision: int = MAX_PRECISION  # 17 digits give every float64 exactly (app.rounding)
 
     @classmethod

@@ -82,7 +82,7 @@ def trace_payload(result: TraceResult) -> dict[str, Any]:
         "precision": result.precision,
         "input": _input_section(result),
         "layers": rounded_quantities(result),
-        "output": _output_section(result, slice(None)),
+        "output": output_section(result, slice(None)),
         "generation": _generation_section(result),
         "diverged_at": trace.diverged_at(),
     }
@@ -101,7 +101,7 @@ def _input_section(result: TraceResult) -> dict[str, Any]:
     return {"tokens": tokens, "labels": labels, "x": x, "typed": typed, "unknown": unknown}
 
 
-def _output_section(result: TraceResult, steps: slice) -> dict[str, Any] | None:
+def output_section(result: TraceResult, steps: slice) -> dict[str, Any] | None:
     trace = result.trace
     if trace.logits is None:
         return None
@@ -144,7 +144,7 @@ def step_payload(result: TraceResult, t: int) -> dict[str, Any]:
     p = result.precision
     layers = rounded_quantities(result, t)
     inputs = _input_section(result)
-    output = _output_section(result, slice(t, t + 1))
+    output = output_section(result, slice(t, t + 1))
     return {
         "api_version": API_VERSION,
         "t": t,

@@ -16,6 +16,7 @@ import numpy as np
 
 from app.errors import ApiError, UnprocessableError
 from app.input_errors import unprocessable
+from app.interventions import Planned, located, plan
 from app.limits import Limits, check_run, check_runs, forward_cost
 from app.resolve import (
     INPUT_LOC,
@@ -43,6 +44,7 @@ from core.bptt import Gradients
 from core.cells import kernel_for
 from core.config import NetworkConfig
 from core.generate import generate
+from core.interventions import InterventionError
 from core.network import InputError, forward
 from core.trace import Trace
 
@@ -54,6 +56,7 @@ class TraceResult:
     input: EncodedInput
     quantities: tuple[str, ...]  # the recorded quantities the reply includes, in the cell's order
     precision: int
+    original: Trace | None = None  # the run without the request's interventions, when it has some
 
 
 @dataclass
@@ -162,6 +165,7 @@ def run_sequences(
     quantities = select_quantities(model.config, req.include)
     precision = _precision(req, limits)
     h0, c0 = _states(req, model.config)
+    planned = _planned(req, model, limits)
     if req.shape == "one_to_many":
         options = req.generation or GenerationSpec()
         for encoded, loc in zip(inputs, locs, strict=True):
@@ -180,12 +184,31 @@ def run_sequences(
             raise UnprocessableError(
                 "generation options apply to shape 'one_to_many' only", ("body", "generation")
             )
-        check_runs(limits, model.config, [encoded.steps for encoded in inputs], len(quantities), locs)
-        traces = [_forward(req, model, encoded, h0, c0) for encoded in inputs]
+        steps = [encoded.steps for encoded in inputs]
+        # A what-if reply also carries the run without the interventions: both count against the limits.
+        runs = 2 if planned.interventions else 1
+        check_runs(limits, model.config, steps * runs, len(quantities), list(locs) * runs)
+        traces = [_forward(req, model, encoded, h0, c0, planned) for encoded in inputs]
+        if planned.interventions:
+            originals = [_forward(req, model, encoded, h0, c0) for encoded in inputs]
+            return [
+                TraceResult(trace, model, encoded, quantities, precision, original)
+                for trace, encoded, original in zip(traces, inputs, originals, strict=True)
+            ]
     return [
         TraceResult(trace, model, encoded, quantities, precision)
         for trace, encoded in zip(traces, inputs, strict=True)
     ]
+
+
+def _planned(req: TraceOptions, model: ResolvedModel, limits: Limits) -> Planned:
+    """The request's interventions for core; 422 where they cannot apply (generation has no fixed steps)."""
+    if req.interventions and req.shape == "one_to_many":
+        raise UnprocessableError(
+            "interventions change a run over a given sequence; shape 'one_to_many' generates its own",
+            ("body", "interventions"),
+        )
+    return plan(req.interventions, model.config, model.vocab, limits)
 
 
 def _forward(
@@ -194,9 +217,16 @@ def _forward(
     encoded: EncodedInput,
     h0: np.ndarray | None,
     c0: np.ndarray | None,
+    planned: Planned | None = None,
 ) -> Trace:
+    interventions = planned.interventions if planned else ()
     try:
-        return forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
+        return forward(
+            model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape, interventions=interventions
+        )
+    except InterventionError as exc:
+        assert planned is not None
+        raise located(exc, planned) from None
     except (InputError, ValueError) as exc:
         raise unprocessable(exc) from None
 
@@ -361,10 +391,7 @@ def run_gradients(
     precision = _precision(req, limits)
     check_run(limits, model.config, encoded.steps, 4, gradients=True, jacobian=req.include_jacobian)
     h0, c0 = _states(req, model.config)
-    try:
-        trace = forward(model.params, model.config, encoded.values, h0=h0, c0=c0, shape=req.shape)
-    except (InputError, ValueError) as exc:
-        raise unprocessable(exc) from None
+    trace = _forward(req, model, encoded, h0, c0, _planned(req, model, limits))
     if objective == "d_output":
         assert req.d_output is not None
         upstream = _upstream(req, trace)

@@ -19,12 +19,14 @@ Nothing is clipped here; clipping belongs to the optimizer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from core import losses
 from core.config import NetworkConfig
+from core.interventions import Intervention
 from core.layer import backward_layer
 from core.layer import state_jacobian_norms as _layer_jacobian_norms
 from core.network import forward
@@ -162,11 +164,17 @@ def loss_and_gradients(
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
     lengths: np.ndarray | list[int] | None = None,
+    interventions: Sequence[Intervention] = (),
 ) -> tuple[float, Trace, Gradients]:
-    """Forward, loss and BPTT in one call. ``where``: 'all' steps, 'last' step, or None for the shape's outputs."""
+    """Forward, loss and BPTT in one call. ``where``: 'all' steps, 'last' step, or None for the shape's outputs.
+
+    With ``interventions`` (core.interventions) the gradients are those of the intervened run: an intervened
+    number is a constant, so nothing upstream of it gets gradient through it."""
     if config.output_size is None:
         raise ValueError("a loss needs an output layer (output_size)")
-    trace = forward(params, config, inputs, h0=h0, c0=c0, lengths=lengths, shape=shape)
+    trace = forward(
+        params, config, inputs, h0=h0, c0=c0, lengths=lengths, shape=shape, interventions=interventions
+    )
     weights = output_weights(trace, where)
     assert trace.logits is not None
     value, d_logits = losses.compute(

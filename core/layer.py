@@ -18,6 +18,7 @@ import numpy as np
 
 from core.cells import Kernel
 from core.cells.kernel import Record
+from core.interventions import LayerEdits, StepEdit
 
 
 @dataclass
@@ -32,6 +33,7 @@ class LayerTrace:
     h0: np.ndarray  # (B, H)
     c0: np.ndarray | None  # (B, H) for the LSTM
     mask: np.ndarray | None = None  # (T, B) True where a sequence has an element
+    edits: LayerEdits | None = None  # {t: StepEdit}: the interventions of this layer and direction
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -111,18 +113,26 @@ def run_layer(
     layer: int = 0,
     reverse: bool = False,
     mask: np.ndarray | None = None,
+    edits: LayerEdits | None = None,
 ) -> LayerTrace:
     T, B, _ = x.shape
     H = W_hh.shape[1]
     dtype = W_hh.dtype
     record = kernel.allocate(T, B, H, dtype, reverse=reverse)
     work = kernel.workspace(B, H, dtype)
-    trace = LayerTrace(layer, reverse, kernel, x, record, h0, c0, mask)
+    trace = LayerTrace(layer, reverse, kernel, x, record, h0, c0, mask, edits or None)
     with np.errstate(over="ignore", invalid="ignore"):
         # Inside the errstate too: a diverged layer below hands this one infinite inputs (inf - inf = NaN).
         project_inputs(record["pre"], x, W_ih, kernel.input_bias(b_ih, b_hh))
-        kernel.scan(record, trace.time_order(), h0, c0, W_hh.T, b_hh, work, mask)
+        kernel.scan(record, trace.time_order(), h0, c0, W_hh.T, b_hh, work, mask, trace.edits)
     return trace
+
+
+def _cut_at_edit(edit: StepEdit | None, dh: np.ndarray) -> np.ndarray:
+    """dL/dh_t as it flows on into step t: zero at the units an intervention set (a constant of the run)."""
+    if edit is None or edit.h_keep is None:
+        return dh
+    return dh * edit.h_keep
 
 
 @dataclass
@@ -158,12 +168,14 @@ def backward_layer(
     if kernel.has_cell_state:
         dc_carry = np.zeros((B, H), dtype) if dc_final is None else dc_final.astype(dtype, copy=True)
     mask = trace.mask
+    edits = trace.edits or {}
     for t in reversed(trace.time_order()):
         dh_t = dh_external[t] + dh_carry
         dh_total[t] = dh_t
         c_prev = c_prev_all[t] if c_prev_all is not None else None
+        edit = edits.get(t)
         din_t, dhid_t, dh_prev, dc_prev, dc_t = kernel.step_backward(
-            record, t, h_prev_all[t], c_prev, W_hh, dh_t, dc_carry
+            record, t, h_prev_all[t], c_prev, W_hh, _cut_at_edit(edit, dh_t), dc_carry, edit
         )
         if mask is not None and not mask[t].all():
             # An ended sequence copied its state through this step: the gradient passes straight back.
@@ -199,10 +211,14 @@ def state_jacobian_norms(trace: LayerTrace, W_hh: np.ndarray, b: int = 0) -> np.
     norms = np.full(T, np.nan, dtype=np.float64)
     dh = np.eye(H, dtype=dtype)
     dc = np.zeros((H, H), dtype) if trace.kernel.has_cell_state else None
+    edits = trace.edits or {}
     for t in reversed(trace.time_order()):
         if not live[t]:
             continue
         norms[t] = float(np.linalg.norm(dh))
         c_prev = c_prev_all[t][None] if c_prev_all is not None else None
-        _, _, dh, dc, _ = trace.kernel.step_backward(record, t, h_prev_all[t][None], c_prev, W_hh, dh, dc)
+        edit = edits.get(t)
+        _, _, dh, dc, _ = trace.kernel.step_backward(
+            record, t, h_prev_all[t][None], c_prev, W_hh, _cut_at_edit(edit, dh), dc, edit
+        )
     return norms

@@ -10,11 +10,22 @@ The four shapes differ in where outputs are read: every step (many-to-many), the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from core import activations
 from core.cells import kernel_for
 from core.config import NetworkConfig
+from core.interventions import (
+    Intervention,
+    LayerEdits,
+    check_interventions,
+    input_replacements,
+    plan_edits,
+    replace_tokens,
+    replace_vectors,
+)
 from core.layer import LayerTrace, run_layer
 from core.params import Params, cast_params, check_params, recurrent_names
 from core.trace import SHAPES, Trace
@@ -132,8 +143,12 @@ def forward(
     c0: np.ndarray | None = None,
     lengths: np.ndarray | list[int] | None = None,
     shape: str = "many_to_many",
+    interventions: Sequence[Intervention] = (),
 ) -> Trace:
-    """Run the network over ``inputs`` ((T, I) / (T, B, I) vectors or (T,) / (T, B) tokens) and record it all."""
+    """Run the network over ``inputs`` ((T, I) / (T, B, I) vectors or (T,) / (T, B) tokens) and record it all.
+
+    ``interventions`` (core.interventions) clamp gates, set states or replace inputs along the way; an
+    InterventionError names the first that does not fit."""
     check_params(params, config)
     params = cast_params(params, config)
     x, tokens = encode_inputs(params, config, inputs)
@@ -142,6 +157,16 @@ def forward(
         raise InputError("a sequence needs at least one timestep", "inputs")
     if B < 1:
         raise InputError("a batch needs at least one sequence", "inputs")
+    edits: dict[tuple[int, int], LayerEdits] = {}
+    if interventions:
+        check_interventions(config, T, interventions)
+        changes = input_replacements(interventions)
+        if changes and tokens is not None:
+            tokens = replace_tokens(tokens, changes)
+            x, _ = encode_inputs(params, config, tokens)
+        elif changes:
+            x = replace_vectors(x, changes)
+        edits = plan_edits(config, interventions)
     if lengths is None:
         lens = np.full(B, T, dtype=np.int64)
         mask = None
@@ -179,6 +204,7 @@ def forward(
                     layer=layer,
                     reverse=reverse,
                     mask=mask,
+                    edits=edits.get((layer, d)),
                 )
             )
         layers.append(directions)
@@ -186,4 +212,7 @@ def forward(
             directions[0].h if len(directions) == 1 else np.concatenate([lt.h for lt in directions], -1)
         )
     logits, probs = apply_output(params, config, layer_input)
-    return Trace(config, shape, x, tokens, lens, layers, layer_input, logits, probs, out_mask)
+    return Trace(
+        config, shape, x, tokens, lens, layers, layer_input, logits, probs, out_mask,
+        interventions=tuple(interventions),
+    )

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from core.config import NetworkConfig
+from core.interventions import Intervention
 from core.layer import LayerTrace
 
 SHAPES = ("many_to_many", "many_to_one", "one_to_one", "one_to_many")
@@ -31,6 +32,8 @@ class Trace:
     probs: np.ndarray | None  # (T, B, O) softmax(y_t) when the output activation is softmax
     output_mask: np.ndarray  # (T, B) True where the shape produces an output
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The what-if interventions (core.interventions) this run applied, in the order given.
+    interventions: tuple[Intervention, ...] = ()
 
     @property
     def num_steps(self) -> int:
@@ -100,6 +103,7 @@ class Trace:
                     lt.h0[b : b + 1],
                     None if lt.c0 is None else lt.c0[b : b + 1],
                     None,
+                    lt.edits,
                 )
                 for lt in directions
             ]

@@ -24,8 +24,9 @@ from app.responses import JSONBytes
 from app.schemas.common import NonNegative
 from app.schemas.requests import TraceBatchRequest, TraceRequest
 from app.schemas.responses import BatchTraceResponse, StepResponse, TraceResponse
-from app.serialize import API_VERSION, dumps, step_payload, trace_payload
+from app.serialize import API_VERSION, dumps, step_payload
 from app.service import run_trace, seeded_forward_cost
+from app.what_if_payload import trace_reply
 
 EXPORT_MEDIA = ("application/json", "text/csv", "application/octet-stream")
 router = APIRouter(prefix="/trace", tags=["trace"], responses={**BODY_ERRORS, **errors(404)})
@@ -58,12 +59,12 @@ async def trace(
     def render() -> bytes:
         results = run_batch(req, store=store, limits=settings.limits)
         if req.inputs is None:
-            return dumps(trace_payload(results[0]))
+            return dumps(trace_reply(results[0]))
         return dumps(
             {
                 "api_version": API_VERSION,
                 "sequences": len(results),
-                "traces": [trace_payload(r) for r in results],
+                "traces": [trace_reply(r) for r in results],
             }
         )
 

@@ -25,6 +25,7 @@ VIEW_PATHS = {
     "compare": "/compare",
     "seq2seq": "/seq2seq",
     "exercises": "/exercises",
+    "whatif": "/whatif",
 }
 #: The URL state of each view: the encoder-decoder has its own (app.web.seq2seq_state), the others share one.
 STATE_TYPES: dict[str, type] = {"seq2seq": Seq2SeqState}

@@ -16,6 +16,7 @@ from app.schemas.common import (
     Precision,
     StrictModel,
 )
+from app.schemas.interventions import Interventions
 from app.schemas.model import ModelSpec, SeedWeights, Token, WeightSpec
 
 Shape = Literal["many_to_many", "many_to_one", "one_to_one", "one_to_many"]
@@ -84,7 +85,8 @@ class TraceOptions(StrictModel):
 
     ``model`` may be left out when the weights come from a preset or a stored model (their configuration is
     fixed). ``h0``/``c0`` are (num_layers x directions) rows of hidden_size numbers, zeros when left out.
-    ``precision`` is the number of significant digits in the reply. ``include`` picks the recorded quantities;
+    ``precision`` is the number of significant digits in the reply. ``interventions`` change numbers inside
+    the run (see app.schemas.interventions). ``include`` picks the recorded quantities;
     left out, a reply holds every gate activation, the candidate, c and h (LSTM: i, f, g, o, c, h; GRU: r, z,
     n, h; RNN: h), and the pre-activations, GRU's hn, tanh_c, h_prev and c_prev only when named (h_prev and
     c_prev repeat h and c one step later). GET /api/v1/cells lists each cell's quantities and defaults.
@@ -103,6 +105,12 @@ class TraceOptions(StrictModel):
         default=None,
         description='Recorded quantities to return, e.g. ["h", "c", "h_prev"]. Default: the gate '
         "activations, candidate, c and h; pre-activations, hn, tanh_c, h_prev, c_prev only when named.",
+    )
+    interventions: Interventions = Field(
+        default_factory=list,
+        description="What-if changes inside the run (app.schemas.interventions): clamp a gate unit, set h or c, "
+        "replace an input, at (layer, direction, t). A trace reply then also holds `what_if`: the original "
+        "run's states and outputs and the per-step difference. At most UNROLLED_MAX_INTERVENTIONS.",
     )
 
 

@@ -60,6 +60,31 @@ class ModelRun(BaseModel):
     diverged_at: int | None
 
 
+class StateRecord(BaseModel):
+    layer: int
+    direction: Literal["forward", "reverse"]
+    quantities: dict[str, Table] = Field(description="h (and c for an LSTM) of the original run")
+
+
+class OriginalRun(BaseModel):
+    layers: list[StateRecord]
+    output: OutputSection | None
+
+
+class WhatIfDifference(BaseModel):
+    h: list[Series] = Field(description="per layer and direction (the order of layers): max_j |h'_t[j] - h_t[j]|")
+    y: Series | None = Field(description="max_i |y'_t[i] - y_t[i]| per step")
+    predicted_changed: list[bool] | None = Field(description="whether the top guess argmax y_t changed")
+    first_changed: int | None = Field(description="the first step whose h or y differs")
+
+
+class WhatIfSection(BaseModel):
+    """With interventions: the run without them (the ghost) and how far the intervened run moved from it."""
+
+    original: OriginalRun
+    difference: WhatIfDifference
+
+
 class TraceResponse(ModelRun):
     shape: str
     steps: int
@@ -67,6 +92,7 @@ class TraceResponse(ModelRun):
     layers: list[LayerRecord]
     output: OutputSection | None
     generation: GenerationSection | None
+    what_if: WhatIfSection | None = Field(None, description="only when the request has interventions")
 
 
 class BatchTraceResponse(BaseModel):

@@ -16,6 +16,7 @@ from app.web.cell_diagram import CellDiagram
 from app.web.colors import GATE_SCALE, UNIT_SCALE, Scale, SequentialScale, sign_glyph
 from app.web.simulation import Simulation
 from app.web.substeps import SubStep
+from app.web.whatif_state import FORGET, Edit, format_edit, quote_iv
 
 GATES = {"i", "f", "o", "r", "z"}  # sigmoid outputs: the sequential 0..1 scale
 
@@ -50,6 +51,7 @@ class CellView:
     hidden_size: int
     weights: tuple[weights_view.WeightMap, ...]
     weights_query: str  # the query of the model and layer whose weights the maps show
+    whatif_href: str  # the what-if page on this step and unit, its forget gate (GRU z, RNN h) set to 0
 
     def mark(self, step: int) -> str:
         """The class of sub-step ``step``'s elements: done, being computed now, or still to come."""
@@ -106,7 +108,16 @@ def build(sim: Simulation) -> CellView:
         cfg.hidden_size,
         weights_view.build(sim),
         weights_query(sim),
+        whatif_href(sim),
     )
+
+
+def whatif_href(sim: Simulation) -> str:
+    """/whatif on this model and input with "forget here" at the shown step, unit, layer and direction."""
+    state = sim.state
+    edit = Edit(FORGET[sim.config.cell], state.t, state.unit or 0, state.layer, state.dir, 0.0)
+    rest = state.query(t=0, s=None, unit=None, layer=0, dir=0, panel="", hl="")
+    return f"/whatif?{rest + '&' if rest else ''}iv={quote_iv(format_edit(edit))}"
 
 
 def weights_query(sim: Simulation) -> str:

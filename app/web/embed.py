@@ -36,6 +36,7 @@ PAGE_FUNCTIONS = {
     "compare": ("app.web.routes", "compare_page"),
     "seq2seq": ("app.web.seq2seq_routes", "seq2seq_page"),
     "exercises": ("app.web.exercise_routes", "exercises_page"),
+    "whatif": ("app.web.routes", "whatif_page"),
 }
 
 
@@ -74,6 +75,8 @@ def embed_page(request: Request, view: str) -> HTMLResponse:
     if view not in PAGE_FUNCTIONS:
         raise HTTPException(404, f"no simulator view called {view!r}")
     page = page_function(view)(request)
+    if not hasattr(page, "context"):  # a redirect (the what-if form's fields to its short URL)
+        return page
     context = dict(page.context)  # type: ignore[attr-defined]
     context.update(
         page_template=page.template.name,  # type: ignore[attr-defined]

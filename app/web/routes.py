@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -28,6 +28,8 @@ from app.web import (
     seq2seq_routes,
     training,
     unrolled,
+    whatif,
+    whatif_state,
 )
 from app.web.colors import Scale
 from app.web.feedforward import Rolled
@@ -63,6 +65,7 @@ VIEWS = (
     ("heatmaps", "/heatmaps", "Heatmaps over time"),
     ("gradients", "/gradients", "Gradients through time"),
     ("compare", "/compare", "RNN vs LSTM vs GRU"),
+    ("whatif", "/whatif", "What if…?"),
 )
 RANDOM_WEIGHT_VIEWS = ("gradients", "compare")  # random weights from the seed, or an evidence set's trio
 
@@ -286,6 +289,27 @@ def compare_page(request: Request) -> HTMLResponse:
         ctx["diagrams"] = [(name, unrolled.build(other, shared)) for name, other in titled]
         ctx["shared_scale"] = shared
     return render("compare.html", ctx)
+
+
+@router.get("/whatif", response_class=HTMLResponse, response_model=None)
+def whatif_page(request: Request) -> HTMLResponse | RedirectResponse:
+    """The what-if page; its form's fields (wt, wu, ws, wv, wx) are turned into ``iv`` and redirected to, so
+    the URL in the address bar is the short, shareable one."""
+    query = request.query_params
+    from_form = whatif_state.form_iv(query)
+    if from_form is not None:
+        state, _ = parse(query)
+        rest = state.query(panel="")
+        target = f"{request.url.path}?{rest + '&' if rest else ''}iv={whatif_state.quote_iv(from_form)}"
+        return RedirectResponse(target, status_code=303)
+    ctx = base_context(request, "whatif")
+    if ctx["sim"] is not None:
+        settings = request.app.state.settings
+        ctx["whatif"], problems = whatif.build(ctx["sim"], query.get("iv"), request.app.state.store, settings.limits)
+        ctx["errors"] = ctx["errors"] + problems
+        rest = ctx["state"].query(panel="")
+        ctx["clear_href"] = f"{request.url.path}?{rest + '&' if rest else ''}iv="
+    return render("whatif.html", ctx)
 
 
 # Before lessons' /embed/{view}: /embed/train is the training page's own embed form.

@@ -57,7 +57,9 @@ def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
     return bias
 
 
-def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
+def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
+    if edits:
+        return _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits)
     # The whole time loop in one function: a GEMV and eleven in-place ufunc calls per step (twelve when W_hh
     # is not copied), every per-step view taken by iterating the record arrays (cheaper than indexing them).
     # As in the LSTM, the sigmoid's 1/2 for r and z is folded into the copy of W_hh and into the input
@@ -100,14 +102,68 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     return h_prev, None
 
 
-def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc):
+def _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits):
+    # _scan's loop with the interventions of core.interventions written in where their numbers are computed
+    # (r and z as soon as they are, n before h reads it): the same NumPy calls in the same order on the same
+    # layout of W_hh, so an intervention writing the value a step computes anyway changes no bit.
+    H = h_prev.shape[-1]
+    hid, tmp, half, scale = work["hid"], work["tmp"], work["half"], work["scale"]
+    h_prev = h_prev.astype(hid.dtype, copy=False)
+    hid_rz, hid_n = hid[:, : 2 * H], hid[:, 2 * H :]
+    b_hn = np.tile(b_hh[2 * H :], (h_prev.shape[0], 1))
+    span = time_slice(times)
+    pre, act = rec["pre"][span], rec["act"][span]
+    W_hhT, prescaled = fold_gate_scale(W_hhT, pre, written_bytes(list(rec.values()), span), len(times), scale)
+    steps = zip(
+        pre[..., : 2 * H], pre[..., 2 * H :], act[..., : 2 * H], act[..., :H], act[..., H : 2 * H],
+        act[..., 2 * H :], rec["hn"][span], rec["h"][span], ended_rows(mask, times),
+        [edits.get(t) for t in times], strict=False,
+    )
+    for pre_rz, pre_n, rz, r, z, n, hn, h, ended, edit in steps:
+        np.ndarray.dot(h_prev, W_hhT, hid)
+        np.add(pre_rz, hid_rz, pre_rz)
+        if prescaled:
+            np.tanh(pre_rz, rz)
+        else:
+            np.multiply(pre_rz, half, rz)
+            np.tanh(rz, rz)
+        np.multiply(rz, half, rz)
+        np.add(rz, half, rz)
+        if edit is not None:
+            edit.set_gates(rz)
+        np.add(hid_n, b_hn, hn)
+        np.multiply(r, hn, tmp)
+        np.add(pre_n, tmp, pre_n)
+        np.tanh(pre_n, n)
+        if edit is not None:
+            edit.set_gates(n, 2 * H)
+        np.subtract(h_prev, n, h)
+        np.multiply(h, z, h)
+        np.add(h, n, h)
+        if edit is not None:
+            edit.set_h(h)
+        if ended is not None:
+            carry_over(ended, h, h_prev, None, None)
+        h_prev = h
+    unfold_gate_scale(pre, scale, prescaled)
+    return h_prev, None
+
+
+def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc, edit=None):
     H = W_hh.shape[1]
     a = rec["act"][t]
     r, z, n = a[..., :H], a[..., H : 2 * H], a[..., 2 * H :]
     hn = rec["hn"][t]
     dn_pre = dh * (1.0 - z) * (1.0 - n * n)
     dz_pre = dh * (h_prev - n) * z * (1.0 - z)
-    dr_pre = dn_pre * hn * r * (1.0 - r)
+    if edit is not None and edit.gate_keep is not None:
+        # A clamped gate does not depend on its pre-activation; a clamped n_t[u] also cuts r_t[u]'s only path.
+        dr_keep, dz_keep, dn_keep = edit.gate_keep[:H], edit.gate_keep[H : 2 * H], edit.gate_keep[2 * H :]
+        dn_pre = dn_pre * dn_keep
+        dz_pre = dz_pre * dz_keep
+        dr_pre = dn_pre * hn * r * (1.0 - r) * dr_keep
+    else:
+        dr_pre = dn_pre * hn * r * (1.0 - r)
     d_in = np.concatenate([dr_pre, dz_pre, dn_pre], axis=-1)
     d_hid = np.concatenate([dr_pre, dz_pre, dn_pre * r], axis=-1)
     return d_in, d_hid, dh * z + d_hid @ W_hh, None, None

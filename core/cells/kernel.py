@@ -13,6 +13,11 @@ overhead low (a GEMM and a handful of in-place NumPy calls), and ``step`` is tha
 ``step_backward`` maps the gradient arriving at (h_t, c_t) to the gradients of the input projection, the
 hidden projection and the previous state. Arrays broadcast, so the same code propagates a batch of cotangent
 rows for a single sequence (used for the Jacobian norms ||dh_T / dh_t||).
+
+Interventions (core.interventions): ``scan`` takes ``edits``, {t: StepEdit}, and writes each step's clamped
+gate activations and set states the moment the step computes them (a separate loop, so runs without edits
+keep the fast one); ``step_backward`` takes that step's edit and stops the gradient at the clamped gates and
+the set c_t. A set h_t is cut by the caller, before step_backward, the same way for every cell.
 """
 
 from __future__ import annotations
@@ -43,12 +48,12 @@ class Kernel:
     input_bias: Callable[[np.ndarray, np.ndarray], np.ndarray]
     #: (record, t, h_prev, c_prev, W_hh^T, b_hh, workspace) -> (h_t, c_t or None), views into the record.
     step: Callable[..., tuple[np.ndarray, np.ndarray | None]]
-    #: (record, times, h_prev, c_prev, W_hh^T, b_hh, workspace, mask) -> (h, c or None) after the last step:
-    #: ``step`` for every t of the range ``times`` in its order, each reading the state the previous one
+    #: (record, times, h_prev, c_prev, W_hh^T, b_hh, workspace, mask, edits) -> (h, c or None) after the last
+    #: step: ``step`` for every t of the range ``times`` in its order, each reading the state the previous one
     #: wrote. mask is None or (T, B) bool; where mask[t, b] is False the sequence has ended and step t copies
-    #: its state through unchanged.
+    #: its state through unchanged. edits is None or {t: core.interventions.StepEdit}.
     scan: Callable[..., tuple[np.ndarray, np.ndarray | None]]
-    #: (record, t, h_prev, c_prev, W_hh, dh_t, dc_t) ->
+    #: (record, t, h_prev, c_prev, W_hh, dh_t, dc_t, edit=None) ->
     #:     (d input projection, d hidden projection, dh_prev, dc_prev, total dL/dc_t or None)
     step_backward: Callable[
         ..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]

@@ -75,7 +75,9 @@ def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
     return b_ih + b_hh
 
 
-def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
+def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
+    if edits:
+        return _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits)
     # The whole time loop in one function, every per-step view taken by iterating the record arrays (cheaper
     # than indexing them) and the GEMV called as ndarray.dot (np.dot adds a Python-level dispatch per call).
     H = h_prev.shape[-1]
@@ -121,22 +123,79 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
     return h_prev, c_prev
 
 
-def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc):
+def _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits):
+    # _scan's loop with the interventions of core.interventions written in where their numbers are computed:
+    # the same NumPy calls in the same order on the same layout of W_hh, so that an intervention writing the
+    # value a step computes anyway leaves every number bit for bit as it was. Runs with interventions only.
+    H = h_prev.shape[-1]
+    hid, pair, scale, shift = work["hid"], work["pair"], work["scale"], work["shift"]
+    fc, ig = pair[:, :H], pair[:, H:]
+    h_prev = h_prev.astype(hid.dtype, copy=False)
+    span = time_slice(times)
+    pre, rows = rec["pre"][span], rec["rows"][span]
+    written = written_bytes([rec["pre"], rec["rows"], rec["tanh_c"], rec["h"]], span)
+    W_hhT, prescaled = fold_gate_scale(W_hhT, pre, written, len(times), scale[0])
+    rows[0][:, :H] = c_prev
+    steps = zip(
+        pre,
+        rows[..., H:],
+        rows[..., : 2 * H],
+        rows[..., 2 * H : 4 * H],
+        rows[..., 4 * H :],
+        rec["c"][span],
+        rec["tanh_c"][span],
+        rec["h"][span],
+        ended_rows(mask, times),
+        [edits.get(t) for t in times],
+        strict=False,
+    )
+    for z, a, c_prev_i, f_g, o, c, tc, h, ended, edit in steps:
+        np.ndarray.dot(h_prev, W_hhT, hid)
+        np.add(z, hid, z)
+        if prescaled:
+            np.tanh(z, a)
+        else:
+            np.multiply(z, scale, a)
+            np.tanh(a, a)
+        np.multiply(a, scale, a)
+        np.add(a, shift, a)
+        if edit is not None:
+            edit.set_gates(a)
+        np.multiply(c_prev_i, f_g, pair)
+        np.add(fc, ig, c)
+        if edit is not None:
+            edit.set_c(c)
+        np.tanh(c, tc)
+        np.multiply(o, tc, h)
+        if edit is not None:
+            edit.set_h(h)
+        if ended is not None:
+            carry_over(ended, h, h_prev, c, c_prev)
+        h_prev, c_prev = h, c
+    unfold_gate_scale(pre, scale[0], prescaled)
+    return h_prev, c_prev
+
+
+def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc, edit=None):
     H = W_hh.shape[1]
     a = rec["act"][t]
     i, f, g, o = a[..., :H], a[..., H : 2 * H], a[..., 2 * H : 3 * H], a[..., 3 * H :]
     tc = rec["tanh_c"][t]
     dc_total = dc + dh * o * (1.0 - tc * tc)
+    # A set c_t[u] is a constant: its gradient stops there instead of flowing on to i, f, g and c_{t-1}.
+    dc_on = dc_total if edit is None or edit.c_keep is None else dc_total * edit.c_keep
     d_pre = np.concatenate(
         [
-            dc_total * g * i * (1.0 - i),
-            dc_total * c_prev * f * (1.0 - f),
-            dc_total * i * (1.0 - g * g),
+            dc_on * g * i * (1.0 - i),
+            dc_on * c_prev * f * (1.0 - f),
+            dc_on * i * (1.0 - g * g),
             dh * tc * o * (1.0 - o),
         ],
         axis=-1,
     )
-    return d_pre, d_pre, d_pre @ W_hh, dc_total * f, dc_total
+    if edit is not None and edit.gate_keep is not None:
+        d_pre *= edit.gate_keep  # a clamped gate does not depend on its pre-activation
+    return d_pre, d_pre, d_pre @ W_hh, dc_on * f, dc_total
 
 
 def _quantities(rec: Record) -> dict[str, np.ndarray]:

@@ -54,7 +54,9 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
         )
     act = {"tanh": activations.tanh, "sigmoid": activations.sigmoid, "relu": activations.relu}[nonlinearity]
 
-    def scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
+    def scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
+        if edits:
+            return scan_edited(rec, times, h_prev, W_hhT, work, mask, edits)
         span = time_slice(times)
         W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span), len(times))
         hid = work["hid"]
@@ -69,7 +71,28 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
             h_prev = h
         return h_prev, None
 
-    def step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc):
+    def scan_edited(rec, times, h_prev, W_hhT, work, mask, edits):
+        # scan's loop with h_t set where an intervention says (the cell has no gates to clamp): the same calls
+        # on the same layout of W_hh, so setting h_t to the value it has changes no bit.
+        span = time_slice(times)
+        W_hhT, _ = recurrent_matrix(W_hhT, written_bytes(list(rec.values()), span), len(times))
+        hid = work["hid"]
+        h_prev = h_prev.astype(hid.dtype, copy=False)
+        steps = zip(rec["pre"][span], rec["h"][span], ended_rows(mask, times), [edits.get(t) for t in times],
+                    strict=False)
+        for pre, h, ended, edit in steps:
+            np.ndarray.dot(h_prev, W_hhT, hid)
+            np.add(pre, hid, pre)
+            act(pre, h)
+            if edit is not None:
+                edit.set_h(h)
+            if ended is not None:
+                carry_over(ended, h, h_prev, None, None)
+            h_prev = h
+        return h_prev, None
+
+    def step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc, edit=None):
+        # A set h_t[u] is handled by the caller (core.layer), which stops dh_t[u] before it reaches here.
         d_pre = dh * activations.derivative_from_output(nonlinearity, rec["h"][t])
         return d_pre, d_pre, d_pre @ W_hh, None, None
 

@@ -14,6 +14,7 @@ import numpy as np
 from core import losses
 from core.bptt import output_weights
 from core.config import NetworkConfig
+from core.interventions import Intervention
 from core.network import forward
 from core.params import Params, init_params
 from core.trace import Trace
@@ -40,9 +41,11 @@ class Case:
     lengths: np.ndarray | None = None
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    interventions: tuple[Intervention, ...] = ()
 
     def run_kwargs(self) -> dict[str, Any]:
-        return {"h0": self.h0, "c0": self.c0, "lengths": self.lengths, "shape": self.shape}
+        return {"h0": self.h0, "c0": self.c0, "lengths": self.lengths, "shape": self.shape,
+                "interventions": self.interventions}
 
     def loss_kwargs(self) -> dict[str, Any]:
         return {"loss": self.loss, "where": self.where, **self.run_kwargs()}

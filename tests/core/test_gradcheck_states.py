@@ -46,7 +46,7 @@ class StateInjection:
         self.last_run = None
 
     def _nudged(self, scan: Callable) -> Callable:
-        def scan_with_delta(record, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None):
+        def scan_with_delta(record, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
             for t in times:
                 h, c = scan(record, range(t, t + 1), h_prev, c_prev, W_hhT, b_hh, work, mask)
                 if c is not None:
@@ -61,7 +61,8 @@ class StateInjection:
 
         return scan_with_delta
 
-    def run_layer(self, kernel, *args, layer, reverse, mask):
+    def run_layer(self, kernel, *args, layer, reverse, mask, edits=None):
+        assert edits is None, "the injection drives runs without interventions"
         if (layer, reverse) == self.target:
             kernel = replace(kernel, scan=self._nudged(kernel.scan))
             self.last_run = run_layer(kernel, *args, layer=layer, reverse=reverse, mask=mask)

@@ -1,0 +1,73 @@
+"""The what-if page in Chromium: choose a change by keyboard, see the ghost and the changed guesses, reload
+keeps it (the URL holds it), axe finds nothing, 320 px works; the cell view's "What if…?" leads there."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_what_if_chosen_by_keyboard_survives_a_reload(server, page, axe, screenshot) -> None:
+    page.goto(f"{server}/whatif")
+    assert page.locator(".series.ghost polyline").count() == 2  # h and c of the LSTM
+    assert page.locator(".series.intervened polyline").count() == 2
+    assert page.locator(".changed-mark").count() >= 1  # the default forgets everything mid-sentence
+    assert axe(page) == []
+
+    # Keyboard only: step 11, the cell state c, unit 0, value 0, then Enter on the button.
+    page.focus("#w-step")
+    page.keyboard.press("Home")
+    for _ in range(11):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")  # the target
+    page.keyboard.type("cell state")  # a select picks the option typed
+    page.keyboard.press("Tab")  # the unit
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowDown")  # unit 0 (the first option is every unit)
+    page.keyboard.press("Tab")
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("0")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**iv=c0@11=0")
+    now = page.locator(".whatif-now").inner_text()
+    assert "c_11[0] := 0" in now
+    assert page.locator(".iv-mark").count() == 2
+    screenshot(page, "whatif-c0")
+
+    page.reload()
+    assert "c_11[0] := 0" in page.locator(".whatif-now").inner_text()
+    assert page.locator("#w-step").input_value() == "11"
+    assert page.locator("#w-target").input_value() == "c"
+    assert axe(page) == []
+    assert page.errors_seen == []
+
+
+def test_a_forgotten_memory_changes_the_guesses_and_fits_320_px(server, browser, axe, screenshot) -> None:
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(f"{server}/whatif?iv=f@6=0")
+    changed = page.locator("tr.changed")
+    assert changed.count() >= 1
+    assert "◆ changed" in changed.first.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert axe(page) == []
+    screenshot(page, "whatif-320")
+    context.close()
+
+
+def test_the_embed_keeps_the_what_if(server, page, axe) -> None:
+    page.goto(f"{server}/embed/whatif?iv=f@6=0")
+    assert page.locator(".changed-mark").count() >= 1
+    page.select_option("#w-step", "3")
+    page.click("button:has-text('Run the what-if')")
+    page.wait_for_url(lambda url: url.endswith("/embed/whatif?iv=f@3=0"))
+    assert "f_3 := 0" in page.locator(".whatif-now").inner_text()
+    assert axe(page) == []
+
+
+def test_the_cell_view_leads_to_its_what_if(server, page) -> None:
+    page.goto(f"{server}/cell?t=4&unit=2")
+    page.click("a.whatif-link")
+    page.wait_for_url(lambda url: url.endswith("/whatif?iv=f2@4=0"))
+    assert "f_4[2] := 0" in page.locator(".whatif-now").inner_text()
