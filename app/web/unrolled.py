@@ -12,7 +12,7 @@ everything else on it. A square's exact value is in the numbers table, which the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from app.web.colors import Scale, text_colour
 from app.web.feedforward import guesses as no_loop_guesses
@@ -62,7 +62,7 @@ class Grid:
     per_row = UNITS_PER_ROW
 
     def corner(self, j: int) -> tuple[float, float]:
-        return self.x + (j % UNITS_PER_ROW) * PITCH, self.y + (j // UNITS_PER_ROW) * PITCH
+        return unit_corner(self.x, self.y, j)
 
     @property
     def listing(self) -> str:
@@ -74,19 +74,23 @@ class Grid:
         return self.corner(unit) if unit is not None and 0 <= unit < len(self.values) else None
 
 
+def unit_corner(x0: float, y0: float, j: int) -> tuple[float, float]:
+    """Top-left corner of unit j's square in a grid whose unit 0 is at (x0, y0)."""
+    return x0 + (j % UNITS_PER_ROW) * PITCH, y0 + (j // UNITS_PER_ROW) * PITCH
+
+
 def grid(values, x0: float, y0: float, scale: Scale, quantity: str, row: Row, named: bool, t: int) -> Grid:
     """The squares of ``values``; ``named`` adds the row's label to the names (pictures with several rows)."""
     vals = tuple(float(v) for v in values)
     name = f"{quantity} ({row.label})" if named else quantity
     column = row.table_column + (1 if quantity == "c" else 0)
-    g = Grid(quantity, name, f"{row.layer}:{row.direction}", x0, y0, vals, "", column, (), ())
     # Each path starts at its first square and moves on relative to the previous one (after "z" the pen is back
     # at that square's corner), so a path is mostly the same few characters: "m15 0h13v13h-13z".
     fills: dict[str, list[str]] = {}
     last: dict[str, tuple[float, float]] = {}
     dashes: dict[str, list[str]] = {}
     for j, v in enumerate(vals):
-        x, y = g.corner(j)
+        x, y = unit_corner(x0, y0, j)
         fill = scale.colour(v)
         if fill in last:
             px, py = last[fill]
@@ -99,12 +103,17 @@ def grid(values, x0: float, y0: float, scale: Scale, quantity: str, row: Row, na
             dashes.setdefault(text_colour(fill), []).append(f"M{num(x + 2)} {num(y + SQUARE / 2)}h{SQUARE - 4}")
     finite = [v for v in vals if math.isfinite(v)]
     span = f" from {min(finite):.3f} to {max(finite):.3f}" if finite else ""
-    title = f"{name} at t={t}: {len(vals)} units{span}"
-    return replace(
-        g,
-        title=title,
-        fills=tuple((f, "".join(d)) for f, d in fills.items()),
-        dashes=tuple((ink, "".join(d)) for ink, d in dashes.items()),
+    return Grid(
+        quantity,
+        name,
+        f"{row.layer}:{row.direction}",
+        x0,
+        y0,
+        vals,
+        f"{name} at t={t}: {len(vals)} units{span}",
+        column,
+        tuple((f, "".join(d)) for f, d in fills.items()),
+        tuple((ink, "".join(d)) for ink, d in dashes.items()),
     )
 
 

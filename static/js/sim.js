@@ -454,36 +454,39 @@
     }
   }
 
-  // The unit (and layer) the cell view shows, from a square of the picture: URL, form and pickers agree.
-  function chooseUnit(unit, where) {
-    var parts = where.split(':');
+  // The unit and the layer ("layer:direction") the cell view shows: URL, model form, pickers and outline agree.
+  function showUnit(unit) {
     setParam('unit', unit);
-    setParam('layer', parts[0] === '0' ? null : parts[0]);
-    setParam('dir', parts[1] === '0' ? null : parts[1]);
     setFormValue('unit', unit);
-    setFormValue('layer', parts[0]);
-    setFormValue('dir', parts[1]);
     var picker = document.getElementById('cv-unit');
     if (picker) { picker.value = unit; }
-    var layers = document.getElementById('cv-where');
-    if (layers) { layers.value = where; }
     selectUnit(unit);
+  }
+
+  function showLayer(where) {
+    var parts = where.split(':');
+    setParam('layer', parts[0] === '0' ? null : parts[0]);
+    setParam('dir', parts[1] === '0' ? null : parts[1]);
+    setFormValue('layer', parts[0]);
+    setFormValue('dir', parts[1]);
+    var picker = document.getElementById('cv-where');
+    if (picker) { picker.value = where; }
+  }
+
+  // From a square of the picture: its unit and its row's layer.
+  function chooseUnit(unit, where) {
+    showUnit(unit);
+    showLayer(where);
   }
 
   document.addEventListener('change', function (e) {
     var target = e.target;
     if ((target.id === 'speed' || target.id === 'play-mode') && timer !== null) { pause(); play(); return; }
     if (target.dataset.param === 'unit') {
-      setParam('unit', target.value);
-      setFormValue('unit', target.value);
-      selectUnit(target.value);
+      showUnit(target.value);
       refreshCell();
     } else if (target.dataset.param === 'where') {
-      var parts = target.value.split(':');
-      setParam('layer', parts[0] === '0' ? null : parts[0]);
-      setParam('dir', parts[1] === '0' ? null : parts[1]);
-      setFormValue('layer', parts[0]);
-      setFormValue('dir', parts[1]);
+      showLayer(target.value);
       refreshCell();
     }
   });
