@@ -150,28 +150,29 @@ def submit_score(
     if claims is None:
         raise LtiError(404, "This launch is unknown: open the activity from the course again.")
     lineitem = line_item(claims)
-    attempt = Attempt(attempt_id, launch_id, score, maximum, "pending" if lineitem else "local")
+    # An attempt id names an attempt within its launch: two students doing the same exercise set are two
+    # launches, so the key the store keeps is the pair.
+    key = f"{launch_id}:{attempt_id}"
+    attempt = Attempt(key, launch_id, score, maximum, "pending" if lineitem else "local")
     if not store.claim_attempt(attempt):
-        known = store.attempt(attempt_id)
+        known = store.attempt(key)
         assert known is not None
-        if known.launch_id != launch_id:
-            raise LtiError(409, "This attempt id belongs to another launch.")
         return known  # submitted before: never posted twice
     if lineitem is None:
         return attempt
     platform = store.find_platform(claims["iss"], client_id_of(claims))
     if platform is None:
-        store.set_attempt_status(attempt_id, "failed", "the platform is no longer registered")
+        store.set_attempt_status(key, "failed", "the platform is no longer registered")
     else:
         try:
             user = str(claims.get("sub", ""))
             stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
             token = with_retries(lambda: access_token(platform, keys))
             with_retries(lambda: post_score(lineitem, token, user, score, maximum, stamp))
-            store.set_attempt_status(attempt_id, "posted")
+            store.set_attempt_status(key, "posted")
         except (TransientError, PermanentError) as exc:
-            store.set_attempt_status(attempt_id, "failed", str(exc))
-    result = store.attempt(attempt_id)
+            store.set_attempt_status(key, "failed", str(exc))
+    result = store.attempt(key)
     assert result is not None
     return result
 

@@ -3,8 +3,9 @@ LtiDeepLinkingResponse, auto-posted to its ``deep_link_return_url``.
 
 The response is a JWT signed with the tool's current key (app.lti.keys), kid in its header:
     iss = our client_id, aud = the platform's issuer, deployment_id and nonce, iat/exp,
-    content_items: one ltiResourceLink per choice (custom unrolled_url names the page; a graded link also
-                   asks for a lineItem so the platform makes a gradebook column), data: echoed as received.
+    content_items: one ltiResourceLink per choice (custom unrolled_url names the page; a graded exercise set
+                   also asks for a lineItem out of its number of questions, so the platform makes a gradebook
+                   column), data: echoed as received.
 Cancel answers with the same message and no items.
 """
 
@@ -25,7 +26,6 @@ from app.lti.targets import CUSTOM_KEY, TargetError, target_url
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 SETTINGS = DL + "deep_linking_settings"
 RESPONSE_LIFETIME_S = 300
-GRADED_MAXIMUM = 1.0  # a graded link's scores are fractions of one
 
 
 def settings_of(claims: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +37,8 @@ def settings_of(claims: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def content_item(url: str, title: str, launch_url: str, graded: bool) -> dict[str, Any]:
+def content_item(url: str, title: str, launch_url: str, max_score: int = 0) -> dict[str, Any]:
+    """The link to ``url``; with ``max_score``, graded: the platform makes a column scored out of it."""
     try:
         page = target_url({CUSTOM_KEY: url})
     except TargetError as exc:
@@ -49,8 +50,8 @@ def content_item(url: str, title: str, launch_url: str, graded: bool) -> dict[st
         "custom": {CUSTOM_KEY: page},
         "iframe": {"width": 900, "height": 700},
     }
-    if graded:
-        item["lineItem"] = {"scoreMaximum": GRADED_MAXIMUM, "label": title}
+    if max_score:
+        item["lineItem"] = {"scoreMaximum": float(max_score), "label": title}
     return item
 
 

@@ -4,12 +4,13 @@
     POST     /lti/launch       the platform's id_token post   -> 303 to the page's /embed form, or the picker
     GET      /lti/picker/ID    the deep-linking picker with another preview (works without JavaScript)
     POST     /lti/deep-link    the picker's answer            -> auto-posted LtiDeepLinkingResponse
-    POST     /lti/score        {launch, attempt, score, max}  -> the attempt as recorded (posted to AGS or not)
     GET      /lti/jwks         the tool's public keys
     GET      /lti              the admin page: the tool's URLs and the registered platforms
     GET      /lti/register     LTI Dynamic Registration (app.lti.registration)
 
 Nothing after the launch needs a cookie: the launch id travels in the page's URL and the picker's form.
+Scores are never taken from the browser: an exercise page computes its own and posts it to the launch's
+gradebook column (app.web.exercise_routes -> app.lti.ags.submit_score).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.lti import ags, deep_linking, registration
 from app.lti.errors import LtiError
@@ -146,13 +146,17 @@ async def deep_link(request: Request) -> Response:
         if platform is None:
             raise LtiError(403, "The platform of this session is no longer registered.")
         items = []
+        ungraded_note = ""
         if form.get("action") != "cancel":
             chosen = _choice(form.get("choice", ""))
             if chosen is None:
                 return picker(launch_id, choices()[0], error="Choose a view or a lesson step.", status=422)
             title = form.get("title", "").strip()[:200] or chosen.label
             launch_url = lti.urls(str(request.base_url)).launch
-            items.append(deep_linking.content_item(chosen.url, title, launch_url, form.get("graded") == "1"))
+            graded = chosen.max_score if form.get("graded") == "1" else 0
+            items.append(deep_linking.content_item(chosen.url, title, launch_url, graded))
+            if form.get("graded") == "1" and not graded:
+                ungraded_note = " It is not graded: only exercise sets have a score."
         token = await run_in_threadpool(deep_linking.response_jwt, platform, claims, items, lti.keys)
     except LtiError as exc:
         return refused(exc.status, exc.reason)
@@ -167,36 +171,9 @@ async def deep_link(request: Request) -> Response:
         title="Back to the course",
         return_url=return_url,
         jwt=token,
-        message="No activity was added." if not items else f"Adding “{items[0]['title']}” to the course.",
-    )
-
-
-class ScoreIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    launch: str = Field(min_length=1, max_length=100)
-    attempt: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
-    score: float
-    max: float = Field(gt=0)
-
-
-@router.post("/score")
-async def score(request: Request, body: ScoreIn) -> JSONResponse:
-    """Record one attempt's score and post it to the platform's gradebook when the launch has a line item."""
-    lti = service(request)
-    try:
-        attempt = await run_in_threadpool(
-            ags.submit_score, lti.store, lti.keys, body.launch, body.attempt, body.score, body.max
-        )
-    except LtiError as exc:
-        return JSONResponse({"detail": exc.reason}, status_code=exc.status)
-    return JSONResponse(
-        {
-            "attempt": attempt.attempt_id,
-            "score": attempt.score,
-            "max": attempt.maximum,
-            "status": attempt.status,
-            "detail": attempt.detail,
-        }
+        message="No activity was added."
+        if not items
+        else f"Adding “{items[0]['title']}” to the course.{ungraded_note}",
     )
 
 

@@ -31,6 +31,7 @@ class Choice:
     group: str  # "View" or a lesson's title
     label: str
     url: str  # the full page's URL (what a link stores)
+    max_score: int = 0  # what the page scores out of (exercise sets); 0: nothing is scored, never graded
 
     @property
     def embed(self) -> str:
@@ -67,8 +68,12 @@ def choices() -> list[Choice]:
     views = [Choice("Views", label, path) for _, path, label in VIEWS]
     views.append(Choice("Views", "Encoder-decoder (Seq2Seq)", VIEW_PATHS["seq2seq"]))
     # Scored by the server; graded when the link has a gradebook column.
+    from app.web.exercises import COUNT
+
     exercises = VIEW_PATHS["exercises"]
-    views += [Choice("Exercises", f"Predict, then reveal: set {n}", f"{exercises}?seed={n}") for n in (1, 2, 3)]
+    views += [
+        Choice("Exercises", f"Predict, then reveal: set {n}", f"{exercises}?seed={n}", COUNT) for n in (1, 2, 3)
+    ]
     steps = [
         Choice(lesson.title, f"{n}. {step.title}", lesson.step_url(n))
         for lesson in course.LESSONS

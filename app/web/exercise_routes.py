@@ -82,6 +82,11 @@ def post_score(request: Request, attempt: Attempt, right: int) -> str:
         )
     except LtiError as problem:
         return f"The score could not be sent to the course: {problem.reason}"
+    if recorded.status == "posted" and recorded.score != right:
+        return (
+            f"Your first finished attempt at this set went to the course's gradebook: {recorded.score:g} of "
+            f"{recorded.maximum:g}. A set is graded once; another set is a new attempt."
+        )
     if recorded.status == "posted":
         return f"Sent to the course's gradebook: {recorded.score:g} of {recorded.maximum:g}."
     if recorded.status == "local":

@@ -17,8 +17,10 @@ from fastapi.testclient import TestClient
 
 from app import cli
 from app.lti import ags, platform_keys
+from app.lti.errors import LtiError
 from app.main import create_app
 from app.settings import Settings
+from app.web import exercises
 from tests.app.lti_platform import TEACHER, LaunchSpec, TestLms, rsa_pem, running_lms
 
 TOOL = "http://testserver"
@@ -204,7 +206,7 @@ def test_deep_linking_round_trip(tool: TestClient, lms: TestLms) -> None:
     (item,) = lms.deep_link_items[-1]
     assert item["type"] == "ltiResourceLink" and item["url"] == f"{TOOL}/lti/launch"
     assert item["custom"] == {"unrolled_url": "/lessons/memory/1"}
-    assert item["lineItem"]["scoreMaximum"] == 1.0
+    assert "lineItem" not in item  # a lesson step has no score, so no gradebook column
     claims = lms.deep_link_claims[-1]
     assert claims["aud"] == lms.issuer
     assert claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "opaque-42"
@@ -238,6 +240,15 @@ def test_the_picker_refuses_a_resource_link_launch_and_an_unknown_choice(
     assert tool.post("/lti/deep-link", data={"launch": dl_launch, "choice": "/admin"}).status_code == 422
 
 
+def test_a_graded_exercise_set_asks_for_a_column_out_of_its_questions(tool: TestClient, lms: TestLms) -> None:
+    _, launch_id = deep_link_picker(tool, lms)
+    choice = {"launch": launch_id, "choice": "/exercises?seed=2", "title": "Predict", "graded": "1"}
+    assert return_to_lms(tool, lms, choice).status_code == 200
+    (item,) = lms.deep_link_items[-1]
+    assert item["custom"] == {"unrolled_url": "/exercises?seed=2"}
+    assert item["lineItem"] == {"scoreMaximum": 5.0, "label": "Predict"}
+
+
 def test_a_rotated_tool_key_signs_and_both_stay_published(tool: TestClient, lms: TestLms) -> None:
     old = {k["kid"] for k in tool.get("/lti/jwks").json()["keys"]}
     assert cli.main(["lti", "rotate-key"]) == 0
@@ -257,74 +268,90 @@ def test_a_rotated_tool_key_signs_and_both_stay_published(tool: TestClient, lms:
 # --- scores (AGS) -----------------------------------------------------------------------------------------
 
 
-def graded_launch(tool: TestClient, lms: TestLms, hint: str, line_item: bool = True) -> str:
-    reply = launch(tool, lms, hint, LaunchSpec(custom={"unrolled_url": "/cell"}, line_item=line_item))
+def graded_launch(tool: TestClient, lms: TestLms, hint: str, line_item: bool = True, seed: int = 2) -> str:
+    custom = {"unrolled_url": f"/exercises?seed={seed}"}
+    reply = launch(tool, lms, hint, LaunchSpec(custom=custom, line_item=line_item))
     assert reply.status_code == 303
-    return parse_qs(urlsplit(reply.headers["location"]).query)["lti_launch"][0]
+    location = reply.headers["location"]
+    assert location.startswith(f"/embed/exercises?seed={seed}&lti_launch=")
+    return parse_qs(urlsplit(location).query)["lti_launch"][0]
 
 
-def test_a_score_is_posted_once_per_attempt(tool: TestClient, lms: TestLms) -> None:
+def finish_set(tool: TestClient, launch_id: str, right: int, seed: int = 2) -> str:
+    """Answer every question of set ``seed`` in the launched page, the first ``right`` of them correctly (the
+    answers come from the set's own traces); the finished page's text."""
+    answers = {}
+    for n, q in enumerate(exercises.build(seed).questions):
+        answers[f"a{q.number}"] = q.answer if n < right else (q.answer + 1) % len(q.choices)
+    page = tool.get("/embed/exercises", params={"seed": seed, **answers, "lti_launch": launch_id})
+    assert page.status_code == 200 and f"Score: {right} of 5." in page.text
+    return page.text
+
+
+def test_a_finished_exercise_set_posts_its_server_computed_score_once(tool: TestClient, lms: TestLms) -> None:
     launch_id = graded_launch(tool, lms, "graded")
-    body = {"launch": launch_id, "attempt": "attempt-1", "score": 3, "max": 4}
-    first = tool.post("/lti/score", json=body)
-    assert first.status_code == 200 and first.json()["status"] == "posted", first.text
-    again = tool.post("/lti/score", json={**body, "score": 4})
-    assert again.json() == first.json()  # the recorded attempt, not a second post
+    page = tool.get("/embed/exercises", params={"seed": 2, "a1": 0, "lti_launch": launch_id}).text
+    assert "gradebook" not in page and lms.scores == []  # an unfinished set posts nothing
+    assert "Sent to the course&#39;s gradebook: 3 of 5." in finish_set(tool, launch_id, 3)
+    assert "3 of 5" in finish_set(tool, launch_id, 3)  # a reload
+    again = finish_set(tool, launch_id, 5)  # other answers to the same set: still the first attempt's score
+    assert "first finished attempt at this set went to the course&#39;s gradebook: 3 of 5" in again
     (score,) = lms.scores
     assert score["line_item"] == "graded" and score["userId"] == "student-1"
-    assert (score["scoreGiven"], score["scoreMaximum"]) == (3, 4)
+    assert (score["scoreGiven"], score["scoreMaximum"]) == (3, 5)
     assert score["activityProgress"] == "Completed" and score["gradingProgress"] == "FullyGraded"
+
+
+def test_two_launches_of_one_set_are_two_attempts(tool: TestClient, lms: TestLms) -> None:
+    first, second = graded_launch(tool, lms, "class-a"), graded_launch(tool, lms, "class-b")
+    finish_set(tool, first, 1)
+    assert "Sent to the course&#39;s gradebook: 4 of 5." in finish_set(tool, second, 4)
+    assert [s["scoreGiven"] for s in lms.scores] == [1, 4]
+
+
+def test_a_score_cannot_be_posted_from_the_browser(tool: TestClient, lms: TestLms) -> None:
+    launch_id = graded_launch(tool, lms, "forger")
+    forged = tool.post("/lti/score", json={"launch": launch_id, "attempt": "a", "score": 5, "max": 5})
+    assert forged.status_code in (404, 405)
+    assert lms.scores == []
 
 
 def test_a_transient_failure_is_retried(tool: TestClient, lms: TestLms) -> None:
     launch_id = graded_launch(tool, lms, "flaky")
     lms.score_failures = 2
-    reply = tool.post("/lti/score", json={"launch": launch_id, "attempt": "a", "score": 1, "max": 1})
-    assert reply.json()["status"] == "posted"
+    assert "Sent to the course&#39;s gradebook: 2 of 5." in finish_set(tool, launch_id, 2)
     assert len(lms.scores) == 1
 
 
-def test_a_failure_that_lasts_is_reported_not_raised(tool: TestClient, lms: TestLms) -> None:
+def test_a_failure_that_lasts_is_reported_on_the_page(tool: TestClient, lms: TestLms) -> None:
     launch_id = graded_launch(tool, lms, "down")
     lms.score_failures = 10
-    reply = tool.post("/lti/score", json={"launch": launch_id, "attempt": "a", "score": 1, "max": 2})
-    assert reply.status_code == 200
-    assert reply.json()["status"] == "failed" and "503" in reply.json()["detail"]
+    page = finish_set(tool, launch_id, 2)
+    assert "The gradebook did not take the score" in page and "503" in page
     assert lms.scores == []
     lms.score_failures = 0
 
 
-def test_without_a_line_item_the_score_is_kept_for_the_page(tool: TestClient, lms: TestLms) -> None:
+def test_without_a_line_item_the_score_stays_on_the_page(tool: TestClient, lms: TestLms) -> None:
     launch_id = graded_launch(tool, lms, "ungraded", line_item=False)
-    reply = tool.post("/lti/score", json={"launch": launch_id, "attempt": "a", "score": 2, "max": 5})
-    assert reply.json() == {"attempt": "a", "score": 2.0, "max": 5.0, "status": "local", "detail": ""}
+    assert "no gradebook column, so the score stays on this page" in finish_set(tool, launch_id, 2)
     assert lms.scores == []
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"score": 5},
-        {"score": -1},
-        {"max": 0},
-        {"score": "NaN"},
-        {"attempt": ""},
-        {"attempt": "a b"},
-        {"x": 1},
-    ],
-)
-def test_bad_scores_are_refused(tool: TestClient, lms: TestLms, change: dict) -> None:
+def test_an_unknown_launch_is_named_on_the_page(tool: TestClient) -> None:
+    assert "This launch is unknown" in finish_set(tool, "nope", 1)
+
+
+@pytest.mark.parametrize(("score", "maximum"), [(5, 4), (-1, 4), (1, 0), (float("nan"), 4), (1, float("inf"))])
+def test_bad_scores_are_refused_before_anything_is_posted(
+    tool: TestClient, lms: TestLms, score: float, maximum: float
+) -> None:
     launch_id = graded_launch(tool, lms, "bad")
-    reply = tool.post(
-        "/lti/score", json={"launch": launch_id, "attempt": "a", "score": 1, "max": 4, **change}
-    )
-    assert reply.status_code == 422
+    lti = tool.app.state.lti  # type: ignore[attr-defined]
+    with pytest.raises(LtiError) as refused:
+        ags.submit_score(lti.store, lti.keys, launch_id, "a", score, maximum)
+    assert refused.value.status == 422
     assert lms.scores == []
-
-
-def test_a_score_for_an_unknown_launch_is_refused(tool: TestClient) -> None:
-    reply = tool.post("/lti/score", json={"launch": "nope", "attempt": "a", "score": 1, "max": 1})
-    assert reply.status_code == 404
 
 
 # --- registration and the admin page ----------------------------------------------------------------------
