@@ -43,6 +43,7 @@ def serve(args: argparse.Namespace) -> int:
     single_blas_thread()
     import uvicorn
 
+    from app.server_replies import HttpToolsWithHeaders
     from app.settings import Settings
 
     settings = Settings.from_env()
@@ -59,6 +60,7 @@ def serve(args: argparse.Namespace) -> int:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         server_header=False,
+        http=HttpToolsWithHeaders,  # its own 400s (and 503s) carry our security headers
         access_log=settings.access_log,
         log_level=args.log_level,
     )

@@ -40,6 +40,18 @@ def content_security_policy(frame_ancestors: str) -> str:
     )
 
 
+COMMON_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"permissions-policy", PERMISSIONS_POLICY),
+)
+STRICT_HEADERS = (  # every reply that is not a framed page, and every reply the server writes by itself
+    *COMMON_HEADERS,
+    (b"content-security-policy", content_security_policy("'none'").encode()),
+    (b"x-frame-options", b"DENY"),
+)
+
+
 def is_embed(path: str) -> bool:
     return path == EMBED_PREFIX or path.startswith(EMBED_PREFIX + "/")
 
@@ -83,19 +95,10 @@ class SecurityHeaders:
     ) -> None:
         self.app = app
         self.lti_ancestors = lti_ancestors
-        common = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-            (b"permissions-policy", PERMISSIONS_POLICY),
-        ]
-        self.default_headers = [
-            *common,
-            (b"content-security-policy", content_security_policy("'none'").encode()),
-            (b"x-frame-options", b"DENY"),
-        ]
+        self.default_headers = list(STRICT_HEADERS)
         # Lesson pages frame /embed states from our own origin, so 'self' is always on the allowlist.
         self.embed_ancestors = ("'self'", *embed_frame_ancestors)
-        self.common_headers = common
+        self.common_headers = list(COMMON_HEADERS)
         self.embed_headers = self.framed_headers(())
 
     def framed_headers(self, platforms: Iterable[str]) -> list[tuple[bytes, bytes]]:

@@ -143,3 +143,66 @@ def test_serve_raises_the_open_files_limit_to_fit_its_connections() -> None:
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == 1756
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def raw_reply(base: str, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send ``request`` over a plain socket; the reply's status line, headers and body."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(request)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return status, headers, body
+
+
+def assert_strict_headers(headers: dict[str, str]) -> None:
+    assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "camera=()" in headers["permissions-policy"]
+
+
+def test_the_servers_own_replies_carry_the_security_headers(tmp_path: Path) -> None:
+    """uvicorn answers an unparsable request, and one over its connection limit, without asking the app."""
+    with serving(tmp_path) as base:
+        status, headers, body = raw_reply(base, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        assert status.startswith("HTTP/1.1 400")
+        assert_strict_headers(headers)
+        assert json.loads(body)["detail"].startswith("The HTTP request cannot be read")
+
+
+HEALTH = b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_a_worker_out_of_connection_slots_says_so_with_the_security_headers(tmp_path: Path) -> None:
+    """With one connection slot, the request's own connection fills it: uvicorn's 503 for every request."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "UNROLLED_DATA_DIR": str(tmp_path / "d"), "UNROLLED_CONCURRENCY": "1"}
+    script = Path(sys.executable).parent / "unrolled"
+    server = subprocess.Popen([str(script), "serve", "--port", str(port), "--log-level", "error"], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, headers, body = raw_reply(f"http://127.0.0.1:{port}", HEALTH)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "unrolled serve did not answer within 60 s"
+                time.sleep(0.2)
+        assert status.startswith("HTTP/1.1 503") and headers["retry-after"] == "1"
+        assert_strict_headers(headers)
+        assert "limit of open connections" in json.loads(body)["detail"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
