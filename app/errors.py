@@ -20,6 +20,10 @@ class ApiError(Exception):
         self.message = message
         self.loc = tuple(loc)
 
+    def __reduce__(self) -> tuple[type, tuple[str, tuple[str | int, ...]]]:
+        # So that an error raised in a heavy-work process (app.heavy_lane) arrives whole, loc included.
+        return type(self), (self.message, self.loc)
+
 
 class UnprocessableError(ApiError):
     """The request is well-formed but cannot be run as asked (422)."""
@@ -48,3 +52,17 @@ class NotFoundError(ApiError):
 
     status = 404
     kind = "not_found"
+
+
+class ServerBusyError(ApiError):
+    """Every heavy-work process is busy and its queue is full (app.heavy_lane): 503 with Retry-After."""
+
+    status = 503
+    kind = "server_busy"
+    headers = {"Retry-After": "2"}
+
+
+class CpuTimeExceededError(UnprocessableError):
+    """A heavy request used up its CPU time (UNROLLED_HEAVY_CPU_SECONDS) and was stopped (422)."""
+
+    kind = "limit_exceeded"

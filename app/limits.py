@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields, replace
 
 from app.errors import LimitExceededError
@@ -79,6 +80,18 @@ class Limits:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+#: Set by a route (app.api.replies.computed_json) to its server's heavy-work threshold: a run that meets every
+#: limit but costs more multiply-adds than this is not computed where it was asked for; check_runs raises
+#: OffloadRequested and the route hands the request to app.heavy_lane's processes. 0: compute here.
+OFFLOAD_ABOVE: ContextVar[int] = ContextVar("offload_above", default=0)
+
+
+class OffloadRequested(Exception):  # noqa: N818 (a signal to the route, not an error)
+    def __init__(self, cost: int) -> None:
+        super().__init__(cost)
+        self.cost = cost
 
 
 def forward_cost(config: NetworkConfig, steps: int) -> int:
@@ -181,3 +194,6 @@ def check_runs(
         ("body", "include"),
         "MAX_NUMBERS",
     )
+    threshold = OFFLOAD_ABOVE.get()
+    if threshold and cost > threshold:
+        raise OffloadRequested(cost)

@@ -20,6 +20,7 @@ from app.api import router as api_router
 from app.cache import ResponseCache
 from app.compress_middleware import CompressReplies
 from app.compression import Codecs
+from app.heavy_lane import HeavyLane
 from app.jobs import JobManager
 from app.lti.router import router as lti_router
 from app.lti.service import LtiService
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store, settings.limits, max_running=settings.limits.max_training_jobs
     )
     app.state.lti = LtiService.from_env(SQLiteLtiStore(settings.database))
+    app.state.heavy = HeavyLane(settings)
     handlers.install(app)
     app.include_router(api_router)
     app.include_router(lti_router)
@@ -94,6 +96,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     without the convoy of dozens of threads taking turns at the GIL."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
     yield
+    app.state.heavy.close()
 
 
 def _include_web(app: FastAPI) -> None:

@@ -43,6 +43,13 @@ class Settings:
     # the thread pool (0: never); see app/api/trace.py. 2e6 (an LSTM with T=50, H=64) holds the loop for about
     # a millisecond, less than the thread hop it saves costs in CPU under load.
     inline_compute: int = 2_000_000
+    # Heavy work (app.heavy_lane): a run over heavy_compute multiply-adds is computed in one of heavy_processes
+    # child processes (0: in the worker itself, as every lighter one), at a lower CPU priority, with at most
+    # heavy_queue more waiting (beyond: 503 + Retry-After) and heavy_cpu_seconds of CPU each (beyond: 422).
+    heavy_processes: int = 1
+    heavy_queue: int = 4
+    heavy_compute: int = 50_000_000
+    heavy_cpu_seconds: int = 30
     access_log: bool = False  # one log line per request costs ~10% of a small request's CPU
     # uvicorn limit_concurrency: beyond this many open connections (or requests in progress) every new request
     # gets 503. uvicorn counts idle keep-alive connections too, so a limit below the number of clients turns
@@ -96,7 +103,16 @@ ENV_NAMES = {
 LEVELS = {"gzip_level": 9, "brotli_quality": 11, "zstd_level": 19}
 
 #: Settings that cannot be zero.
-POSITIVE = ("port", "workers", "max_body_bytes", "max_upload_bytes", "threads", "concurrency_limit")
+POSITIVE = (
+    "port",
+    "workers",
+    "max_body_bytes",
+    "max_upload_bytes",
+    "threads",
+    "concurrency_limit",
+    "heavy_compute",
+    "heavy_cpu_seconds",
+)
 
 
 def _parse(var: str, raw: str, current: object, name: str) -> object:

@@ -8,13 +8,15 @@ from starlette.responses import Response
 
 from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
-from app.api.replies import cached_json
+from app.api.replies import computed_json
 from app.cache import request_key
+from app.limits import Limits
 from app.responses import JSONBytes
 from app.schemas.requests import GradientRequest
 from app.schemas.responses import GradientResponse
 from app.serialize import dumps, gradients_payload
 from app.service import run_gradients
+from app.store import ModelStore
 
 router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404)})
 
@@ -30,13 +32,12 @@ router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404)})
     response_class=JSONBytes,
     responses={200: {"model": GradientResponse}},
 )
-def gradients(
+async def gradients(
     request: Request, req: GradientRequest, settings: SettingsDep, store: StoreDep, cache: CacheDep
 ) -> Response:
-    return cached_json(
-        request,
-        settings,
-        cache,
-        request_key("gradients", req),
-        lambda: dumps(gradients_payload(run_gradients(req, store=store, limits=settings.limits))),
-    )
+    render = lambda: gradients_body(req, store, settings.limits)  # noqa: E731
+    return await computed_json(request, settings, cache, request_key("gradients", req), render, "gradients")
+
+
+def gradients_body(req: GradientRequest, store: ModelStore | None, limits: Limits) -> bytes:
+    return dumps(gradients_payload(run_gradients(req, store=store, limits=limits)))

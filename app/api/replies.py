@@ -5,11 +5,16 @@ are cached beside the plain ones (under ``key/zstd``, ``key/br``, ``key/gzip``, 
 set, so the middleware passes them through), and a cache hit sends stored bytes without compressing
 anything. ``cached_json_async`` answers a cache hit on the event loop (a dictionary lookup) and sends only
 misses to the thread pool, so a permalink opened by a whole class costs no thread hop.
+
+``computed_json`` and ``computed_file`` are the computing routes' way in: a run that turns out heavier than
+UNROLLED_HEAVY_COMPUTE (app.limits.OffloadRequested, raised once every limit is met and before any number is
+computed) is handed, as the body the client sent, to a heavy-work process (app.heavy_lane).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +22,8 @@ from starlette.responses import Response
 
 from app.cache import ResponseCache
 from app.compression import Codecs, negotiate
+from app.heavy_lane import LaneUnavailable
+from app.limits import OFFLOAD_ABOVE, OffloadRequested
 from app.responses import JSONBytes
 from app.settings import Settings
 
@@ -61,3 +68,59 @@ async def cached_json_async(
         if compressed is not None:
             return _reply(compressed, True, encoding)
     return await run_in_threadpool(cached_json, request, settings, cache, key, render)
+
+
+T = TypeVar("T")
+
+
+async def _offloading(
+    request: Request, settings: Settings, here: Callable[[], Awaitable[T]], job: str, args: tuple[Any, ...]
+) -> T | bytes:
+    """``here()``, or, when its run is heavy, the reply bytes of ``job`` computed by the heavy lane."""
+    lane = request.app.state.heavy
+    token = OFFLOAD_ABOVE.set(settings.heavy_compute if lane.enabled else 0)
+    try:
+        return await here()
+    except OffloadRequested:
+        pass
+    finally:
+        OFFLOAD_ABOVE.reset(token)
+    try:
+        return await lane.run(job, await request.body(), *args)
+    except LaneUnavailable:
+        return await here()  # OFFLOAD_ABOVE is back at 0: computed here
+
+
+async def computed_json(
+    request: Request,
+    settings: Settings,
+    cache: ResponseCache,
+    key: str,
+    render: Callable[[], bytes],
+    job: str,
+    *args: Any,
+) -> Response:
+    """``cached_json_async``, heavy runs computed by ``job`` (app.heavy_jobs) in a heavy-work process."""
+    here = lambda: cached_json_async(request, settings, cache, key, render)  # noqa: E731
+    reply = await _offloading(request, settings, here, job, args)
+    if isinstance(reply, Response):
+        return reply
+    return await run_in_threadpool(cached_json, request, settings, cache, key, lambda: reply)
+
+
+async def computed_file(
+    request: Request,
+    settings: Settings,
+    cache: ResponseCache,
+    key: str,
+    render: Callable[[], bytes],
+    job: str,
+    *args: Any,
+) -> tuple[bytes, bool]:
+    """The cached or rendered bytes of a file reply (and whether they were cached), heavy runs as above."""
+    here = lambda: run_in_threadpool(cache.get_or_render, key, render)  # noqa: E731
+    reply = await _offloading(request, settings, here, job, args)
+    if isinstance(reply, tuple):
+        return reply
+    cache.put(key, reply)
+    return reply, False

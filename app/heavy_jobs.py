@@ -1,0 +1,40 @@
+"""What a heavy-work process (app.heavy_lane) can compute: each job turns a request body, exactly as the
+client sent it, into the reply bytes the route would have made itself, through the same functions.
+
+The body is validated again here with the route's own pydantic model, so the child reads the request exactly
+as the route did; the route has already checked every limit before handing it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.settings import Settings
+from app.store import ModelStore
+
+_context: dict[str, Any] = {}
+
+
+def configure(settings: Settings) -> None:
+    """Once per child: the store and the limits its jobs use."""
+    _context["store"] = ModelStore(settings.database)
+    _context["limits"] = settings.limits
+
+
+def _jobs() -> dict[str, Callable[..., bytes]]:
+    from app.api.gradients import gradients_body
+    from app.api.trace import StepRequest, export_body, step_body, trace_body
+    from app.schemas.requests import GradientRequest, TraceBatchRequest, TraceRequest
+
+    store, limits = _context["store"], _context["limits"]
+    return {
+        "trace": lambda body: trace_body(TraceBatchRequest.model_validate_json(body), store, limits),
+        "step": lambda body, t: step_body(StepRequest.model_validate_json(body), t, store, limits),
+        "export": lambda body, fmt: export_body(TraceRequest.model_validate_json(body), fmt, store, limits),
+        "gradients": lambda body: gradients_body(GradientRequest.model_validate_json(body), store, limits),
+    }
+
+
+def run(job: str, *args: Any) -> bytes:
+    return _jobs()[job](*args)

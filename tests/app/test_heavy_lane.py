@@ -1,0 +1,111 @@
+"""Heavy requests go to the heavy-work processes (app.heavy_lane) and come back exactly as the worker would have
+answered them; a full lane answers 503 with Retry-After, a job over its CPU time 422; light requests never
+leave the worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+HEAVY = {"model": {"cell": "lstm", "hidden_size": 96, "output_size": 4}, "input": {"text": "a cat sat. " * 20}}
+LIGHT = {"model": {"cell": "gru", "hidden_size": 8}, "input": {"text": "hello"}}
+THRESHOLD = 5_000_000  # HEAVY costs about 2e7 multiply-adds, LIGHT about 2e3
+
+
+def settings(tmp_path: Path, **changes: int) -> Settings:
+    return Settings(data_dir=tmp_path, rate_limit_per_minute=0, cache_bytes=0, heavy_compute=THRESHOLD, **changes)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, TestClient]]:
+    """The same app with the lane (one child) and without it."""
+    tmp = tmp_path_factory.mktemp("heavy")
+    with TestClient(create_app(settings(tmp))) as lane, TestClient(create_app(settings(tmp, heavy_processes=0))) as here:
+        yield lane, here
+
+
+def completed(client: TestClient) -> int:
+    return client.app.state.heavy.completed  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/trace", HEAVY),
+        ("/api/v1/trace", {**HEAVY, "input": None, "inputs": [HEAVY["input"], {"text": "tail " * 30}]}),
+        ("/api/v1/trace/step?t=7", HEAVY),
+        ("/api/v1/trace/export?format=csv", HEAVY),
+        ("/api/v1/trace/export?format=npz", {**HEAVY, "precision": 17}),
+        ("/api/v1/gradients", {**HEAVY, "targets": [1] * 220, "include_jacobian": False}),
+    ],
+)
+def test_a_heavy_request_is_computed_by_a_child_with_the_same_bytes(pair, path, body) -> None:
+    lane, here = pair
+    before = completed(lane)
+    far, near = lane.post(path, json=body), here.post(path, json=body)
+    assert far.status_code == near.status_code == 200, far.text
+    assert far.content == near.content and far.headers["content-type"] == near.headers["content-type"]
+    assert completed(lane) == before + 1 and completed(here) == 0
+
+
+def test_a_light_request_stays_in_the_worker(pair) -> None:
+    lane, _ = pair
+    before = completed(lane)
+    assert lane.post("/api/v1/trace", json=LIGHT).status_code == 200
+    assert completed(lane) == before
+
+
+def test_an_error_found_by_the_child_keeps_its_field(pair) -> None:
+    lane, here = pair
+    far, near = (c.post("/api/v1/trace/step?t=999", json=HEAVY) for c in (lane, here))
+    assert far.status_code == near.status_code == 422
+    assert far.json() == near.json() and far.json()["detail"][0]["loc"] == ["query", "t"]
+
+
+def test_over_budget_is_refused_in_the_worker_before_any_child_is_asked(pair) -> None:
+    lane, _ = pair
+    before = completed(lane)
+    huge = {**HEAVY, "model": {"cell": "lstm", "hidden_size": 512, "num_layers": 4}, "input": {"text": "x" * 900}}
+    reply = lane.post("/api/v1/trace", json=huge)
+    assert reply.status_code == 422 and "compute budget" in reply.text
+    assert completed(lane) == before
+
+
+def test_a_full_lane_answers_503_with_retry_after(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path, heavy_queue=0))
+
+    async def both() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = asyncio.create_task(client.post("/api/v1/trace", json=HEAVY))
+            while app.state.heavy.in_flight == 0:
+                await asyncio.sleep(0.001)
+            second = await client.post("/api/v1/trace", json={**HEAVY, "weights": {"seed": 2}})
+            light = await client.post("/api/v1/trace", json=LIGHT)  # light work is never turned away
+            return [await first, second, light]
+
+    try:
+        first, second, light = asyncio.run(both())
+    finally:
+        app.state.heavy.close()
+    assert first.status_code == 200 and light.status_code == 200
+    assert second.status_code == 503 and second.headers["retry-after"] == "2"
+    assert "UNROLLED_HEAVY_PROCESSES + UNROLLED_HEAVY_QUEUE = 1" in second.json()["detail"]
+
+
+def test_a_job_over_its_cpu_time_is_stopped_and_the_child_goes_on(tmp_path: Path) -> None:
+    with TestClient(create_app(settings(tmp_path, heavy_cpu_seconds=1))) as client:
+        # About 2e6 numbers written as CSV after a 3e8 multiply-add run: several seconds of CPU.
+        big = {"model": {"cell": "lstm", "hidden_size": 256}, "input": {"text": "abcdefghij" * 100}}
+        stopped = client.post("/api/v1/trace/export?format=csv", json=big)
+        assert stopped.status_code == 422, stopped.text[:300]
+        assert "used its 1 s of CPU time" in stopped.json()["detail"][0]["msg"]
+        assert client.post("/api/v1/trace", json=HEAVY).status_code == 200  # the same child, next job
