@@ -82,10 +82,22 @@ class Limits:
         return asdict(self)
 
 
-#: Set by a route (app.api.replies.computed_json) to its server's heavy-work threshold: a run that meets every
-#: limit but costs more multiply-adds than this is not computed where it was asked for; check_runs raises
-#: OffloadRequested and the route hands the request to app.heavy_lane's processes. 0: compute here.
-OFFLOAD_ABOVE: ContextVar[int] = ContextVar("offload_above", default=0)
+@dataclass(frozen=True)
+class Offload:
+    """When a run is heavy: more multiply-adds than ``compute``, or more recorded numbers than ``numbers`` (each
+    one rounded and written out: a reply of two million numbers costs seconds whatever its compute)."""
+
+    compute: int
+    numbers: int
+
+    def wants(self, cost: int, numbers: int) -> bool:
+        return cost > self.compute or numbers > self.numbers
+
+
+#: Set by a route (app.api.replies.computed_json) to its server's heavy-work thresholds: a run that meets every
+#: limit but is heavy is not computed where it was asked for; check_runs raises OffloadRequested and the route
+#: hands the request to app.heavy_lane's processes. None: compute here.
+OFFLOAD_ABOVE: ContextVar[Offload | None] = ContextVar("offload_above", default=None)
 
 
 class OffloadRequested(Exception):  # noqa: N818 (a signal to the route, not an error)
@@ -194,6 +206,6 @@ def check_runs(
         ("body", "include"),
         "MAX_NUMBERS",
     )
-    threshold = OFFLOAD_ABOVE.get()
-    if threshold and cost > threshold:
+    offload = OFFLOAD_ABOVE.get()
+    if offload is not None and offload.wants(cost, numbers):
         raise OffloadRequested(cost)

@@ -43,12 +43,14 @@ class Settings:
     # the thread pool (0: never); see app/api/trace.py. 2e6 (an LSTM with T=50, H=64) holds the loop for about
     # a millisecond, less than the thread hop it saves costs in CPU under load.
     inline_compute: int = 2_000_000
-    # Heavy work (app.heavy_lane): a run over heavy_compute multiply-adds is computed in one of heavy_processes
+    # Heavy work (app.heavy_lane): a run over heavy_compute multiply-adds or heavy_numbers recorded numbers (each
+    # rounded and formatted: 250,000 take about 0.3 s as CSV) is computed in one of heavy_processes
     # child processes (0: in the worker itself, as every lighter one), at a lower CPU priority, with at most
     # heavy_queue more waiting (beyond: 503 + Retry-After) and heavy_cpu_seconds of CPU each (beyond: 422).
     heavy_processes: int = 1
     heavy_queue: int = 4
     heavy_compute: int = 50_000_000
+    heavy_numbers: int = 250_000
     heavy_cpu_seconds: int = 30
     access_log: bool = False  # one log line per request costs ~10% of a small request's CPU
     # uvicorn limit_concurrency: beyond this many open connections (or requests in progress) every new request
@@ -111,6 +113,7 @@ POSITIVE = (
     "threads",
     "concurrency_limit",
     "heavy_compute",
+    "heavy_numbers",
     "heavy_cpu_seconds",
 )
 

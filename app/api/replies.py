@@ -7,8 +7,9 @@ anything. ``cached_json_async`` answers a cache hit on the event loop (a diction
 misses to the thread pool, so a permalink opened by a whole class costs no thread hop.
 
 ``computed_json`` and ``computed_file`` are the computing routes' way in: a run that turns out heavier than
-UNROLLED_HEAVY_COMPUTE (app.limits.OffloadRequested, raised once every limit is met and before any number is
-computed) is handed, as the body the client sent, to a heavy-work process (app.heavy_lane).
+UNROLLED_HEAVY_COMPUTE or UNROLLED_HEAVY_NUMBERS (app.limits.OffloadRequested, raised once every limit is
+met and before any number is computed) is handed, as the body the client sent, to a heavy-work process
+(app.heavy_lane).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from app.cache import ResponseCache
 from app.compression import Codecs, negotiate
 from app.heavy_lane import LaneUnavailable
-from app.limits import OFFLOAD_ABOVE, OffloadRequested
+from app.limits import OFFLOAD_ABOVE, Offload, OffloadRequested
 from app.responses import JSONBytes
 from app.settings import Settings
 
@@ -78,7 +79,8 @@ async def _offloading(
 ) -> T | bytes:
     """``here()``, or, when its run is heavy, the reply bytes of ``job`` computed by the heavy lane."""
     lane = request.app.state.heavy
-    token = OFFLOAD_ABOVE.set(settings.heavy_compute if lane.enabled else 0)
+    thresholds = Offload(settings.heavy_compute, settings.heavy_numbers) if lane.enabled else None
+    token = OFFLOAD_ABOVE.set(thresholds)
     try:
         return await here()
     except OffloadRequested:
@@ -88,7 +90,7 @@ async def _offloading(
     try:
         return await lane.run(job, await request.body(), *args)
     except LaneUnavailable:
-        return await here()  # OFFLOAD_ABOVE is back at 0: computed here
+        return await here()  # OFFLOAD_ABOVE is back at None: computed here
 
 
 async def computed_json(

@@ -28,7 +28,8 @@ def settings(tmp_path: Path, **changes: int) -> Settings:
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, TestClient]]:
     """The same app with the lane (one child) and without it."""
     tmp = tmp_path_factory.mktemp("heavy")
-    with TestClient(create_app(settings(tmp))) as lane, TestClient(create_app(settings(tmp, heavy_processes=0))) as here:
+    without = create_app(settings(tmp, heavy_processes=0))
+    with TestClient(create_app(settings(tmp))) as lane, TestClient(without) as here:
         yield lane, here
 
 
@@ -109,3 +110,13 @@ def test_a_job_over_its_cpu_time_is_stopped_and_the_child_goes_on(tmp_path: Path
         assert stopped.status_code == 422, stopped.text[:300]
         assert "used its 1 s of CPU time" in stopped.json()["detail"][0]["msg"]
         assert client.post("/api/v1/trace", json=HEAVY).status_code == 200  # the same child, next job
+
+
+def test_a_reply_of_many_numbers_is_heavy_whatever_its_compute(tmp_path: Path) -> None:
+    """16,000 numbers from a run of under 1e6 multiply-adds: the writing, not the arithmetic, is the work."""
+    long_light = {"model": {"cell": "gru", "hidden_size": 8}, "input": {"text": "abcde" * 100}}
+    with TestClient(create_app(settings(tmp_path, heavy_numbers=10_000))) as client:
+        assert client.post("/api/v1/trace", json=long_light).status_code == 200
+        assert completed(client) == 1
+        assert client.post("/api/v1/trace", json=LIGHT).status_code == 200
+        assert completed(client) == 1
