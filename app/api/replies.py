@@ -101,9 +101,15 @@ async def computed_json(
     render: Callable[[], bytes],
     job: str,
     *args: Any,
+    inline: bool = False,
 ) -> Response:
-    """``cached_json_async``, heavy runs computed by ``job`` (app.heavy_jobs) in a heavy-work process."""
-    here = lambda: cached_json_async(request, settings, cache, key, render)  # noqa: E731
+    """``cached_json_async`` (``cached_json`` on the event loop when ``inline``), heavy runs computed by ``job``
+    (app.heavy_jobs) in a heavy-work process."""
+
+    async def on_loop() -> Response:
+        return cached_json(request, settings, cache, key, render)
+
+    here = on_loop if inline else lambda: cached_json_async(request, settings, cache, key, render)
     reply = await _offloading(request, settings, here, job, args)
     if isinstance(reply, Response):
         return reply

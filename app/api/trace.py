@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
-from app.api.replies import cached_json, computed_file, computed_json
+from app.api.replies import computed_file, computed_json
 from app.batches import run_batch
 from app.cache import request_key
 from app.errors import UnprocessableError
@@ -67,7 +67,8 @@ async def trace(
         if cost is not None and cost <= settings.inline_compute:
             # Small enough to run here: a thread hop costs more than such a trace while the GIL is contended
             # (measured in bench/results/server.md), and the loop is held no longer than by a few requests.
-            return cached_json(request, settings, cache, key, render)
+            # A small run can still record many numbers: the heavy lane takes those too.
+            return await computed_json(request, settings, cache, key, render, "trace", inline=True)
     return await computed_json(request, settings, cache, key, render, "trace")
 
 
