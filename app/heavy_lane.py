@@ -26,7 +26,7 @@ import os
 import resource
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -67,7 +67,7 @@ def _run_in_child(job: str, args: tuple[Any, ...], cpu_seconds: int) -> tuple[bo
     """Run one job under its CPU limit; (True, reply bytes) or (False, the ApiError to raise in the worker)."""
     from app import heavy_jobs
 
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    before, hard = resource.getrlimit(resource.RLIMIT_CPU)
     soft = math.ceil(_cpu_seconds() + cpu_seconds)  # RLIMIT_CPU counts the whole process's CPU time
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
@@ -83,7 +83,7 @@ def _run_in_child(job: str, args: tuple[Any, ...], cpu_seconds: int) -> tuple[bo
     except ApiError as exc:
         return False, exc
     finally:
-        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+        resource.setrlimit(resource.RLIMIT_CPU, (before, hard))
 
 
 class HeavyLane:
@@ -112,6 +112,27 @@ class HeavyLane:
                 )
             return self._pool
 
+    def _submit(self, job: str, args: tuple[Any, ...]) -> tuple[ProcessPoolExecutor, Future]:
+        """The job handed to the pool (whose children start at the first submit). A broken pool is replaced;
+        LaneUnavailable when no child can be started (no memory for a process, or a host program that spawn
+        cannot re-import), so the worker computes the request itself, as without the lane."""
+        pool = self._executor()
+        try:
+            return pool, pool.submit(_run_in_child, job, args, self.settings.heavy_cpu_seconds)
+        except BrokenProcessPool:
+            self._discard(pool)
+            raise ServerBusyError("a process computing large requests stopped; try again") from None
+        except (RuntimeError, OSError) as exc:
+            log.warning("heavy-work processes cannot start (%s); computing in the worker", exc)
+            raise LaneUnavailable from exc
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a broken pool (a child died): the next job starts a new one."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
     async def run(self, job: str, *args: Any) -> bytes:
         """The reply bytes of ``job`` computed in a child; ServerBusyError when the lane is full."""
         if self.in_flight >= self.capacity:
@@ -120,25 +141,13 @@ class HeavyLane:
                 f"UNROLLED_HEAVY_PROCESSES + UNROLLED_HEAVY_QUEUE = {self.capacity}); try again in a few seconds"
             )
         self.in_flight += 1
-        pool = None
         try:
-            pool = self._executor()
-            future = pool.submit(_run_in_child, job, args, self.settings.heavy_cpu_seconds)
-            ok, value = await asyncio.wrap_future(future)
-        except (RuntimeError, OSError) as exc:
-            if isinstance(exc, BrokenProcessPool):
-                raise
-            # No child could be started (no memory for a process, or a host program that spawn cannot
-            # re-import): the worker computes the request itself, as it would without the lane.
-            log.warning("heavy-work processes cannot start (%s); computing in the worker", exc)
-            raise LaneUnavailable from exc
-        except BrokenProcessPool:
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise ServerBusyError("a process computing large requests stopped; try again") from None
+            pool, future = self._submit(job, args)
+            try:
+                ok, value = await asyncio.wrap_future(future)
+            except BrokenProcessPool:
+                self._discard(pool)
+                raise ServerBusyError("a process computing large requests stopped; try again") from None
         finally:
             self.in_flight -= 1
         self.completed += 1

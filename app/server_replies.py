@@ -2,16 +2,16 @@
 
 uvicorn answers a request it cannot parse with its own 400 and, over ``limit_concurrency``, with its own 503;
 neither passes through app.security.SecurityHeaders, so both went out without a Content-Security-Policy,
-nosniff or X-Frame-Options. The protocol classes below (handed to uvicorn as ``http=``) write the 400 with
-app.security.STRICT_HEADERS, and ``install`` swaps uvicorn's 503 app for one that says what happened in JSON,
-with the same headers and a Retry-After. uvicorn looks its 503 app up as a module global at each request, so
-replacing that global is the only hook it offers; tests/app/test_server_replies.py checks both over a socket.
+nosniff or X-Frame-Options. The protocol class below (handed to uvicorn as ``http=`` by ``unrolled serve``)
+writes the 400 with app.security.STRICT_HEADERS, and importing this module swaps uvicorn's 503 app for one that
+says what happened in JSON, with the same headers and a Retry-After. uvicorn looks its 503 app up as a module
+global at each request, so replacing that global is the only hook it offers; tests/app/test_cli.py checks both
+over a socket.
 """
 
 from __future__ import annotations
 
 import orjson
-import uvicorn.protocols.http.h11_impl as h11_impl
 import uvicorn.protocols.http.httptools_impl as httptools_impl
 from starlette.types import Receive, Scope, Send
 
@@ -33,12 +33,6 @@ def bad_request_bytes(message: str) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-class H11WithHeaders(h11_impl.H11Protocol):
-    def send_400_response(self, msg: str) -> None:
-        self.transport.write(bad_request_bytes(msg))
-        self.transport.close()
-
-
 class HttpToolsWithHeaders(httptools_impl.HttpToolsProtocol):
     """What the server runs (httptools is a pinned dependency: a C parser, much cheaper than h11's)."""
 
@@ -55,5 +49,4 @@ async def over_capacity(scope: Scope, receive: Receive, send: Send) -> None:
 
 # At import, so that every worker process uvicorn spawns (which imports this module to find the protocol
 # class by name) answers with it.
-h11_impl.service_unavailable = over_capacity  # type: ignore[assignment]
 httptools_impl.service_unavailable = over_capacity  # type: ignore[assignment]

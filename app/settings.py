@@ -44,7 +44,7 @@ class Settings:
     # a millisecond, less than the thread hop it saves costs in CPU under load.
     inline_compute: int = 2_000_000
     # Heavy work (app.heavy_lane): a run over heavy_compute multiply-adds or heavy_numbers recorded numbers (each
-    # rounded and formatted: 250,000 take about 0.3 s as CSV) is computed in one of heavy_processes
+    # rounded and formatted: an audit measured 3.8 s for a CSV of 2 million) is computed in one of heavy_processes
     # child processes (0: in the worker itself, as every lighter one), at a lower CPU priority, with at most
     # heavy_queue more waiting (beyond: 503 + Retry-After) and heavy_cpu_seconds of CPU each (beyond: 422).
     heavy_processes: int = 1
