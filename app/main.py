@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import handlers
 from app.api import API_PREFIX
 from app.api import router as api_router
+from app.api.schema_limits import state_limits
 from app.cache import ResponseCache
 from app.compress_middleware import CompressReplies
 from app.compression import Codecs
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(lti_router)
     _include_web(app)
+    state_limits(app, settings.limits)
 
     # add_middleware wraps the app so far: the last one added is the outermost.
     app.add_middleware(CompressReplies, codecs=app.state.codecs, minimum_size=settings.compress_min_bytes)

@@ -26,17 +26,27 @@ def locs(response) -> list[list]:
         ("hidden_size", True),
         ("num_layers", False),
         ("hidden_size", "3"),
-        ("hidden_size", 2.0),
+        ("hidden_size", 2.5),
         ("bidirectional", 1),
         ("output_size", True),
     ],
 )
-def test_booleans_strings_and_floats_are_not_integers(client: TestClient, field: str, value: object) -> None:
+def test_booleans_strings_and_fractions_are_not_integers(client: TestClient, field: str, value: object) -> None:
     body = lstm_request()
     body["model"][field] = value
     response = post(client, body)
     assert response.status_code == 422
     assert ["body", "model", field] in locs(response)
+
+
+def test_a_whole_float_is_the_integer_it_equals(client: TestClient) -> None:
+    """JSON Schema's "integer" takes 2.0, and a Python or NumPy client may well send it."""
+    body = lstm_request()
+    as_int = post(client, body)
+    body["model"]["hidden_size"] = float(body["model"]["hidden_size"])
+    as_float = post(client, body)
+    assert as_float.status_code == 200
+    assert as_float.json()["layers"] == as_int.json()["layers"]
 
 
 def test_booleans_are_not_numbers_in_vectors(client: TestClient) -> None:
