@@ -20,11 +20,11 @@ import zipfile
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, StrictInt, ValidationError
 
 from app.errors import UnprocessableError
 from app.limits import Limits, check_config
-from app.schemas.common import MAX_LIST, Integer, StrictModel
+from app.schemas.common import MAX_LIST, WHOLE, StrictModel
 from app.schemas.model import Token
 from app.store import ModelStore
 from core.config import ConfigError, NetworkConfig
@@ -49,7 +49,7 @@ class UploadConfig(StrictModel):
     tokenizer: Literal["chars", "words"] | None = None
     # An encoder-decoder's target tokens (``vocab`` holds its source tokens) and its longest decoded output.
     target_vocab: Annotated[list[Token], Field(min_length=1, max_length=MAX_LIST)] | None = None
-    max_length: Annotated[Integer, Field(ge=1, le=MAX_LIST)] | None = None
+    max_length: Annotated[StrictInt, Field(ge=1, le=MAX_LIST), WHOLE] | None = None
 
 
 #: Fields that describe one kind of model only.

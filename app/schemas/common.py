@@ -27,26 +27,29 @@ def _integral(value: object) -> object:
     return value
 
 
-Integer = Annotated[StrictInt, BeforeValidator(_integral)]
+#: Goes last in an Annotated integer, after its bounds: in front of them it would hide them from the JSON schema.
+WHOLE = BeforeValidator(_integral)
+Integer = Annotated[StrictInt, WHOLE]
 FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
-Count = Annotated[Integer, Field(ge=1, le=MAX_LIST)]
+Count = Annotated[StrictInt, Field(ge=1, le=MAX_LIST), WHOLE]
 #: The largest integer a JSON number holds exactly (2^53 - 1): a bound of 2^63 - 1 came out of the schema as the
 #: float 9.223372036854776e+18, which lets 2^63 look valid to a client that checks against the schema.
 MAX_EXACT_INT = 2**53 - 1
-NonNegative = Annotated[Integer, Field(ge=0, le=MAX_EXACT_INT)]
+NonNegative = Annotated[StrictInt, Field(ge=0, le=MAX_EXACT_INT), WHOLE]
 Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_LIST)]
 Matrix = Annotated[list[Vector], Field(min_length=1, max_length=MAX_LIST)]
 #: Significant digits in a reply. 17 identify every float64 (app.rounding), so more would add nothing; a
 #: server may allow fewer (GET /api/v1/limits: max_precision, 17 unless UNROLLED_MAX_PRECISION lowers it).
 MAX_PRECISION = 17
 Precision = Annotated[
-    Integer,
+    StrictInt,
     Field(
         ge=1,
         le=MAX_PRECISION,
         description="significant digits of every number in the reply (17: each float64 exactly as computed); "
         "at most GET /api/v1/limits max_precision",
     ),
+    WHOLE,
 ]
 
 

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Discriminator, Field, StrictBool, Tag
+from pydantic import Discriminator, Field, StrictBool, StrictInt, Tag
 
-from app.schemas.common import MAX_LIST, Count, FiniteFloat, Integer, NonNegative, Precision, StrictModel
+from app.schemas.common import (
+    MAX_LIST,
+    WHOLE,
+    Count,
+    FiniteFloat,
+    NonNegative,
+    Precision,
+    StrictModel,
+)
 from app.schemas.model import PresetWeights, SeedWeights, StoredWeights, Token, weights_union
 from app.schemas.requests import TextInput, TokensInput, _input_kind
 
@@ -63,9 +71,9 @@ class Seq2SeqRequest(StrictModel):
     targets: SequenceSpec | None = None
     teacher_forcing: Annotated[FiniteFloat, Field(ge=0, le=1)] = 1.0
     seed: NonNegative = 0
-    beam_width: Annotated[Integer, Field(ge=1, le=16)] = 3
+    beam_width: Annotated[StrictInt, Field(ge=1, le=16), WHOLE] = 3
     max_length: Count | None = None
-    top_k: Annotated[Integer, Field(ge=1, le=20)] = 5
+    top_k: Annotated[StrictInt, Field(ge=1, le=20), WHOLE] = 5
     precision: Precision | None = None
     include: (
         Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=64)] | None

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool
+from pydantic import Field, StrictBool, StrictInt
 
-from app.schemas.common import Count, FiniteFloat, Integer, NonNegative, StrictModel
+from app.schemas.common import WHOLE, Count, FiniteFloat, Integer, NonNegative, StrictModel
 
 OptionValue = Integer | FiniteFloat | StrictBool | Annotated[str, Field(max_length=64)]
 
 
 class TrainingSettingsSpec(StrictModel):
     steps: Count | None = None
-    batch_size: Annotated[Integer, Field(ge=1, le=512)] | None = None
+    batch_size: Annotated[StrictInt, Field(ge=1, le=512), WHOLE] | None = None
     optimizer: Literal["sgd", "adam"] | None = None
     lr: Annotated[FiniteFloat, Field(gt=0, le=10)] | None = None
     momentum: Annotated[FiniteFloat, Field(ge=0, lt=1)] | None = None
@@ -25,7 +25,7 @@ class TrainingSettingsSpec(StrictModel):
     seed: NonNegative | None = None
     time_budget: Annotated[FiniteFloat, Field(gt=0, le=3600)] | None = None
     eval_every: Count | None = None
-    eval_size: Annotated[Integer, Field(ge=1, le=2048)] | None = None
+    eval_size: Annotated[StrictInt, Field(ge=1, le=2048), WHOLE] | None = None
     stop_at_target: StrictBool | None = None
     target: FiniteFloat | None = None
 
@@ -40,8 +40,8 @@ class TrainingModelSpec(StrictModel):
     ``cell`` and ``hidden_size`` only. Sizes are checked against the server's limits (GET /api/v1/limits)."""
 
     cell: Literal["rnn", "lstm", "gru"] | None = None
-    hidden_size: Annotated[Integer, Field(ge=1)] | None = None
-    num_layers: Annotated[Integer, Field(ge=1)] | None = None
+    hidden_size: Annotated[StrictInt, Field(ge=1), WHOLE] | None = None
+    num_layers: Annotated[StrictInt, Field(ge=1), WHOLE] | None = None
 
 
 class TrainingRequest(StrictModel):

@@ -69,3 +69,28 @@ def test_texts_and_batches_past_their_limits_are_refused(small: TestClient) -> N
     assert small.post("/api/v1/trace", json=long_text).status_code == 422
     batch = {"model": model, "inputs": [{"tokens": [0, 1]}] * (SMALL.max_batch + 1)}
     assert small.post("/api/v1/trace", json=batch).status_code == 422
+
+
+def test_every_bound_is_written_in_json_schema_words(client: TestClient) -> None:
+    """Pydantic writes a bound it cannot place as a raw "ge"/"le": such a bound is lost to every client."""
+    raw = {"ge", "le", "gt", "lt"}
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if "type" in node:
+                assert not raw & node.keys(), where
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for k, value in enumerate(node):
+                walk(value, f"{where}/{k}")
+
+    walk(client.get("/openapi.json").json(), "#")
+
+
+def test_the_minimum_of_an_integer_is_stated(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    (precision,) = field(schema, "TraceRequest", ("precision",))
+    assert precision["minimum"] == 1
+    (layers,) = field(schema, "TrainingModelSpec", ("num_layers",))
+    assert layers["minimum"] == 1
