@@ -5,7 +5,10 @@ The request models carry generous static caps (they are shared by every server);
 (app.limits.Limits, GET /api/v1/limits), so they are written into the generated schema once, when it is first
 built. Each bound is one the server applies to that field alone, whatever else the request holds: a schema
 stricter than the server would be as wrong as a looser one. What no schema can say (rules across fields, the
-compute budget, the steps a text becomes under its tokenizer) is listed in app/README.md."""
+compute budget, the steps a text becomes under its tokenizer) is listed in app/README.md.
+
+The names ``include`` may hold are stated the same way: every quantity some cell records (which of them a given
+cell has is a rule across fields)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.limits import Limits
+from app.service import quantity_names
+from core.config import NetworkConfig
 
 #: (component, path to the field inside it, JSON Schema keyword, the limit's value).
 #: A path step "[]" goes into an array's items.
@@ -46,6 +51,17 @@ BOUNDS: tuple[Bound, ...] = (
     ),
 )
 
+#: Requests whose ``include`` lists recorded quantities by name.
+INCLUDING = ("TraceRequest", "TraceBatchRequest", "StepRequest", "GradientRequest", "Seq2SeqRequest")
+
+
+def recorded_names() -> list[str]:
+    """Every quantity name any cell records, in a stable order (LSTM, GRU, then each vanilla nonlinearity)."""
+    names: dict[str, None] = {}
+    for cell, nonlinearity in (("lstm", "tanh"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu"), ("rnn", "sigmoid")):
+        names.update(dict.fromkeys(quantity_names(NetworkConfig(cell=cell, nonlinearity=nonlinearity))))
+    return list(names)
+
 
 def state_limits(app: FastAPI, limits: Limits) -> None:
     """Make ``app.openapi()`` return its schema with ``limits`` written into the request fields of BOUNDS."""
@@ -72,6 +88,10 @@ def bound_schema(schema: dict[str, Any], limits: Limits) -> None:
             current = target.get(keyword)
             value = limit(limits)
             target[keyword] = value if current is None else min(int(current), value)
+    names = recorded_names()
+    for component in INCLUDING:
+        for item in _reach(components[component]["properties"]["include"], ("[]",)):
+            item["enum"] = names
 
 
 def _reach(node: dict[str, Any], path: tuple[str, ...]) -> list[dict[str, Any]]:

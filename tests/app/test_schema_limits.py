@@ -94,3 +94,17 @@ def test_the_minimum_of_an_integer_is_stated(client: TestClient) -> None:
     assert precision["minimum"] == 1
     (layers,) = field(schema, "TrainingModelSpec", ("num_layers",))
     assert layers["minimum"] == 1
+
+
+def test_include_names_are_the_recorded_quantities(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    (item,) = field(schema, "TraceRequest", ("include", "[]"))
+    assert {"f", "c", "h", "r", "z", "hn", "pre", "h_prev"} <= set(item["enum"])
+    body = {"model": {"cell": "lstm", "hidden_size": 2}, "input": {"text": "ab"}}
+    for name in item["enum"]:
+        reply = client.post("/api/v1/trace", json={**body, "model": {"cell": "gru", "hidden_size": 2},
+                                                     "include": [name]})
+        lstm = client.post("/api/v1/trace", json={**body, "include": [name]})
+        rnn = client.post("/api/v1/trace", json={**body, "model": {"cell": "rnn", "hidden_size": 2},
+                                                   "include": [name]})
+        assert 200 in {reply.status_code, lstm.status_code, rnn.status_code}, name
