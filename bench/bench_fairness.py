@@ -26,28 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_server import free_port, start_server
+from bench_server import free_port, start_server, tree_rss_mib
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HEAVY_CLIENTS = 4
 LIGHT_TRACE = {"model": {"cell": "gru", "hidden_size": 8}, "input": {"text": "hello there"}}
 HEAVY_EXPORT = {"model": {"cell": "lstm", "hidden_size": 256}, "input": {"text": "abcdefghij" * 100}}
 SETTINGS = {"heavy lane on (1 process)": {}, "heavy lane off": {"UNROLLED_HEAVY_PROCESSES": "0"}}
-
-
-def tree_rss_mib(pid: int) -> float:
-    """Resident memory of ``pid`` and its children (Linux /proc), in MiB."""
-    total, pids = 0, [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-        pids += [int(child) for child in children]
-    return total / 1024
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -293,13 +293,30 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of ``pid`` and its children (Linux /proc), in MiB."""
+    total, pids = 0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        pids += [int(child) for child in children]
+    return total / 1024
+
+
 def measured(server: subprocess.Popen, *args: Any, **kwargs: Any) -> dict:
-    """``load(...)`` plus the server's CPU milliseconds per request over the run."""
-    before = process_cpu_seconds(server.pid)
+    """``load(...)`` plus the server's CPU milliseconds per request over the run and its resident memory (with
+    its children) at the start and the end."""
+    before, rss_start = process_cpu_seconds(server.pid), tree_rss_mib(server.pid)
     result = load(*args, **kwargs)
     after = process_cpu_seconds(server.pid)
     done = max(result["requests"], 1)
     result["server_cpu_ms"] = None if before is None or after is None else (after - before) / done * 1e3
+    result["rss_mib"] = [rss_start, tree_rss_mib(server.pid)]
     return result
 
 
@@ -467,7 +484,7 @@ def _encoding_row(r: dict, encoding: str) -> str:
 def report(r: dict) -> str:
     rows = "\n".join(
         f"| {k + 1} | {name} | {v['tool']} | {v['requests']} | {v['rps']:.0f} | {v['p50_ms']:.1f} | "
-        f"{v['p99_ms']:.1f} | {_cpu(v)} | {v['errors']} |"
+        f"{v['p99_ms']:.1f} | {_cpu(v)} | {v['rss_mib'][0]:.0f} -> {v['rss_mib'][1]:.0f} | {v['errors']} |"
         for k, rnd in enumerate(r["rounds"])
         for name, v in rnd["scenarios"].items()
     )
@@ -508,8 +525,8 @@ UNROLLED_INLINE_COMPUTE={setup.get("inline_compute", 0)}: traces up to that many
 event loop), {setup["connections"]} connections on 127.0.0.1, {setup["seconds"]} s per scenario; the load
 generator runs on the same CPUs. Trace: {setup["trace"]}. Command: `.venv/bin/python bench/bench_server.py`
 
-| round | scenario | tool | requests | req/s | p50 ms | p99 ms | server CPU ms/request | errors |
-|---|---|---|---|---|---|---|---|---|
+| round | scenario | tool | requests | req/s | p50 ms | p99 ms | server CPU ms/request | RSS MiB start -> end | errors |
+|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
 | round | 1-min load | trace / health | zstd | br | gzip | CPU zstd, br, gzip / plain | cached | p99 ms |
