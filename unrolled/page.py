@@ -105,17 +105,18 @@ def render(trace: Trace, t: int = 0) -> str:
     from app.web import slides, unrolled
     from app.web.simulation import check_drawable
     from app.web.state import BadInputError
+    from app.web.unit_window import whole
 
     if trace.batch_size != 1:
         raise ValueError(f"a page shows one sequence; this trace holds {trace.batch_size}: pick one with b=")
     if not 0 <= t < trace.num_steps:
         raise ValueError(f"t={t} is outside the sequence's {trace.num_steps} steps")
     try:
-        check_drawable(trace.config, trace.num_steps)
+        check_drawable(trace.config, trace.num_steps, units=trace.config.hidden_size)  # a file has no pager
     except BadInputError as exc:
         raise ValueError(f"{exc} From Python: trace.to_csv() or trace.to_npz().") from None
     sim = simulation(trace, t)
-    diagram = unrolled.build(sim)
+    diagram = unrolled.build(sim, units=whole(trace.config.hidden_size))
     scales = [("hidden state h", diagram.scales["h"])]
     if "c" in diagram.scales:
         scales.append(("cell state c", diagram.scales["c"]))

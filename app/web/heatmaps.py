@@ -62,7 +62,8 @@ class Heatmap:
     row_labels: list[tuple[int, float]]  # (unit, y)
     col_labels: list[tuple[float, str]]
     scale: Scale | SequentialScale
-    values: np.ndarray  # (T, H) for the data table
+    values: np.ndarray  # (T, units drawn) for the data table
+    first: int = 0  # the unit number of values' first column (a wide model is drawn a page at a time)
     cell_w: float = CELL_W
     cell_h: float = CELL_H
 
@@ -102,8 +103,8 @@ class UnitChart:
     col_labels: list[tuple[float, str]]
 
 
-def heatmap(key: str, values: np.ndarray, labels: tuple[str, ...]) -> Heatmap:
-    """values (T, H) -> a grid of CELL_W x CELL_H cells, one column per timestep."""
+def heatmap(key: str, values: np.ndarray, labels: tuple[str, ...], first: int = 0) -> Heatmap:
+    """values (T, units) of units ``first`` on -> a grid of CELL_W x CELL_H cells, one column per timestep."""
     T, H = values.shape
     scale: Scale | SequentialScale = GATE_SCALE if key in GATES else Scale.for_values(values.ravel())
     columns: list[tuple[int, float, list[Cell]]] = []
@@ -115,7 +116,7 @@ def heatmap(key: str, values: np.ndarray, labels: tuple[str, ...]) -> Heatmap:
             y = TOP + j * CELL_H
             fill = scale.colour(v)
             dash = (x + 6, x + CELL_W - 6, y + CELL_H / 2, text_colour(fill)) if v < 0 else None
-            cells.append(Cell(x, y, fill, f"{key}[{j}] at t={t} ({labels[t]}): {v:.4f}", dash))
+            cells.append(Cell(x, y, fill, f"{key}[{first + j}] at t={t} ({labels[t]}): {v:.4f}", dash))
         columns.append((t, x, cells))
     return Heatmap(
         key,
@@ -123,16 +124,18 @@ def heatmap(key: str, values: np.ndarray, labels: tuple[str, ...]) -> Heatmap:
         LEFT + T * CELL_W + 4,
         TOP + H * CELL_H + 22,
         columns,
-        [(j, TOP + j * CELL_H + CELL_H / 2 + 4) for j in range(H)],
+        [(first + j, TOP + j * CELL_H + CELL_H / 2 + 4) for j in range(H)],
         [(LEFT + (t + 0.5) * CELL_W, labels[t]) for t in range(T)],
         scale,
         values,
+        first,
     )
 
 
 def heatmaps(sim: Simulation) -> list[Heatmap]:
     q = sim.trace.layers[sim.state.layer][sim.state.dir].quantities()
-    return [heatmap(key, q[key][:, 0], sim.labels) for key in ORDER[sim.config.cell]]
+    w = sim.units
+    return [heatmap(key, q[key][:, 0, w.first : w.stop], sim.labels, w.first) for key in ORDER[sim.config.cell]]
 
 
 def unit_chart(sim: Simulation, unit: int) -> UnitChart:

@@ -33,6 +33,7 @@ from app.web.state import (
     parse_vectors,
     parse_words,
 )
+from app.web.unit_window import PAGE_UNITS, UnitWindow, page_size, unit_window
 from core.config import NetworkConfig
 from core.params import Params
 from core.presets import PRESETS_DIR
@@ -58,6 +59,14 @@ class Simulation:
     @property
     def steps(self) -> int:
         return self.trace.num_steps
+
+    @property
+    def units(self) -> UnitWindow:
+        """The hidden units the pictures draw (all of them, or one page of a wide model)."""
+        cfg = self.config
+        vectors = self.steps * cfg.num_layers * cfg.num_directions * (2 if cfg.has_cell_state else 1)
+        per_page = page_size(cfg.hidden_size, vectors)
+        return unit_window(cfg.hidden_size, self.state.units, self.state.unit, per_page)
 
     def layer_name(self, stem: str) -> str:
         """The PyTorch name of a parameter of the shown layer and direction: 'weight_hh' -> weight_hh_l1_reverse."""
@@ -304,26 +313,29 @@ def api_request(state: ViewState, store: ModelStore | None = None) -> dict[str, 
     return {"model": model, "weights": {"source": "seed", "seed": state.seed}, "input": inp}
 
 
-#: The most recorded numbers a page draws (each one an SVG box, a heatmap cell and a table entry): the page's own
-#: random-weight models reach ~46,000 (40 steps x 3 layers x 2 directions x 32 units x 6 quantities); an uploaded
-#: H=256, 4-layer bidirectional model would be millions (35 MB of HTML, seconds of one worker's CPU).
-MAX_DRAWN_NUMBERS = 100_000
+#: The most recorded numbers a page draws (a square and a table entry in the overview, a heatmap cell): the
+#: page's own random-weight models reach ~46,000 (40 steps x 3 layers x 2 directions x 32 units x 6 quantities).
+#: Wide models are drawn a page of units at a time (app.web.unit_window), so a page's own inputs (at most 40
+#: steps) stay under it whatever the model; the check guards against a longer input reaching a picture.
+MAX_DRAWN_NUMBERS = 150_000
 
 
-def drawn_numbers(config: NetworkConfig, steps: int) -> int:
-    """Recorded numbers a page draws for ``config`` over ``steps``: T x layers x directions x H x (gates + h, c)."""
-    per_step = config.num_layers * config.num_directions * config.hidden_size * (len(config.gates) + 2)
-    return steps * per_step
+def drawn_numbers(config: NetworkConfig, steps: int, units: int) -> int:
+    """Recorded numbers of ``units`` units of every layer and direction over ``steps``: T x layers x directions x
+    units x (gates + h, c), an upper bound of what a picture of them draws."""
+    return steps * config.num_layers * config.num_directions * units * (len(config.gates) + 2)
 
 
-def check_drawable(config: NetworkConfig, steps: int) -> None:
-    """BadInputError for a model and input too large to draw in a page, saying what to use instead."""
-    numbers = drawn_numbers(config, steps)
+def check_drawable(config: NetworkConfig, steps: int, units: int | None = None) -> None:
+    """BadInputError for an input too long to draw, saying what to use instead. ``units``: how many units of
+    each state vector the picture draws (default: a page of a wide model, as the pages draw it)."""
+    drawn = min(config.hidden_size, PAGE_UNITS) if units is None else units
+    numbers = drawn_numbers(config, steps, drawn)
     if numbers > MAX_DRAWN_NUMBERS:
         raise BadInputError(
-            f"This model is too large to draw: {steps} steps of {config.num_layers} layer(s) x "
-            f"{config.num_directions} direction(s) x {config.hidden_size} units is {numbers} numbers, over the "
-            f"page's limit of {MAX_DRAWN_NUMBERS}. Type a shorter input, or get the whole trace from the API "
+            f"This is too large to draw: {steps} steps of {config.num_layers} layer(s) x "
+            f"{config.num_directions} direction(s) x {drawn} units is {numbers} numbers, over the page's limit "
+            f"of {MAX_DRAWN_NUMBERS}. Type a shorter input, or get the whole trace from the API "
             "(POST /api/v1/trace, or /api/v1/trace/export for CSV)."
         )
 
@@ -366,7 +378,7 @@ def simulate(state: ViewState, store: ModelStore | None = None, limits: Limits |
         state = replace(state, mode=stored_choice(store, state.model).mode)
     elif state.preset:
         state = replace(state, mode=preset_choice(state.preset).mode)
-    plain = replace(state, t=0, s=None, unit=None, layer=0, dir=0, panel="", hl="", rolled=False)
+    plain = replace(state, t=0, s=None, unit=None, units=None, layer=0, dir=0, panel="", hl="", rolled=False)
     sim = _simulate(state.model_key(), plain, store, limits or Limits())
     cfg = sim.config
     unit = state.unit if state.unit is not None and state.unit < cfg.hidden_size else None

@@ -34,6 +34,7 @@ MAX_SEED = 2**32 - 1
 MAX_ABS_NUMBER = 1e6
 MAX_SUBSTEPS = 6  # the LSTM's: forget, input, candidate, cell update, output, hidden state (app.web.substeps)
 MAX_UNIT = 1023  # presets can be wider than MAX_HIDDEN
+MAX_SHOWN_LAYER = 15  # stored models can be deeper than MAX_LAYERS; the simulation clamps it to the model
 PART_KEY = re.compile(r"^[a-z][a-z_-]{0,23}$")
 PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MODEL_ID = re.compile(r"^[0-9a-f]{64}$")  # a stored model's content id (app.store)
@@ -60,6 +61,7 @@ class ViewState:
     t: int = 0
     s: int | None = None  # sub-step of the timestep, 1-based; None: the last (the whole step done)
     unit: int | None = None
+    units: int | None = None  # first unit the pictures draw of a wide model (app.web.unit_window); None: unit's
     layer: int = 0
     dir: int = 0
     panel: str = ""
@@ -164,7 +166,7 @@ def parse(query) -> tuple[ViewState, list[str]]:
         ("layers", 1, MAX_LAYERS, "Layers"),
         ("seed", 0, MAX_SEED, "Seed"),
         ("t", 0, MAX_STEPS - 1, "Timestep"),
-        ("layer", 0, MAX_LAYERS - 1, "Layer shown"),
+        ("layer", 0, MAX_SHOWN_LAYER, "Layer shown"),
         ("dir", 0, 1, "Direction shown"),
     ):
         raw = get(name)
@@ -183,6 +185,11 @@ def parse(query) -> tuple[ViewState, list[str]]:
         unit = _int_in(raw_unit, "Unit", 0, MAX_UNIT, errors)
         if unit is not None:
             values["unit"] = unit
+    raw_units = get("units")
+    if raw_units:
+        first = _int_in(raw_units, "First unit drawn", 0, MAX_UNIT, errors)
+        if first is not None:
+            values["units"] = first
     raw_hl = get("hl")
     if raw_hl:
         if PART_KEY.match(raw_hl):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from app.web.colors import Scale, text_colour
 from app.web.feedforward import guesses as no_loop_guesses
 from app.web.simulation import TOP_GUESSES, Simulation
+from app.web.unit_window import UnitWindow
 
 SQUARE = 13
 GAP = 2
@@ -49,13 +50,14 @@ class Grid:
     quantity: str
     name: str  # as the readout names a unit: "h (layer 2 ←)"
     where: str  # "layer:direction", as the cell view's layer picker writes it
-    x: float  # top-left corner of unit 0
+    x: float  # top-left corner of the first unit drawn
     y: float
     values: tuple[float, ...]
     title: str
     column: int
     fills: tuple[tuple[str, str], ...]
     dashes: tuple[tuple[str, str], ...]
+    first: int = 0  # the unit number of values[0]: a wide model is drawn a page of units at a time
 
     square = SQUARE
     pitch = PITCH
@@ -67,11 +69,13 @@ class Grid:
     @property
     def listing(self) -> str:
         """Every value by name, for a picture without the numbers table (a downloaded slide)."""
-        return "; ".join(f"{self.name}[{j}] = {v:.4f}" for j, v in enumerate(self.values))
+        return "; ".join(f"{self.name}[{self.first + j}] = {v:.4f}" for j, v in enumerate(self.values))
 
     def mark(self, unit: int | None) -> tuple[float, float] | None:
-        """Where the outline of the chosen unit goes, or None when no unit (or none of this width) is chosen."""
-        return self.corner(unit) if unit is not None and 0 <= unit < len(self.values) else None
+        """Where the outline of the chosen unit goes, or None when no unit (or none drawn here) is chosen."""
+        if unit is None or not 0 <= unit - self.first < len(self.values):
+            return None
+        return self.corner(unit - self.first)
 
 
 def unit_corner(x0: float, y0: float, j: int) -> tuple[float, float]:
@@ -79,8 +83,11 @@ def unit_corner(x0: float, y0: float, j: int) -> tuple[float, float]:
     return x0 + (j % UNITS_PER_ROW) * PITCH, y0 + (j // UNITS_PER_ROW) * PITCH
 
 
-def grid(values, x0: float, y0: float, scale: Scale, quantity: str, row: Row, named: bool, t: int) -> Grid:
-    """The squares of ``values``; ``named`` adds the row's label to the names (pictures with several rows)."""
+def grid(
+    values, x0: float, y0: float, scale: Scale, quantity: str, row: Row, named: bool, t: int, first: int = 0
+) -> Grid:
+    """The squares of ``values`` (units ``first`` on); ``named`` adds the row's label to the names (pictures with
+    several rows)."""
     vals = tuple(float(v) for v in values)
     name = f"{quantity} ({row.label})" if named else quantity
     column = row.table_column + (1 if quantity == "c" else 0)
@@ -103,6 +110,7 @@ def grid(values, x0: float, y0: float, scale: Scale, quantity: str, row: Row, na
             dashes.setdefault(text_colour(fill), []).append(f"M{num(x + 2)} {num(y + SQUARE / 2)}h{SQUARE - 4}")
     finite = [v for v in vals if math.isfinite(v)]
     span = f" from {min(finite):.3f} to {max(finite):.3f}" if finite else ""
+    units = f"{len(vals)} units" if first == 0 else f"units {first}–{first + len(vals) - 1}"
     return Grid(
         quantity,
         name,
@@ -110,10 +118,11 @@ def grid(values, x0: float, y0: float, scale: Scale, quantity: str, row: Row, na
         x0,
         y0,
         vals,
-        f"{name} at t={t}: {len(vals)} units{span}",
+        f"{name} at t={t}: {units}{span}",
         column,
         tuple((f, "".join(d)) for f, d in fills.items()),
         tuple((ink, "".join(d)) for ink, d in dashes.items()),
+        first,
     )
 
 
@@ -198,6 +207,7 @@ class Diagram:
     table_headers: list[str]
     table_rows: list[list[str]]
     io_labels: list[tuple[float, str]]  # (y, text) of the output and input rows' labels
+    units: UnitWindow  # the units of each state vector drawn (all, or one page of a wide model)
 
 
 def listing(values) -> str:
@@ -222,12 +232,15 @@ def row_order(sim: Simulation) -> list[tuple[int, int]]:
     return [(layer, d) for layer in reversed(range(cfg.num_layers)) for d in range(cfg.num_directions)]
 
 
-def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
-    """The diagram of ``sim``; ``h_scale`` shares one hidden-state scale between diagrams (compare view)."""
+def build(sim: Simulation, h_scale: Scale | None = None, units: UnitWindow | None = None) -> Diagram:
+    """The diagram of ``sim``; ``h_scale`` shares one hidden-state scale between diagrams (compare view);
+    ``units`` the units drawn (default: the page of them the view state asks for)."""
     cfg, trace = sim.config, sim.trace
     H, T = cfg.hidden_size, sim.steps
+    window = units or sim.units
+    drawn = slice(window.first, window.stop)
     lstm = cfg.has_cell_state
-    _, _, grid_w, grid_h = grid_size(H)
+    _, _, grid_w, grid_h = grid_size(window.count)
     box_w = max(grid_w + 2 * PAD, 64)
     box_h = PAD + LABEL_H + grid_h + (LABEL_H + grid_h if lstm else 0) + PAD
     pitch = box_w + ARROW
@@ -284,12 +297,12 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
             h_y = row.y + PAD + LABEL_H
             caps = [(x0 + PAD, h_y - 4, "h")]
             named = len(rows) > 1
-            grids = [grid(q["h"][t, 0], gx, h_y, scales["h"], "h", row, named, t)]
+            grids = [grid(q["h"][t, 0, drawn], gx, h_y, scales["h"], "h", row, named, t, window.first)]
             arrow_ys = [("h", h_y + grid_h / 2)]
             if lstm:
                 c_y = h_y + grid_h + LABEL_H
                 caps.append((x0 + PAD, c_y - 4, "c"))
-                grids.append(grid(q["c"][t, 0], gx, c_y, scales["c"], "c", row, named, t))
+                grids.append(grid(q["c"][t, 0, drawn], gx, c_y, scales["c"], "c", row, named, t, window.first))
                 arrow_ys.append(("c", c_y + grid_h / 2))
             col.boxes.append(Box(x0, row.y, box_w, box_h, "cell", captions=tuple(caps), grids=tuple(grids)))
             for name, ay in arrow_ys:
@@ -312,15 +325,17 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
     description = (
         f"Each column is one timestep: the input x_t at the bottom, one box per layer"
         f"{' and direction' if cfg.bidirectional else ''} showing the hidden state h_t"
-        f"{' and cell state c_t' if lstm else ''} of {H} units as coloured squares, and the output"
+        f"{' and cell state c_t' if lstm else ''} of {H} units as coloured squares"
+        f"{f' ({window.caption} drawn)' if window.paged else ''}, and the output"
         " y_t at the top. Arrows carry the state from one timestep to the next. The numbers are in"
         " the table below the picture."
     )
     headers = ["t", "input x_t"]
+    shown = f", {window.caption}" if window.paged else ""
     for row in rows:
-        headers.append(f"h, {row.label}")
+        headers.append(f"h, {row.label}{shown}")
         if lstm:
-            headers.append(f"c, {row.label}")
+            headers.append(f"c, {row.label}{shown}")
     headers.append("output y_t")
     if twin is not None:
         headers.append("without the loop")
@@ -329,9 +344,9 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         cells = [str(t), f"{sim.typed[t]} (unknown: read as {sim.labels[t]})" if sim.is_unknown(t) else sim.labels[t]]
         for row in rows:
             q = trace.layers[row.layer][row.direction].quantities()
-            cells.append(listing(q["h"][t, 0]))
+            cells.append(listing(q["h"][t, 0, drawn]))
             if lstm:
-                cells.append(listing(q["c"][t, 0]))
+                cells.append(listing(q["c"][t, 0, drawn]))
         cells.append(sim.output_label(t))
         if twin is not None:
             cells.append(twin[t].text + ("" if twin[t].same_as_loop else " (differs)"))
@@ -354,4 +369,5 @@ def build(sim: Simulation, h_scale: Scale | None = None) -> Diagram:
         headers,
         table,
         io_labels,
+        window,
     )

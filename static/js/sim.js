@@ -411,7 +411,8 @@
     var table = document.getElementById(svg.dataset.sid + '-numbers');
     var cell = table && table.tBodies[0].rows[t] && table.tBodies[0].rows[t].cells[parseInt(d.col, 10)];
     var value = cell ? cell.textContent.split(',')[j] : '';
-    return { unit: j, where: d.where, text: d.name + '[' + j + '] at t=' + t + ': ' + (value || '').trim(),
+    var unit = j + parseInt(d.first || '0', 10); // a wide model's grid starts at its page's first unit
+    return { unit: unit, where: d.where, text: d.name + '[' + unit + '] at t=' + t + ': ' + (value || '').trim(),
       readout: document.getElementById(svg.dataset.sid + '-readout') };
   }
 
@@ -445,12 +446,13 @@
     for (var i = 0; i < grids.length; i++) {
       var d = grids[i].dataset;
       var mark = grids[i].querySelector('.selmark');
-      var shown = j >= 0 && j < parseInt(d.n, 10);
+      var k = j - parseInt(d.first || '0', 10);
+      var shown = k >= 0 && k < parseInt(d.n, 10);
       mark.classList.toggle('off', !shown);
       if (!shown) { continue; }
       var perRow = parseInt(d.perRow, 10);
-      mark.setAttribute('x', String(parseFloat(d.x) + (j % perRow) * parseFloat(d.pitch)));
-      mark.setAttribute('y', String(parseFloat(d.y) + Math.floor(j / perRow) * parseFloat(d.pitch)));
+      mark.setAttribute('x', String(parseFloat(d.x) + (k % perRow) * parseFloat(d.pitch)));
+      mark.setAttribute('y', String(parseFloat(d.y) + Math.floor(k / perRow) * parseFloat(d.pitch)));
     }
   }
 

@@ -95,7 +95,7 @@ def test_batches_pick_a_sequence_and_out_of_range_steps_are_refused(tmp_path) ->
 
 
 def test_a_trace_too_large_to_draw_points_at_the_exports(tmp_path) -> None:
-    config = NetworkConfig("lstm", input_size=1, hidden_size=64, num_layers=4, bidirectional=True)
+    config = NetworkConfig("lstm", input_size=1, hidden_size=128, num_layers=4, bidirectional=True)
     trace = unrolled.trace((config, init_params(config, 0)), np.zeros((40, 1)))
     with pytest.raises(ValueError, match=r"too large to draw.*to_csv"):
         trace.show(tmp_path / "big.html", open_browser=False)
