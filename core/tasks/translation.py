@@ -102,6 +102,11 @@ class TranslationTask(Seq2SeqTask):
         """Every pair once: the phrase set is the whole language of this task."""
         return self.make_batch(self.encoded, 0)
 
+    def reference(self, text: str) -> str | None:
+        """The French of one of the phrase pairs (spaces and case aside), None for any other sentence."""
+        wanted = " ".join(text.split()).lower()
+        return next((fr for en, fr in self.pairs if en.lower() == wanted), None)
+
     def samples(self) -> list[Sample]:
         picks = ["They are watching .", "I am a student", "She sees the dog .", "It is raining ."]
         lookup = dict(PAIRS)
