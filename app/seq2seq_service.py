@@ -1,8 +1,9 @@
 """Encoder-decoder requests to core.seq2seq runs: resolve the model and vocabularies, encode the sentences,
 decode (greedy, beam search or teacher forcing), within the limits.
 
-Typed text is read as the model's vocabulary says (app.resolve.fold_token): lower-cased when it folds case,
-and a word still outside it read as its unknown token when it names one (the reply flags those words);
+Typed text is read as the model's vocabulary says (as core.tasks.base.Vocab.fold): a word that is not a token
+is read, when the vocabulary folds case, as the token equal to it in lower case ("she" as "She"), and a word
+still outside it as the unknown token when the vocabulary names one (the reply flags those words);
 a model without an unknown token refuses such words with a 422 naming them.
 
 Cost, counted like app.limits: the encoder over S source tokens and the decoder over T steps (times the beam
@@ -182,7 +183,11 @@ def _ids(
         fold_case, unknown_token = folding
         if unknown_token not in index:
             unknown_token = None  # a token the vocabulary lacks cannot stand in for others
-        read = [fold_token(w, index, fold_case, unknown_token) for w in words]
+        lowered: dict[str, str] = {}
+        for token in vocab if fold_case else ():
+            lowered.setdefault(token.lower(), token)
+        read = [w if w in index else lowered.get(w.lower()) or fold_token(w, index, False, unknown_token)
+                for w in words]
         unknown = sorted({w for w, r in zip(words, read, strict=True) if r not in index})
         if unknown:
             raise UnprocessableError(f"tokens not in the vocabulary: {unknown[:20]}", ("body", loc, "text"))

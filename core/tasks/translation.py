@@ -85,8 +85,8 @@ class TranslationTask(Seq2SeqTask):
         self.pairs = PAIRS
         source_words = sorted({w for en, _ in PAIRS for w in en.split(" ")})
         target_words = sorted({w for _, fr in PAIRS for w in fr.split(" ")})
-        self.vocab = Vocab([PAD, *source_words], joiner=" ")
-        self.target_vocab = Vocab([PAD, START, END, *target_words], joiner=" ")
+        self.vocab = Vocab([PAD, *source_words], joiner=" ", fold_case=True)
+        self.target_vocab = Vocab([PAD, START, END, *target_words], joiner=" ", fold_case=True)
         self.encoded = [(self.vocab.encode(en), self.target_vocab.encode(fr)) for en, fr in PAIRS]
 
     def default_config(self) -> Seq2SeqConfig:
