@@ -6,9 +6,10 @@
 Each recipe is (task name, task options, training settings over the task's defaults). Presets train for their
 whole step budget (no early stop at the target) so the stored weights clear the target with a margin.
 
-The bottleneck pair of core.bottleneck adds the sentences task trained with and without attention
-(sentences-attention, sentences-no-attention). The evidence sets of core.evidence add one preset per cell (e.g. adding-rnn, adding-lstm, adding-gru): the
+The evidence sets of core.evidence add one preset per cell (e.g. adding-rnn, adding-lstm, adding-gru): the
 same task, recipe and seed, the cell and its width changed, with the training loss curve kept in the metadata.
+The bottleneck pair of core.bottleneck adds the sentences task trained with and without attention
+(sentences-attention, sentences-no-attention), with its accuracy by source length in the metadata.
 """
 
 from __future__ import annotations

@@ -380,8 +380,9 @@ def _build(key: tuple, state: Seq2SeqState, limits: Limits, store: ModelStore | 
     assert src_vocab is not None and tgt_vocab is not None
     source = tuple(shown(src_vocab[int(k)]) for k in trace.source[: trace.source_lengths[0], 0])
     read = result.read_source
-    typed = [w if flag else "" for w, flag in zip(read.typed, read.unknown, strict=True)] if read.unknown \
-        else [""] * len(source)
+    typed = [""] * len(source)  # the typed word, where the model read its unknown token instead
+    if read.typed is not None and read.unknown is not None:
+        typed = [w if flag else "" for w, flag in zip(read.typed, read.unknown, strict=True)]
     S, T = len(source), int(trace.output_lengths[0])
     enc_h = trace.encoder.layers[-1][0].quantities()["h"][:S, 0]
     if trace.config.bidirectional:  # the memory is both directions side by side
