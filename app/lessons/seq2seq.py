@@ -93,7 +93,8 @@ ENCODER_DECODER = Lesson(
                 "Its input x_t is the embedding of the word it was fed; its previous state is the decoder's "
                 "own. Step through the four sub-steps with . and ,.",
             ),
-            "Which gate is closer to 1 for unit 0: does this step mostly keep its old state?",
+            "Is unit 0's update gate z near 0 or near 1, so does its new state come mostly from the "
+            "candidate or from s_{t-1}? Try other units with the picker.",
             Live("seq2seq", {"preset": ATTENDING, "input": LONG, "t": 20, "panel": "cell"}),
         ),
     ),

@@ -463,5 +463,6 @@ def build(
     count = len(state.input) if meta["vocab"].get("joiner") == "" else len(state.input.split())
     if count > MAX_SOURCE_TOKENS:
         raise Seq2SeqInputError(f"The source may hold at most {MAX_SOURCE_TOKENS} tokens, got {count}.")
-    view = _build(state.model_key(), replace(state, t=0), limits or Limits(), store)
+    plain = replace(state, t=0, panel="", unit=None, s=None)  # what the run depends on, and no more
+    view = _build(state.model_key(), plain, limits or Limits(), store)
     return replace(view, state=replace(state, t=min(state.t, view.steps - 1)))
