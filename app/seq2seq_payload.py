@@ -44,7 +44,12 @@ def seq2seq_payload(result: Seq2SeqResult) -> dict[str, Any]:
         "weights": result.source,
         "mode": trace.mode,
         "precision": p,
-        "source": {"tokens": source, "labels": _label_list(source, result.src_vocab)},
+        "source": {
+            "tokens": source,
+            "labels": _label_list(source, result.src_vocab),
+            "typed": result.read_source.typed,
+            "unknown": result.read_source.unknown,
+        },
         "encoder": {"steps": int(source.size), "layers": layer_records(trace.encoder, result.quantities, p)},
         "context": {
             "h": _r(trace.context[:, 0], p),

@@ -1,6 +1,11 @@
 """Encoder-decoder requests to core.seq2seq runs: resolve the model and vocabularies, encode the sentences,
 decode (greedy, beam search or teacher forcing), within the limits.
 
+Typed text is read as the model's vocabulary says (as core.tasks.base.Vocab.fold): a word that is not a token
+is read, when the vocabulary folds case, as the token equal to it in lower case ("she" as "She"), and a word
+still outside it as the unknown token when the vocabulary names one (the reply flags those words);
+a model without an unknown token refuses such words with a 422 naming them.
+
 Cost, counted like app.limits: the encoder over S source tokens and the decoder over T steps (times the beam
 width for beam search), plus the output layer T * V * H_dec and attention T * S * K.
 """
@@ -14,7 +19,7 @@ import numpy as np
 
 from app.errors import LimitExceededError, NotFoundError, UnprocessableError
 from app.limits import Limits, check_config, forward_cost
-from app.resolve import stored_of_kind, tokenize, vocab_tokens
+from app.resolve import fold_token, stored_of_kind, tokenize, vocab_folding, vocab_tokens
 from app.schemas.model import PresetWeights, StoredWeights
 from app.schemas.requests import TextInput
 from app.schemas.seq2seq import Seq2SeqModelSpec, Seq2SeqRequest, SequenceSpec
@@ -25,6 +30,18 @@ from core.network import InputError
 
 SOURCE_RESERVED = ("<pad>",)
 TARGET_RESERVED = ("<pad>", "<start>", "<end>")
+NO_FOLDING = (False, None)
+Folding = tuple[bool, str | None]  # (fold case, unknown token), as app.resolve.vocab_folding reads them
+
+
+@dataclass(frozen=True)
+class Read:
+    """A sequence as the model reads it: ids, and for typed text each word as typed and whether it was read
+    as the unknown token."""
+
+    ids: np.ndarray
+    typed: list[str] | None = None
+    unknown: list[bool] | None = None
 
 
 @dataclass
@@ -36,6 +53,9 @@ class Seq2SeqResult:
     source: dict[str, Any]  # how the weights were obtained
     quantities: tuple[str, ...]
     precision: int
+    params: dict[str, np.ndarray]
+    read_source: Read
+    read_targets: Read | None = None
 
 
 def _labels(
@@ -52,26 +72,35 @@ def _labels(
     return None
 
 
-def _stored(
-    store: ModelStore | None, model_id: str
-) -> tuple[Any, dict, list[str] | None, list[str] | None, dict]:
-    """A stored encoder-decoder (e.g. a finished training run) with its vocabularies."""
+@dataclass(frozen=True)
+class Resolved:
+    config: Any  # core.seq2seq.Seq2SeqConfig
+    params: dict | None  # None: seeded, drawn once the run is known to be within the budget
+    src_vocab: list[str] | None
+    tgt_vocab: list[str] | None
+    source: dict[str, Any]
+    src_folding: Folding = NO_FOLDING
+    tgt_folding: Folding = NO_FOLDING
+
+
+def _stored(store: ModelStore | None, model_id: str) -> Resolved:
+    """A stored encoder-decoder (e.g. a finished training run) with its vocabularies; app.jobs writes the
+    source vocabulary's folding beside it in the meta."""
     stored = stored_of_kind(store, model_id, "seq2seq")
-    return (
+    return Resolved(
         stored.config,
         stored.params,
         vocab_tokens(stored.meta.get("vocab")),
         vocab_tokens(stored.meta.get("target_vocab")),
         {"source": "stored", "id": model_id},
+        vocab_folding(stored.meta),
     )
 
 
-def _resolve(
-    req: Seq2SeqRequest, limits: Limits, store: ModelStore | None
-) -> tuple[Any, dict | None, list[str] | None, list[str] | None, dict]:
-    """(config, params, source vocabulary, target vocabulary, where the weights come from). Seeded weights are
-    None here: they are drawn only once the run is known to be within the budget (drawing a large model's
-    weights costs more than refusing it)."""
+def _resolve(req: Seq2SeqRequest, limits: Limits, store: ModelStore | None) -> Resolved:
+    """The model, its vocabularies and where the weights come from. Seeded weights are None here: they are
+    drawn only once the run is known to be within the budget (drawing a large model's weights costs more
+    than refusing it)."""
     from core.seq2seq import Seq2SeqConfig
 
     if isinstance(req.weights, StoredWeights):
@@ -96,12 +125,14 @@ def _resolve(
                 "POST /api/v1/trace",
                 ("body", "weights", "name"),
             )
-        return (
+        return Resolved(
             preset.config,
             preset.params,
             vocab_tokens(preset.meta.get("vocab")),
             vocab_tokens(preset.meta.get("target_vocab")),
             {"source": "preset", "name": req.weights.name},
+            vocab_folding(preset.meta.get("vocab")),
+            vocab_folding(preset.meta.get("target_vocab")),
         )
     spec = req.model or Seq2SeqModelSpec()
     src_vocab = _labels(spec.src_vocab, req.source, SOURCE_RESERVED, "src_vocab")
@@ -126,13 +157,7 @@ def _resolve(
         config = Seq2SeqConfig(**fields)
     except ConfigError as exc:
         raise UnprocessableError(str(exc), ("body", "model")) from None
-    return (
-        config,
-        None,
-        src_vocab,
-        tgt_vocab,
-        {"source": "seed", "seed": req.weights.seed},
-    )
+    return Resolved(config, None, src_vocab, tgt_vocab, {"source": "seed", "seed": req.weights.seed})
 
 
 def _within(value: int, limit: int, name: str, env: str) -> None:
@@ -143,7 +168,9 @@ def _within(value: int, limit: int, name: str, env: str) -> None:
         )
 
 
-def _ids(seq: SequenceSpec, vocab: list[str] | None, size: int, loc: str, limits: Limits) -> np.ndarray:
+def _ids(
+    seq: SequenceSpec, vocab: list[str] | None, size: int, loc: str, limits: Limits, folding: Folding
+) -> Read:
     if isinstance(seq, TextInput):
         if len(seq.text) > limits.max_text_chars:
             raise UnprocessableError(
@@ -153,18 +180,27 @@ def _ids(seq: SequenceSpec, vocab: list[str] | None, size: int, loc: str, limits
             raise UnprocessableError("this model has no vocabulary labels; give tokens", ("body", loc))
         index = {token: k for k, token in enumerate(vocab)}
         words = tokenize(seq.text, seq.tokenizer)
-        unknown = sorted({w for w in words if w not in index})
+        fold_case, unknown_token = folding
+        if unknown_token not in index:
+            unknown_token = None  # a token the vocabulary lacks cannot stand in for others
+        lowered: dict[str, str] = {}
+        for token in vocab if fold_case else ():
+            lowered.setdefault(token.lower(), token)
+        read = [w if w in index else lowered.get(w.lower()) or fold_token(w, index, False, unknown_token)
+                for w in words]
+        unknown = sorted({w for w, r in zip(words, read, strict=True) if r not in index})
         if unknown:
             raise UnprocessableError(f"tokens not in the vocabulary: {unknown[:20]}", ("body", loc, "text"))
         if not words:
             raise UnprocessableError("the text holds no tokens", ("body", loc, "text"))
-        return np.array([index[w] for w in words], dtype=np.int64)
+        flags = [r == unknown_token and w != unknown_token for w, r in zip(words, read, strict=True)]
+        return Read(np.array([index[r] for r in read], dtype=np.int64), words, flags)
     bad = sorted({t for t in seq.tokens if t >= size})
     if bad:
         raise UnprocessableError(
             f"token ids must lie in [0, {size - 1}]; out of range: {bad[:10]}", ("body", loc, "tokens")
         )
-    return np.array(seq.tokens, dtype=np.int64)
+    return Read(np.array(seq.tokens, dtype=np.int64))
 
 
 def _check_cost(
@@ -212,7 +248,9 @@ def run_seq2seq(
     from core.seq2seq import beam_decode, forward, greedy_decode, init_params
 
     limits = limits or Limits()
-    config, params, src_vocab, tgt_vocab, source = _resolve(req, limits, store)
+    resolved = _resolve(req, limits, store)
+    config, params, src_vocab, tgt_vocab, source = (
+        resolved.config, resolved.params, resolved.src_vocab, resolved.tgt_vocab, resolved.source)
     encoder = config.encoder_config()
     available = quantity_names(encoder)
     include = req.include or list(available)
@@ -227,13 +265,18 @@ def run_seq2seq(
         raise UnprocessableError(
             f"precision is over the limit of {limits.max_precision}", ("body", "precision")
         )
-    src = _ids(req.source, src_vocab, config.src_vocab_size, "source", limits)
+    read_source = _ids(req.source, src_vocab, config.src_vocab_size, "source", limits, resolved.src_folding)
+    read_targets = None
+    src = read_source.ids
     if (src == config.pad_id).any():
         raise UnprocessableError("the source may not contain the padding token", ("body", "source"))
     if req.decode == "teacher_forcing":
         if req.targets is None:
             raise UnprocessableError("teacher forcing needs targets", ("body", "targets"))
-        tgt = _ids(req.targets, tgt_vocab, config.tgt_vocab_size, "targets", limits)
+        read_targets = _ids(
+            req.targets, tgt_vocab, config.tgt_vocab_size, "targets", limits, resolved.tgt_folding
+        )
+        tgt = read_targets.ids
         if tgt.size == 0 or tgt[-1] != config.end_id:
             tgt = np.append(tgt, config.end_id)
         steps = len(tgt)
@@ -264,4 +307,5 @@ def run_seq2seq(
                 )
     except (InputError, ValueError) as exc:
         raise UnprocessableError(str(exc), ("body",)) from None
-    return Seq2SeqResult(trace, config, src_vocab, tgt_vocab, source, quantities, precision)
+    return Seq2SeqResult(trace, config, src_vocab, tgt_vocab, source, quantities, precision, params,
+                         read_source, read_targets)

@@ -8,6 +8,8 @@ whole step budget (no early stop at the target) so the stored weights clear the 
 
 The evidence sets of core.evidence add one preset per cell (e.g. adding-rnn, adding-lstm, adding-gru): the
 same task, recipe and seed, the cell and its width changed, with the training loss curve kept in the metadata.
+The bottleneck pair of core.bottleneck adds the sentences task trained with and without attention
+(sentences-attention, sentences-no-attention), with its accuracy by source length in the metadata.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+from core import bottleneck  # noqa: E402
 from core.evidence import SETS  # noqa: E402
 from core.presets import build_preset, save_preset  # noqa: E402
 from core.tasks import TASKS  # noqa: E402
@@ -41,10 +44,14 @@ RECIPES: dict[str, tuple] = {
 for _set in SETS.values():
     for _cell, _name in _set.members:
         RECIPES[_name] = (*_set.recipe(_cell), _set.curve_window)
+for _name, _attention in bottleneck.MEMBERS.items():
+    RECIPES[_name] = bottleneck.recipe(_attention)
 
 
 def member_meta(name: str, task_title: str) -> dict:
     """The evidence-set fields of a member preset (title, set and role), nothing for the others."""
+    if name in bottleneck.MEMBERS:
+        return bottleneck.member_meta(name, task_title)
     for evidence in SETS.values():
         for cell, member in evidence.members:
             if member == name:
@@ -58,6 +65,8 @@ def main(names: list[str]) -> int:
         task, options, settings, *model_and_curve = RECIPES[name]
         config, params, meta = build_preset(task, options, settings, *model_and_curve)
         meta.update(member_meta(name, meta["title"]))
+        if name in bottleneck.MEMBERS:
+            meta["by_length"] = bottleneck.measured(config, params)
         weights, _ = save_preset(name, config, params, meta)
         print(
             f"{name:12s} {meta['metric']}={meta['metrics'][meta['metric']]:.4f} (target {meta['target']}) "

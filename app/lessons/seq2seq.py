@@ -2,7 +2,8 @@
 
 The live states are the simulator's encoder-decoder view (/seq2seq) with the shipped translation preset, a GRU
 encoder-decoder trained on short English -> French pairs; it was trained with dot attention, which lesson 10
-opens up.
+opens up. Teacher forcing and the bottleneck use the sentences task's pair of presets (core.bottleneck): the
+same GRU trained on sentences of 3 to 19 words with and without attention.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from app.lessons.model import Lesson, Live, Step
 
 STUDENT, WATCHING, DOG = "I am a student", "They are watching .", "She sees the dog ."
+LONG = "A quiet bird follows the fast car behind a red house with the young dog under a tree"
+PLAIN, ATTENDING = "sentences-no-attention", "sentences-attention"
 
 ENCODER_DECODER = Lesson(
     "encoder-decoder",
@@ -68,6 +71,32 @@ ENCODER_DECODER = Lesson(
             "Step to the END column and read the whole output row: Ils regardent .",
             Live("seq2seq", {"input": WATCHING, "t": 7}),
         ),
+        Step(
+            "Teacher forcing: fed the right words, or its own",
+            (
+                "Here a model without attention translates an 18-word sentence, with teacher forcing on: every "
+                "decoder step reads the reference's previous word, as in training. The row below it is the same "
+                "model running free, reading the words it wrote itself.",
+                "Fed the reference, each mistake stays a single wrong word. Running free, a wrong word is read "
+                "back in and the words after it go wrong as well: the gap between the two rows is what the "
+                "decoder pays for its own mistakes at translation time.",
+            ),
+            "Untick Teacher forcing and watch the output change; which step is the first to differ?",
+            Live("seq2seq", {"preset": PLAIN, "input": LONG, "tf": True, "t": 22}),
+        ),
+        Step(
+            "Inside a decoder cell",
+            (
+                "Each decoder step is one GRU cell, the same drawing as the simulator's: a reset gate r "
+                "decides how much of s_{t-1} the candidate may use, an update gate z how much of the old state "
+                "to keep.",
+                "Its input x_t is the embedding of the word it was fed; its previous state is the decoder's "
+                "own. Step through the four sub-steps with . and ,.",
+            ),
+            "Is unit 0's update gate z near 0 or near 1, so does its new state come mostly from the "
+            "candidate or from s_{t-1}? Try other units with the picker.",
+            Live("seq2seq", {"preset": ATTENDING, "input": LONG, "t": 20, "panel": "cell"}),
+        ),
     ),
 )
 
@@ -89,6 +118,20 @@ ATTENTION = Lesson(
             "Step through the encoder: every column's state stays available to the decoder, not just the "
             "last one.",
             Live("seq2seq", {"input": WATCHING, "t": 0}),
+        ),
+        Step(
+            "The bottleneck, measured",
+            (
+                "The same GRU encoder-decoder was trained twice on sentences of 3 to 19 words, once without "
+                "attention and once with it: the same size, recipe and data. Without attention, this "
+                "18-word sentence comes out wrong from the fifth word on; the table at the bottom of the page "
+                "shows why it is not bad luck: the longer the sentence, the fewer come out right.",
+                "Follow the link under the two outputs to the model with attention: the same sentence, every "
+                "word right.",
+            ),
+            "Read the accuracy table by source length: where does the model without attention stop getting "
+            "whole sentences right?",
+            Live("seq2seq", {"preset": PLAIN, "input": LONG, "t": 18}),
         ),
         Step(
             "Scores, weights, context",

@@ -51,7 +51,8 @@ class CellView:
     hidden_size: int
     weights: tuple[weights_view.WeightMap, ...]
     weights_query: str  # the query of the model and layer whose weights the maps show
-    whatif_href: str  # the what-if page on this step and unit, its forget gate (GRU z, RNN h) set to 0
+    whatif_href: str  # the what-if page on this step and unit, its forget gate (GRU z, RNN h) set to 0 ('': none)
+    weights_path: str = "/fragment/weights.png"  # the route that draws the weight images of weights_query
 
     def mark(self, step: int) -> str:
         """The class of sub-step ``step``'s elements: done, being computed now, or still to come."""
@@ -92,8 +93,20 @@ def step_vectors(sim: Simulation) -> tuple[Vector, ...]:
     return tuple(out)
 
 
-def build(sim: Simulation) -> CellView:
+@dataclass(frozen=True)
+class Links:
+    """Where a cell view's weight images and what-if link point, for a page other than the simulator's (the
+    Seq2Seq page's cells have their own state in the URL)."""
+
+    weights_path: str
+    weights_query: str
+    whatif_href: str = ""
+
+
+def build(sim: Simulation, links: Links | None = None) -> CellView:
     state, cfg = sim.state, sim.config
+    if links is None:
+        links = Links("/fragment/weights.png", weights_query(sim), whatif_href(sim))
     direction = ", right to left" if state.dir else (", left to right" if cfg.bidirectional else "")
     return CellView(
         state.t,
@@ -107,8 +120,9 @@ def build(sim: Simulation) -> CellView:
         step_vectors(sim),
         cfg.hidden_size,
         weights_view.build(sim),
-        weights_query(sim),
-        whatif_href(sim),
+        links.weights_query,
+        links.whatif_href,
+        links.weights_path,
     )
 
 

@@ -8,6 +8,11 @@
     greedy     y_t = argmax p_t, fed back in until END or the length cap
     beam       keep the `width` best partial outputs by sum_t log p(y_t | y_<t, x)
 
+Teacher forcing (``tf``): the decoder is fed the reference translation instead of its own outputs, and the
+view also runs the same source free (greedy), so each decoder step shows the reference word it read, what it
+wrote, and what the free-running decoder wrote at that step. Typed words are folded as the model's vocabulary
+says; a word it does not know is read as its unknown token and shown marked (``UNK``, with the word typed).
+
 The state becomes the same body POST /api/v1/seq2seq/trace takes and runs through the same service
 (app.seq2seq_service.run_seq2seq), so the page shows exactly the API's numbers. Random weights keep the
 preset's vocabularies and sizes (cell, hidden size and attention as chosen), so an untrained and a trained
@@ -37,7 +42,7 @@ from app.web.simulation import stored_tokenizer
 from core import presets
 
 TOP_K = 5
-SPECIAL = {"<start>": "START", "<end>": "END", "<pad>": "PAD"}
+SPECIAL = {"<start>": "START", "<end>": "END", "<pad>": "PAD", "<unk>": "UNK"}
 
 
 class Seq2SeqInputError(ValueError):
@@ -60,9 +65,14 @@ class Candidate:
 @dataclass(frozen=True)
 class EncoderColumn:
     t: int
-    token: str
+    token: str  # as the model read it
     state: tuple[Square, ...]
     summary: str
+    typed: str = ""  # the word as typed, when the model read it as its unknown token ('' otherwise)
+
+    @property
+    def unknown(self) -> bool:
+        return bool(self.typed)
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,13 @@ class DecoderColumn:
     probability: float
     top: tuple[Candidate, ...]
     attention: tuple[float, ...]  # weight on each source token (empty without attention)
+    free: str | None = None  # teacher forcing: what the free-running decoder wrote at this step ('' past its END)
+    wanted: str = ""  # teacher forcing: the reference word this step should write
+
+    @property
+    def right(self) -> bool:
+        """Teacher forcing: whether this step wrote the reference word."""
+        return self.output == self.wanted
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,23 @@ class Seq2SeqView:
     beam: tuple[tuple[BeamRow, ...], ...]  # per search step
     tokenizer: str  # 'words' or 'chars'
     vocab: tuple[str, ...]  # source tokens a person may type
+    result: Any = None  # the app.seq2seq_service.Seq2SeqResult drawn (the cell view reads its traces)
+    reference: str = ""  # teacher forcing: the reference the decoder was fed
+    free_output: str = ""  # teacher forcing: what the same model writes free-running
+
+    @property
+    def teacher_forced(self) -> bool:
+        return self.state.tf
+
+    @property
+    def forced_right(self) -> int:
+        """Teacher forcing: decoder steps that wrote the reference word."""
+        return sum(d.right for d in self.decoder)
+
+    @property
+    def free_right(self) -> int:
+        """Teacher forcing: steps where the free-running decoder wrote the reference word."""
+        return sum(d.free == d.wanted for d in self.decoder)
 
     @property
     def source_text(self) -> str:
@@ -143,8 +177,9 @@ class Seq2SeqView:
     def step_labels(self) -> list[str]:
         last, s = self.steps - 1, len(self.encoder)
         enc = [f"step {e.t} of {last}: encoder step {e.t + 1} reads “{e.token}”" for e in self.encoder]
+        fed = "reads the reference's" if self.teacher_forced else "reads"
         dec = [
-            f"step {s + d.k} of {last}: decoder step {d.k + 1} reads {d.fed}, writes {d.output}"
+            f"step {s + d.k} of {last}: decoder step {d.k + 1} {fed if d.k else 'reads'} {d.fed}, writes {d.output}"
             for d in self.decoder
         ]
         return enc + dec
@@ -174,15 +209,36 @@ def summary(values: np.ndarray, name: str) -> str:
     )
 
 
+def reference(state: Seq2SeqState, meta: dict[str, Any]) -> str:
+    """What teacher forcing feeds: the typed reference, else the model's task's own translation of the
+    source; Seq2SeqInputError when there is neither."""
+    from core.tasks import TASKS, get_task
+
+    if state.ref:
+        return state.ref
+    if meta.get("task") in TASKS:
+        task = get_task(meta["task"], **(meta.get("task_options") or {}))
+        known = task.reference(state.input) if hasattr(task, "reference") else None
+        if known:
+            return known
+    raise Seq2SeqInputError(
+        "Teacher forcing feeds the decoder the reference translation, and this model's task does not know "
+        "the one of this source: type it in the Reference field."
+    )
+
+
 def api_request(state: Seq2SeqState, meta: dict[str, Any]) -> dict[str, Any]:
     """The POST /api/v1/seq2seq/trace body of this view (the page runs exactly this)."""
     tokenizer = "chars" if meta["vocab"].get("joiner") == "" else "words"
     body: dict[str, Any] = {
         "source": {"text": state.input, "tokenizer": tokenizer},
-        "decode": state.decode,
+        "decode": "teacher_forcing" if state.tf else state.decode,
         "top_k": TOP_K,
     }
-    if state.decode == "beam":
+    if state.tf:
+        target_tokenizer = "chars" if meta["target_vocab"].get("joiner") == "" else "words"
+        body["targets"] = {"text": reference(state, meta), "tokenizer": target_tokenizer}
+    elif state.decode == "beam":
         body["beam_width"] = state.width
     if state.random:
         cfg = meta["config"]
@@ -322,7 +378,11 @@ def _build(key: tuple, state: Seq2SeqState, limits: Limits, store: ModelStore | 
         raise Seq2SeqInputError(f"The model could not be run: {exc}") from None
     trace, src_vocab, tgt_vocab = result.trace, result.src_vocab, result.tgt_vocab
     assert src_vocab is not None and tgt_vocab is not None
-    source = tuple(src_vocab[int(k)] for k in trace.source[: trace.source_lengths[0], 0])
+    source = tuple(shown(src_vocab[int(k)]) for k in trace.source[: trace.source_lengths[0], 0])
+    read = result.read_source
+    typed = [""] * len(source)  # the typed word, where the model read its unknown token instead
+    if read.typed is not None and read.unknown is not None:
+        typed = [w if flag else "" for w, flag in zip(read.typed, read.unknown, strict=True)]
     S, T = len(source), int(trace.output_lengths[0])
     enc_h = trace.encoder.layers[-1][0].quantities()["h"][:S, 0]
     if trace.config.bidirectional:  # the memory is both directions side by side
@@ -331,10 +391,12 @@ def _build(key: tuple, state: Seq2SeqState, limits: Limits, store: ModelStore | 
     context = trace.context[-1, 0]
     scale = Scale.for_values(np.concatenate([enc_h.ravel(), dec_h.ravel(), context.ravel()]))
     encoder = tuple(
-        EncoderColumn(j, tok, squares(enc_h[j], scale, f"h_{j + 1}"), summary(enc_h[j], f"h_{j + 1}"))
+        EncoderColumn(j, tok, squares(enc_h[j], scale, f"h_{j + 1}"), summary(enc_h[j], f"h_{j + 1}"), typed[j])
         for j, tok in enumerate(source)
     )
     weights = trace.attention_matrix()
+    free = _free_run(state, limits, store) if state.tf else None
+    wanted = [shown(tgt_vocab[int(i)]) for i in trace.targets[:, 0]] if trace.targets is not None else []
     decoder = []
     for k in range(T):
         out = int(trace.tokens[k, 0])
@@ -353,6 +415,8 @@ def _build(key: tuple, state: Seq2SeqState, limits: Limits, store: ModelStore | 
                 probability=float(trace.probs[k, 0, out]),
                 top=top,
                 attention=() if weights is None else tuple(float(w) for w in weights[k]),
+                free=None if free is None else (free.decoder[k].output if k < len(free.decoder) else ""),
+                wanted=wanted[k] if k < len(wanted) else "",
             )
         )
     decoder_t = tuple(decoder)
@@ -375,8 +439,17 @@ def _build(key: tuple, state: Seq2SeqState, limits: Limits, store: ModelStore | 
         heatmap=heatmap(source, decoder_t) if weights is not None else None,
         beam=beam_rows(trace.beams[0], tgt_vocab) if trace.beams else (),
         tokenizer="chars" if meta["vocab"].get("joiner") == "" else "words",
-        vocab=tuple(w for w in src_vocab if w != "<pad>"),
+        vocab=tuple(w for w in src_vocab if w not in SPECIAL),
+        result=result,
+        reference=api_request(state, meta)["targets"]["text"] if state.tf else "",
+        free_output=free.output if free is not None else "",
     )
+
+
+def _free_run(state: Seq2SeqState, limits: Limits, store: ModelStore | None) -> Seq2SeqView:
+    """The same model and source decoded greedily: what teacher forcing is compared with."""
+    free = replace(state, tf=False, ref="", decode="greedy")
+    return _build(free.model_key(), free, limits, store)
 
 
 def build(
@@ -390,5 +463,6 @@ def build(
     count = len(state.input) if meta["vocab"].get("joiner") == "" else len(state.input.split())
     if count > MAX_SOURCE_TOKENS:
         raise Seq2SeqInputError(f"The source may hold at most {MAX_SOURCE_TOKENS} tokens, got {count}.")
-    view = _build(state.model_key(), replace(state, t=0), limits or Limits(), store)
+    plain = replace(state, t=0, panel="", unit=None, s=None)  # what the run depends on, and no more
+    view = _build(state.model_key(), plain, limits or Limits(), store)
     return replace(view, state=replace(state, t=min(state.t, view.steps - 1)))

@@ -10,9 +10,9 @@ from contextlib import suppress
 from dataclasses import replace
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from app.web import seq2seq
+from app.web import bottleneck_view, seq2seq, seq2seq_cell, weights_view
 from app.web.embed import templates
 from app.web.seq2seq_state import ATTENTIONS, MAX_HIDDEN, MAX_WIDTH, parse
 from app.web.state import CELLS, MAX_SEED, ViewState
@@ -63,6 +63,8 @@ def context(request: Request) -> dict:
         "limits": {"hidden": min(MAX_HIDDEN, limits.max_hidden_size), "width": MAX_WIDTH, "seed": MAX_SEED},
         "step_labels": view.step_labels if view else [],
         "last_step": view.steps - 1 if view else 0,
+        "cellview": seq2seq_cell.build(view) if view and state.panel == "cell" else None,
+        "bottleneck": bottleneck_view.comparison(view, limits, store) if view else None,
     }
 
 
@@ -74,3 +76,28 @@ def seq2seq_page(request: Request) -> HTMLResponse:
         query = replace(ctx["s2"], input=request.query_params.get("input", "").strip()).query()
         response.headers["HX-Push-Url"] = "/seq2seq" + (f"?{query}" if query else "")
     return response
+
+
+@router.get("/fragment/seq2seq/cell", response_class=HTMLResponse)
+def seq2seq_cell_fragment(request: Request) -> HTMLResponse:
+    """Just the cell view of one step (encoder or decoder), swapped into #cellview by sim.js as the step
+    changes."""
+    ctx = context(request)
+    if ctx["sim"] is not None:
+        ctx["cellview"] = seq2seq_cell.build(ctx["sim"])
+    return templates.TemplateResponse(request, "fragments/cellview.html", {**ctx, "state": ctx["s2"]})
+
+
+@router.get("/fragment/seq2seq/weights.png")
+def seq2seq_weights_png(request: Request) -> Response:
+    """One weight matrix (``which``: ih, hh or b) of the cell the URL's step is in, as the cell view's PNG."""
+    which = request.query_params.get("which", "")
+    if which not in ("ih", "hh", "b"):
+        return Response("which must be one of ih, hh, b", status_code=422, media_type="text/plain")
+    ctx = context(request)
+    if ctx["sim"] is None:
+        return Response(" ".join(ctx["errors"]), status_code=422, media_type="text/plain")
+    sim, _ = seq2seq_cell.simulation(ctx["sim"])
+    return Response(
+        weights_view.png(sim, which), media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
+    )

@@ -4,6 +4,11 @@ or random weights), the source sentence, how to decode, and the step on the time
 ``model`` (a stored model's content id, e.g. a finished training run) replaces the preset: its own
 configuration, weights, vocabularies and task; 'random' weights then keep its vocabularies and sizes.
 
+``tf=1`` feeds the decoder the reference translation (teacher forcing: ``ref``, or when empty the task's own
+translation of the source) instead of its own previous outputs. ``panel=cell`` opens the cell view of the
+current step (an encoder step or a decoder step), with ``unit`` the unit whose numbers it shows and ``s`` the
+sub-step, as on the simulator's page.
+
 The timeline runs over the encoder's S steps first and then the decoder's T steps, so ``t`` in [0, S) is
 encoder step t + 1 and ``t`` in [S, S + T) is decoder step t - S + 1; the simulator's player and keys step
 through both. ``parse(query)`` never fails: a value it cannot use becomes a message and the field keeps its
@@ -24,8 +29,10 @@ ATTENTIONS = ("none", "additive", "dot", "general")
 MAX_HIDDEN = 64
 MAX_WIDTH = 8
 MAX_SOURCE_TOKENS = 40
+MAX_SUBSTEPS = 8  # more than any cell's sub-steps (app.web.substeps); the view clamps to the cell's own
 MAX_TIMELINE = 80  # at most MAX_SOURCE_TOKENS source tokens plus the decoder's length cap
 MAX_SOURCE_CHARS = 200
+PANELS = ("cell",)
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,17 @@ class Seq2SeqState:
     input: str = ""  # empty: the task's first sample sentence
     decode: str = "greedy"
     width: int = 3  # beam width
+    tf: bool = False  # teacher forcing: the decoder reads the reference, not its own outputs
+    ref: str = ""  # the reference translation; empty: the task's translation of the source
     t: int = 0
+    panel: str = ""  # 'cell': the cell view of step t is open
+    unit: int | None = None  # the unit the cell view shows (None: 0)
+    s: int | None = None  # the cell view's sub-step, 1-based (None: the last)
+
+    @property
+    def hl(self) -> str:
+        """No part of the cell drawing is pointed at from this page (the simulator's lessons set one)."""
+        return ""
 
     @property
     def random(self) -> bool:
@@ -55,7 +72,7 @@ class Seq2SeqState:
             for f in fields(Seq2SeqState)
             if getattr(state, f.name) != getattr(default, f.name)
         ]
-        return urlencode(pairs)
+        return urlencode([(k, int(v) if isinstance(v, bool) else v) for k, v in pairs])
 
     def model_key(self) -> tuple:
         """What decides the decoded run (everything but the step shown)."""
@@ -67,6 +84,8 @@ class Seq2SeqState:
             self.input,
             self.decode,
             self.width if self.decode == "beam" else 0,
+            self.tf,
+            self.ref if self.tf else "",
         )
 
 
@@ -104,6 +123,7 @@ def parse(query, presets: tuple[str, ...]) -> tuple[Seq2SeqState, list[str]]:
         ("cell", CELLS, "Cell"),
         ("attn", ATTENTIONS, "Attention"),
         ("decode", DECODINGS, "Decoding"),
+        ("panel", PANELS, "Panel"),
     ):
         choice = _choice(get(name), choices, label, errors)
         if choice is not None:
@@ -113,6 +133,8 @@ def parse(query, presets: tuple[str, ...]) -> tuple[Seq2SeqState, list[str]]:
         ("seed", 0, MAX_SEED, "Seed"),
         ("width", 1, MAX_WIDTH, "Beam width"),
         ("t", 0, MAX_TIMELINE - 1, "Step"),
+        ("unit", 0, MAX_HIDDEN - 1, "Unit"),
+        ("s", 1, MAX_SUBSTEPS, "Sub-step"),
     ):
         number = _number(get(name), label, lo, hi, errors)
         if number is not None:
@@ -123,10 +145,17 @@ def parse(query, presets: tuple[str, ...]) -> tuple[Seq2SeqState, list[str]]:
             values["model"] = raw_model
         else:
             errors.append("Model must be a stored model's id (64 hexadecimal digits).")
-    raw_input = get("input")
-    if raw_input is not None:
-        if len(raw_input) > MAX_SOURCE_CHARS:
-            errors.append(f"The source holds at most {MAX_SOURCE_CHARS} characters, got {len(raw_input)}.")
+    for name, label in (("input", "The source"), ("ref", "The reference")):
+        raw = get(name)
+        if raw is None:
+            continue
+        if len(raw) > MAX_SOURCE_CHARS:
+            errors.append(f"{label} holds at most {MAX_SOURCE_CHARS} characters, got {len(raw)}.")
         else:
-            values["input"] = raw_input.strip()
+            values[name] = raw.strip()
+    raw_tf = get("tf")
+    if raw_tf in ("1", "on", "true"):
+        values["tf"] = True
+    elif raw_tf not in (None, "", "0", "off", "false"):
+        errors.append(f"Teacher forcing must be 1 (on) or 0 (off), got “{raw_tf}”.")
     return Seq2SeqState(**values), errors

@@ -55,6 +55,7 @@ class Simulation:
     output_labels: tuple[str, ...] | None = None  # names of the output units (the vocabulary, or classes)
     typed: tuple[str, ...] = ()  # text input: each step's token as typed (before case folding), shown
     unknown: tuple[bool, ...] = ()  # text input: whether the typed token was read as the unknown token
+    onward: str = ""  # where the top layer's h_t goes when the network has no output layer of its own (Seq2Seq)
 
     @property
     def steps(self) -> int:

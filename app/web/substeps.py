@@ -123,6 +123,8 @@ def written_sum(sim: Simulation, gate: str, target: str) -> WrittenSum:
 def output_sentence(sim: Simulation) -> str:
     """What the output layer makes of h_t at the shown step, when the shown layer is the top one."""
     state, cfg = sim.state, sim.config
+    if state.layer == cfg.num_layers - 1 and sim.onward:
+        return sim.onward
     if state.layer != cfg.num_layers - 1 or sim.trace.logits is None:
         return f"h_t goes up to layer {state.layer + 2} as its input, and on to the next step."
     best = sim.top_outputs(state.t)

@@ -102,6 +102,11 @@ class Seq2SeqTask(Task):
         targets, _ = pad_columns([np.append(tgt, end) for _, tgt in pairs], self.target_vocab.index[PAD])
         return Batch(inputs, targets, lengths, extra={"seed": seed})
 
+    def reference(self, text: str) -> str | None:
+        """The target this task wants for a typed source (what teacher forcing feeds), or None when the task
+        does not know it."""
+        return None
+
     def sample(self, source_text: str, target_text: str, label: str | None = None) -> Sample:
         assert self.vocab is not None
         return Sample(label or source_text, self.vocab.encode(source_text), source_text, target_text)

@@ -24,6 +24,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "melody": ("core.tasks.melody", "MelodyTask"),
     "translation": ("core.tasks.translation", "TranslationTask"),
     "reverse": ("core.tasks.reverse", "ReverseTask"),
+    "sentences": ("core.tasks.sentences", "SentencesTask"),
 }
 
 

@@ -79,9 +79,10 @@ class Sample:
 class Vocab:
     """Token <-> id. ``joiner`` glues decoded tokens into text: '' for characters, ' ' for words.
 
-    A vocabulary for typed text may also fold case (``fold_case``: a token is looked up in lower case) and
-    name an ``unknown`` token (one of ``tokens``) that every other token is read as; without one, a token
-    outside the vocabulary is an error.
+    A vocabulary for typed text may also fold case (``fold_case``: a token that is not one of ``tokens`` is
+    read as the token equal to it in lower case, "she" as "She" and "THE" as "the") and name an ``unknown``
+    token (one of ``tokens``) that every other token is read as; without one, a token outside the vocabulary
+    is an error.
     """
 
     def __init__(
@@ -101,6 +102,9 @@ class Vocab:
         self.fold_case = fold_case
         self.unknown = unknown
         self.index = {tok: i for i, tok in enumerate(self.tokens)}
+        self.lowered: dict[str, str] = {}  # lower case -> the first token that is it in lower case
+        for tok in self.tokens:
+            self.lowered.setdefault(tok.lower(), tok)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -110,12 +114,13 @@ class Vocab:
         return list(text) if self.joiner == "" else text.split(self.joiner)
 
     def fold(self, token: str) -> str:
-        """The token as this vocabulary reads it: lower-cased if it folds case, the unknown token if it is
-        still not a token (unchanged when there is no unknown token)."""
-        low = token.lower() if self.fold_case else token
-        if low in self.index or self.unknown is None:
-            return low
-        return self.unknown
+        """The token as this vocabulary reads it: itself when it is a token; else, if it folds case, the token
+        equal to it in lower case; else the unknown token (unchanged when there is no unknown token)."""
+        if token in self.index:
+            return token
+        if self.fold_case and token.lower() in self.lowered:
+            return self.lowered[token.lower()]
+        return token if self.unknown is None else self.unknown
 
     def encode(self, items: str | list[str]) -> np.ndarray:
         """Ids of a text (split into characters when the joiner is '', into words otherwise) or a token

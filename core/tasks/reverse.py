@@ -59,6 +59,9 @@ class ReverseTask(Seq2SeqTask):
         texts = ["".join(letters[int(i)] for i in rng.integers(0, self.letters, n)) for n in lengths]
         return self.make_batch([self.pair(t) for t in texts], int(rng.integers(2**31)))
 
+    def reference(self, text: str) -> str | None:
+        return text[::-1]
+
     def samples(self) -> list[Sample]:
         alphabet = "".join(self.vocab.tokens[1:])
         picks = [alphabet[: self.min_length], alphabet[: self.max_length][::-1],

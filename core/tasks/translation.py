@@ -85,8 +85,8 @@ class TranslationTask(Seq2SeqTask):
         self.pairs = PAIRS
         source_words = sorted({w for en, _ in PAIRS for w in en.split(" ")})
         target_words = sorted({w for _, fr in PAIRS for w in fr.split(" ")})
-        self.vocab = Vocab([PAD, *source_words], joiner=" ")
-        self.target_vocab = Vocab([PAD, START, END, *target_words], joiner=" ")
+        self.vocab = Vocab([PAD, *source_words], joiner=" ", fold_case=True)
+        self.target_vocab = Vocab([PAD, START, END, *target_words], joiner=" ", fold_case=True)
         self.encoded = [(self.vocab.encode(en), self.target_vocab.encode(fr)) for en, fr in PAIRS]
 
     def default_config(self) -> Seq2SeqConfig:
@@ -101,6 +101,11 @@ class TranslationTask(Seq2SeqTask):
     def eval_batch(self, rng: np.random.Generator, size: int) -> Batch:
         """Every pair once: the phrase set is the whole language of this task."""
         return self.make_batch(self.encoded, 0)
+
+    def reference(self, text: str) -> str | None:
+        """The French of one of the phrase pairs (spaces and case aside), None for any other sentence."""
+        wanted = " ".join(text.split()).lower()
+        return next((fr for en, fr in self.pairs if en.lower() == wanted), None)
 
     def samples(self) -> list[Sample]:
         picks = ["They are watching .", "I am a student", "She sees the dog .", "It is raining ."]
