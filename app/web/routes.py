@@ -19,6 +19,7 @@ from app.limits import Limits
 from app.store import ModelStore
 from app.web import (
     cellview,
+    docs_routes,
     evidence,
     exercise_routes,
     gradients,
@@ -317,4 +318,5 @@ router.include_router(training.router)  # /train: training runs with live curves
 router.include_router(lessons.router)  # lessons, trained-model pages and every other /embed form
 router.include_router(seq2seq_routes.router)  # /seq2seq: the encoder-decoder view
 router.include_router(exercise_routes.router)  # /exercises: predict-then-reveal questions, scored here
+router.include_router(docs_routes.router)  # /api/docs: the API reference from the OpenAPI schema
 router.include_router(picture_routes.router)  # weight images and the pictures as slides (SVG, PNG)
