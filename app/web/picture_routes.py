@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.web import cellview, slides, unrolled, weights_view
+from app.web import cellview, heatmaps, slides, unrolled, weights_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,7 +38,7 @@ def weights_png(request: Request) -> Response:
     )
 
 
-SLIDE_VIEWS = {"unrolled": "Unrolled network", "cell": "Inside the cell"}
+SLIDE_VIEWS = {"unrolled": "Unrolled network", "cell": "Inside the cell", "heatmaps": "Every unit over time"}
 
 
 def slide_svg(request: Request, view: str, as_png: bool) -> tuple[str, str] | Response:
@@ -59,6 +59,12 @@ def slide_svg(request: Request, view: str, as_png: bool) -> tuple[str, str] | Re
         slide = slides.build(sim, SLIDE_VIEWS[view], where, cv.diagram.width, cv.diagram.height,
                              [(caption, scale) for caption, scale in cv.diagram.scales])
         ctx.update(cellview=cv)
+    elif view == "heatmaps":
+        maps = heatmaps.heatmaps(sim)
+        spots, width, height = slides.tile([(hm.width, hm.height) for hm in maps])
+        scales = [(hm.title, hm.scale) for hm in maps]
+        slide = slides.build(sim, SLIDE_VIEWS[view], where, width, height, scales)
+        ctx.update(tiles=list(zip(maps, spots, strict=True)))
     else:
         diagram = unrolled.build(sim)
         scales = [("hidden state h", diagram.scales["h"])] + (

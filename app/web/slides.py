@@ -103,6 +103,26 @@ def build(sim: Simulation, title: str, where: str, picture_w: float, picture_h: 
     return Slide(width, height, PAD, picture_y, legends, caption, picture_css())
 
 
+TILE_TITLE = 16.0  # room above each tiled picture for its name
+TILE_GAP = 16.0
+TILE_ROW = 1200.0  # a row of tiles wraps past this width, so tall narrow pictures sit side by side
+
+
+def tile(sizes: Sequence[tuple[float, float]]) -> tuple[tuple[tuple[float, float], ...], float, float]:
+    """Pictures of (width, height) placed left to right, wrapping to a new row past TILE_ROW; each row is as tall
+    as its tallest picture plus its name. Returns each picture's (x, y) top-left, and the total width and height."""
+    spots: list[tuple[float, float]] = []
+    x = y = row_h = width = 0.0
+    for w, h in sizes:
+        if x > 0 and x + w > TILE_ROW:
+            x, y, row_h = 0.0, y + row_h + TILE_GAP, 0.0
+        spots.append((x, y))
+        width = max(width, x + w)
+        row_h = max(row_h, TILE_TITLE + h)
+        x += w + TILE_GAP
+    return tuple(spots), width, y + row_h
+
+
 def fits_png(slide: Slide) -> bool:
     return slide.width * slide.height * PNG_ZOOM**2 <= MAX_PIXELS
 

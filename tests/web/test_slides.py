@@ -78,3 +78,38 @@ def test_a_png_too_large_to_draw_is_refused_before_drawing(client, monkeypatch):
     r = client.get("/export/unrolled.png?preset=&hidden=3&input=ab")
     assert r.status_code == 413 and "download the SVG" in r.text
     assert client.get("/export/unrolled.svg?preset=&hidden=3&input=ab").status_code == 200
+
+
+def test_the_heatmaps_slide_stacks_every_quantity_with_each_cells_value_and_a_legend_each(client):
+    r = client.get("/export/heatmaps.svg?preset=&cell=lstm&hidden=3&input=ab&t=1")
+    assert r.status_code == 200 and 'filename="unrolled-heatmaps-t1.svg"' in r.headers["content-disposition"]
+    root = ET.fromstring(r.content)
+    texts = [t.text or "" for t in root.iter(f"{SVG}text")]
+    assert texts[0] == "Every unit over time" and "step 1, x_t = “b”" in texts[2]
+    titles = [t.text or "" for t in root.iter(f"{SVG}title")]
+    assert titles[0] == "Heatmaps of every unit over time" and root.find(f".//{SVG}desc") is not None
+    # six quantities of an LSTM, each 3 units by 2 steps, every cell carrying its value
+    assert sum(t.startswith("c[2] at t=1 (b): ") for t in titles) == 1
+    assert sum(" at t=" in t for t in titles) == 6 * 3 * 2
+    assert len(list(root.iter(f"{SVG}g"))) > 6 and len([g for g in root.iter(f"{SVG}g")
+                                                        if g.get("class") == "slide-legend-strip"]) == 6
+
+
+def test_the_heatmaps_png_opens_at_twice_the_slides_size(client):
+    query = "preset=&cell=gru&hidden=4&input=hey&t=2"
+    svg = ET.fromstring(client.get(f"/export/heatmaps.svg?{query}").content)
+    r = client.get(f"/export/heatmaps.png?{query}")
+    assert r.status_code == 200 and png_size(r.content) == (
+        round(float(svg.get("width")) * 2), round(float(svg.get("height")) * 2))
+
+
+def test_tiles_sit_side_by_side_and_wrap_past_the_row_width():
+    from app.web.slides import TILE_GAP, TILE_ROW, TILE_TITLE, tile
+
+    assert tile([]) == ((), 0.0, 0.0)
+    spots, width, height = tile([(100.0, 50.0), (100.0, 80.0)])
+    assert spots == ((0.0, 0.0), (100.0 + TILE_GAP, 0.0)) and width == 200.0 + TILE_GAP
+    assert height == TILE_TITLE + 80.0
+    spots, width, height = tile([(TILE_ROW, 10.0), (20.0, 30.0)])
+    assert spots[1] == (0.0, TILE_TITLE + 10.0 + TILE_GAP) and width == TILE_ROW
+    assert height == 2 * TILE_TITLE + 40.0 + TILE_GAP
