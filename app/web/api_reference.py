@@ -122,7 +122,8 @@ def _operation(method: str, path: str, op: Schema_, components: Schema_) -> Oper
         )
         for p in op.get("parameters", [])
     )
-    body_media, body_kind, body_fields = None, None, ()
+    body_media, body_kind = None, None
+    body_fields: tuple[Field, ...] = ()
     content = op.get("requestBody", {}).get("content", {})
     if content:
         body_media, media = next(iter(content.items()))

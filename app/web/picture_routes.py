@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.web import cellview, heatmaps, slides, unrolled, weights_view
+from app.web.colors import Scale, SequentialScale
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,14 +63,13 @@ def slide_svg(request: Request, view: str, as_png: bool) -> tuple[str, str] | Re
     elif view == "heatmaps":
         maps = heatmaps.heatmaps(sim)
         spots, width, height = slides.tile([(hm.width, hm.height) for hm in maps])
-        scales = [(hm.title, hm.scale) for hm in maps]
+        scales: list[tuple[str, Scale | SequentialScale]] = [(hm.title, hm.scale) for hm in maps]
         slide = slides.build(sim, SLIDE_VIEWS[view], where, width, height, scales)
         ctx.update(tiles=list(zip(maps, spots, strict=True)))
     else:
         diagram = unrolled.build(sim)
-        scales = [("hidden state h", diagram.scales["h"])] + (
-            [("cell state c", diagram.scales["c"])] if "c" in diagram.scales else []
-        )
+        scales = [(caption, diagram.scales[key]) for key, caption in (("h", "hidden state h"), ("c", "cell state c"))
+                  if key in diagram.scales]
         slide = slides.build(sim, SLIDE_VIEWS[view], where, diagram.width, diagram.height, scales)
         ctx.update(diagram=diagram)
     if as_png and not slides.fits_png(slide):
