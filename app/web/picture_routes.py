@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from app.heavy_lane import LaneUnavailable
 from app.web import cellview, heatmaps, slides, unrolled, weights_view
 from app.web.colors import Scale, SequentialScale
 
@@ -88,19 +90,35 @@ def slide_svg(request: Request, view: str, as_png: bool) -> tuple[str, str] | Re
 
 @router.get("/export/{view}.svg")
 def export_svg(request: Request, view: str) -> Response:
-    return download(request, view, "svg")
-
-
-@router.get("/export/{view}.png")
-def export_png(request: Request, view: str) -> Response:
-    return download(request, view, "png")
-
-
-def download(request: Request, view: str, kind: str) -> Response:
-    """The slide of ``view`` as an attachment: the SVG itself, or drawn as a PNG."""
-    made = slide_svg(request, view, as_png=kind == "png")
+    made = slide_svg(request, view, as_png=False)
     if isinstance(made, Response):
         return made
     svg, name = made
-    body, media = (slides.png(svg), "image/png") if kind == "png" else (svg, "image/svg+xml")
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
+    return attachment(svg, "image/svg+xml", f"{name}.svg")
+
+
+@router.get("/export/{view}.png")
+async def export_png(request: Request, view: str) -> Response:
+    """The slide drawn as a PNG. Drawing is the costly part (resvg holds the GIL for up to a second on a big
+    slide), so it runs in a heavy-work process (app.heavy_lane) like a heavy trace: a full lane is a 503 with
+    Retry-After, and the worker's other requests go on meanwhile. Without the lane it runs in the thread pool."""
+    made = await run_in_threadpool(slide_svg, request, view, True)
+    if isinstance(made, Response):
+        return made
+    svg, name = made
+    return attachment(await draw_png(request, svg), "image/png", f"{name}.png")
+
+
+async def draw_png(request: Request, svg: str) -> bytes:
+    """``slides.png(svg)``, drawn by a heavy-work process when the server has them."""
+    lane = request.app.state.heavy
+    if lane.enabled:
+        try:
+            return await lane.run("png", svg)
+        except LaneUnavailable:
+            pass
+    return await run_in_threadpool(slides.png, svg)
+
+
+def attachment(body: str | bytes, media: str, filename: str) -> Response:
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
