@@ -1,4 +1,4 @@
-"""What a heavy-work process (app.heavy_lane) can compute: each job turns a request body, exactly as the
+"""What a heavy-work process (app.http.heavy_lane) can compute: each job turns a request body, exactly as the
 client sent it, into the reply bytes the route would have made itself, through the same functions; or draws a
 slide's SVG (already checked against its pixel limit) as a PNG.
 

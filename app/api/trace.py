@@ -2,7 +2,7 @@
 (JSON, CSV or NPZ file).
 
 Traces are computed in the thread pool, so a large one never holds up the event loop, and the heaviest in a
-heavy-work process (app.heavy_lane); a cache hit on /trace is answered on the loop. With
+heavy-work process (app.http.heavy_lane); a cache hit on /trace is answered on the loop. With
 UNROLLED_INLINE_COMPUTE > 0, a seeded /trace whose forward pass is at most that many multiply-adds is
 computed on the loop instead (the thread hop costs more than such a trace).
 """
@@ -17,19 +17,19 @@ from starlette.responses import Response
 from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
 from app.api.replies import computed_file, computed_json
-from app.batches import run_batch
-from app.cache import request_key
 from app.errors import UnprocessableError
-from app.export import MEDIA_TYPES, export
-from app.limits import Limits
-from app.responses import JSONBytes
+from app.http.cache import request_key
+from app.http.responses import JSONBytes
 from app.schemas.common import NonNegative
 from app.schemas.requests import TraceBatchRequest, TraceRequest
 from app.schemas.responses import BatchTraceResponse, StepResponse, TraceResponse
-from app.serialize import API_VERSION, dumps, step_payload
-from app.service import run_trace, seeded_forward_cost
+from app.services.batches import run_batch
+from app.services.limits import Limits
+from app.services.trace import run_trace, seeded_forward_cost
 from app.store import ModelStore
-from app.what_if_payload import trace_reply
+from app.wire.export import MEDIA_TYPES, export
+from app.wire.serialize import API_VERSION, dumps, step_payload
+from app.wire.what_if_payload import trace_reply
 
 EXPORT_MEDIA = ("application/json", "text/csv", "application/octet-stream")
 router = APIRouter(prefix="/trace", tags=["trace"], responses={**BODY_ERRORS, **errors(404)})

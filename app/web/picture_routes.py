@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from app.heavy_lane import LaneUnavailable
+from app.http.heavy_lane import LaneUnavailable
 from app.web import cellview, heatmaps, slides, unrolled, weights_view
 from app.web.colors import Scale, SequentialScale
 
@@ -100,7 +100,7 @@ def export_svg(request: Request, view: str) -> Response:
 @router.get("/export/{view}.png")
 async def export_png(request: Request, view: str) -> Response:
     """The slide drawn as a PNG. Drawing is the costly part (resvg holds the GIL for up to a second on a big
-    slide), so it runs in a heavy-work process (app.heavy_lane) like a heavy trace: a full lane is a 503 with
+    slide), so it runs in a heavy-work process (app.http.heavy_lane) like a heavy trace: a full lane is a 503 with
     Retry-After, and the worker's other requests go on meanwhile. Without the lane it runs in the thread pool."""
     made = await run_in_threadpool(slide_svg, request, view, True)
     if isinstance(made, Response):

@@ -1,4 +1,4 @@
-"""Heavy requests go to the heavy-work processes (app.heavy_lane) and come back exactly as the worker would have
+"""Heavy requests go to the heavy-work processes (app.http.heavy_lane) and come back exactly as the worker would have
 answered them; a full lane answers 503 with Retry-After, a job over its CPU time 422; light requests never
 leave the worker."""
 
