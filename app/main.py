@@ -103,6 +103,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _include_web(app: FastAPI) -> None:
     """The HTML front end (app.web), owned separately; the API works without it."""
-    from app.web.routes import router as web_router
+    from app.web.router import router as web_router
 
     app.include_router(web_router)

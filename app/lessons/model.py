@@ -15,18 +15,8 @@ from urllib.parse import urlencode
 from app.http.security import embed_url
 from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import ViewState
+from app.web.views import VIEW_PATHS
 
-#: Simulator views a step may show, and their paths (the front end's routes).
-VIEW_PATHS = {
-    "unrolled": "/",
-    "cell": "/cell",
-    "heatmaps": "/heatmaps",
-    "gradients": "/gradients",
-    "compare": "/compare",
-    "seq2seq": "/seq2seq",
-    "exercises": "/exercises",
-    "whatif": "/whatif",
-}
 #: The URL state of each view: the encoder-decoder has its own (app.web.seq2seq_state), the others share one.
 STATE_TYPES: dict[str, type] = {"seq2seq": Seq2SeqState}
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from app import lessons as course
 from app.http.security import embed_url
-from app.lessons.model import VIEW_PATHS
+from app.web.views import NAVIGATION, VIEW_PATHS
 
 CUSTOM_KEY = "unrolled_url"
 LAUNCH_PARAM = "lti_launch"  # added to the page's URL when the launch can post a score
@@ -63,9 +63,8 @@ def framed_url(target: str, launch_id: str | None = None) -> str:
 
 def choices() -> list[Choice]:
     """Every simulator view (its default state) and every lesson step, in the course's order."""
-    from app.web.routes import VIEWS  # the web router imports much; only the picker needs its list
 
-    views = [Choice("Views", label, path) for _, path, label in VIEWS]
+    views = [Choice("Views", label, path) for _, path, label in NAVIGATION]
     views.append(Choice("Views", "Encoder-decoder (Seq2Seq)", VIEW_PATHS["seq2seq"]))
     # Scored by the server; graded when the link has a gradebook column.
     from app.web.exercises import COUNT

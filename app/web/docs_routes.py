@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.web.api_reference import reference
-from app.web.embed import templates
 from app.web.lessons import page_context
+from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 

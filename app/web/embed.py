@@ -11,38 +11,29 @@ static/js/embed.js reports the page's height to the parent (Canvas's ``lti.frame
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
-from app.lessons.model import VIEW_PATHS
+from app.web import exercise_routes, routes, seq2seq_routes
+from app.web.templating import templates
+from app.web.views import VIEW_PATHS
 
-ROOT = Path(__file__).resolve().parents[2]
-templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter(include_in_schema=False)
 
 
-#: The route function that builds each view's full page (imported when first needed: app.web.routes
-#: includes this module's router while it is being imported).
-PAGE_FUNCTIONS = {
-    "unrolled": ("app.web.routes", "unrolled_page"),
-    "cell": ("app.web.routes", "cell_page"),
-    "heatmaps": ("app.web.routes", "heatmaps_page"),
-    "gradients": ("app.web.routes", "gradients_page"),
-    "compare": ("app.web.routes", "compare_page"),
-    "seq2seq": ("app.web.seq2seq_routes", "seq2seq_page"),
-    "exercises": ("app.web.exercise_routes", "exercises_page"),
-    "whatif": ("app.web.routes", "whatif_page"),
+#: The route function that builds each view's full page.
+PAGE_FUNCTIONS: dict[str, Callable[[Request], HTMLResponse]] = {
+    "unrolled": routes.unrolled_page,
+    "cell": routes.cell_page,
+    "heatmaps": routes.heatmaps_page,
+    "gradients": routes.gradients_page,
+    "compare": routes.compare_page,
+    "seq2seq": seq2seq_routes.seq2seq_page,
+    "exercises": exercise_routes.exercises_page,
+    "whatif": routes.whatif_page,  # type: ignore[dict-item]  # it may redirect (the form's fields to a short URL)
 }
-
-
-def page_function(view: str) -> Callable[[Request], HTMLResponse]:
-    module, name = PAGE_FUNCTIONS[view]
-    return getattr(importlib.import_module(module), name)
 
 
 def full_url(path: str, query: str) -> str:
@@ -74,7 +65,7 @@ def state_summary(context: dict) -> str:
 def embed_page(request: Request, view: str) -> HTMLResponse:
     if view not in PAGE_FUNCTIONS:
         raise HTTPException(404, f"no simulator view called {view!r}")
-    page = page_function(view)(request)
+    page = PAGE_FUNCTIONS[view](request)
     if not hasattr(page, "context"):  # a redirect (the what-if form's fields to its short URL)
         return page
     context = dict(page.context)  # type: ignore[attr-defined]

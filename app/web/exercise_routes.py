@@ -22,9 +22,9 @@ from app.lti import ags
 from app.lti.errors import LtiError
 from app.lti.targets import LAUNCH_PARAM
 from app.web import exercises
-from app.web.embed import templates
 from app.web.lessons import page_context
 from app.web.query import whole_number
+from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 DEFAULT_SEED = 1

@@ -7,9 +7,8 @@
     /presets/<name>/cell?sample&t     the gate view of one step of a network preset (fetched by sim.js)
     /embed/lessons/<slug>/<n>, /embed/presets/<name>   the same with minimal chrome, for an iframe
 
-The simulator's views (the encoder-decoder's included) live in app.web.routes, their /embed forms in
-app.web.embed; this router includes
-the embed router, so app.web.routes registers both with one include.
+The simulator's views live in app.web.routes and app.web.seq2seq_routes, their /embed forms in app.web.embed;
+app.web.router puts them all together.
 """
 
 from __future__ import annotations
@@ -19,23 +18,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app import lessons as course
 from app.lessons.trained import PresetError, at_step, run_preset, sample_names
-from app.web import cellview, embed, unrolled
-from app.web.embed import templates
+from app.web import cellview, unrolled
 from app.web.query import whole_number
 from app.web.state import MAX_STEPS, ViewState
+from app.web.templating import templates
+from app.web.views import NAVIGATION
 
 router = APIRouter(include_in_schema=False)
-router.include_router(embed.router)
 
 
 def page_context(request: Request, view: str, title: str, **extra) -> dict:
     """What base.html needs (navigation with a default state, no errors) plus the page's own values."""
-    from app.web.routes import VIEWS  # imported here: app.web.routes includes this router at import time
-
     return {
         "request": request,
         "view": view,
-        "views": VIEWS,
+        "views": NAVIGATION,
         "state": ViewState(),
         "errors": [],
         "title": title,

@@ -11,15 +11,14 @@ from starlette.concurrency import run_in_threadpool
 from app.http.heavy_lane import LaneUnavailable
 from app.web import cellview, heatmaps, slides, unrolled, weights_view
 from app.web.colors import Scale, SequentialScale
+from app.web.routes import base_context
+from app.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
 
 def page_context(request: Request, view: str) -> dict | Response:
     """The page's context for ``view``, or a 422 saying why its state cannot be drawn."""
-    # Imported here: app.web.routes includes this router while it is being imported.
-    from app.web.routes import base_context
-
     ctx = base_context(request, view)
     if ctx["sim"] is None or ctx["errors"]:
         return Response(" ".join(ctx["errors"]) or "no model", status_code=422, media_type="text/plain")
@@ -82,8 +81,6 @@ def slide_svg(request: Request, view: str, as_png: bool) -> tuple[str, str] | Re
             media_type="text/plain",
         )
     ctx.update(slide=slide, view=view)
-    from app.web.routes import templates
-
     svg = templates.get_template("export/slide.xml").render(ctx)  # .xml: autoescaped
     return svg, f"unrolled-{view}-t{t}" + (f"-s{sim.state.s}" if view == "cell" and sim.state.s else "")
 

@@ -7,27 +7,18 @@ switching classes on columns that were all rendered once, so a step needs no req
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from app.errors import StoreUnavailableError
 from app.services.limits import Limits
 from app.store import ModelStore
 from app.web import (
     cellview,
-    docs_routes,
     evidence,
-    exercise_routes,
     gradients,
     heatmaps,
-    lessons,
-    picture_routes,
-    seq2seq_routes,
-    training,
     unrolled,
     whatif,
     whatif_state,
@@ -54,20 +45,11 @@ from app.web.state import (
     ViewState,
     parse,
 )
+from app.web.templating import templates
+from app.web.views import NAVIGATION
 
-ROOT = Path(__file__).resolve().parents[2]
-templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter(include_in_schema=False)
-router.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
-VIEWS = (
-    ("unrolled", "/", "Unrolled network"),
-    ("cell", "/cell", "Inside the cell"),
-    ("heatmaps", "/heatmaps", "Heatmaps over time"),
-    ("gradients", "/gradients", "Gradients through time"),
-    ("compare", "/compare", "RNN vs LSTM vs GRU"),
-    ("whatif", "/whatif", "What if…?"),
-)
 RANDOM_WEIGHT_VIEWS = ("gradients", "compare")  # random weights from the seed, or an evidence set's trio
 
 
@@ -163,7 +145,7 @@ def base_context(request: Request, view: str) -> dict:
     return {
         "request": request,
         "view": view,
-        "views": VIEWS,
+        "views": NAVIGATION,
         "state": state,
         "errors": errors,
         "sim": sim,
@@ -176,8 +158,8 @@ def base_context(request: Request, view: str) -> dict:
         "shown_model": shown_model(state, sim),
         "presets": supported_presets(),
         "preset": choice,
-        "path": {v: p for v, p, _ in VIEWS}[view],
-        "title": {v: label for v, _, label in VIEWS}[view],
+        "path": {v: p for v, p, _ in NAVIGATION}[view],
+        "title": {v: label for v, _, label in NAVIGATION}[view],
         "last_step": sim.steps - 1 if sim else 0,
         "status_code": status,
     }
@@ -312,11 +294,3 @@ def whatif_page(request: Request) -> HTMLResponse | RedirectResponse:
         ctx["clear_href"] = f"{request.url.path}?{rest + '&' if rest else ''}iv="
     return render("whatif.html", ctx)
 
-
-# Before lessons' /embed/{view}: /embed/train is the training page's own embed form.
-router.include_router(training.router)  # /train: training runs with live curves
-router.include_router(lessons.router)  # lessons, trained-model pages and every other /embed form
-router.include_router(seq2seq_routes.router)  # /seq2seq: the encoder-decoder view
-router.include_router(exercise_routes.router)  # /exercises: predict-then-reveal questions, scored here
-router.include_router(docs_routes.router)  # /api/docs: the API reference from the OpenAPI schema
-router.include_router(picture_routes.router)  # weight images and the pictures as slides (SVG, PNG)

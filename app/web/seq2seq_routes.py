@@ -13,20 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.web import bottleneck_view, seq2seq, seq2seq_cell, weights_view
-from app.web.embed import templates
 from app.web.seq2seq_state import ATTENTIONS, MAX_HIDDEN, MAX_WIDTH, parse
 from app.web.state import CELLS, MAX_SEED, ViewState
+from app.web.templating import templates
+from app.web.views import NAVIGATION_OUTSIDE
 
 router = APIRouter(include_in_schema=False)
-
-NAV_VIEWS = (
-    ("unrolled", "/", "Unrolled network"),
-    ("cell", "/cell", "Inside the cell"),
-    ("heatmaps", "/heatmaps", "Heatmaps over time"),
-    ("gradients", "/gradients", "Gradients through time"),
-    ("compare", "/compare", "RNN vs LSTM vs GRU"),
-)
-
 
 def context(request: Request) -> dict:
     names = seq2seq.seq2seq_presets()
@@ -46,7 +38,7 @@ def context(request: Request) -> dict:
     return {
         "request": request,
         "view": "seq2seq",
-        "views": NAV_VIEWS,
+        "views": NAVIGATION_OUTSIDE,
         "state": ViewState(t=view.state.t if view else 0),  # what the shared player reads
         "keep_query": False,  # the other views have their own state: their links open them afresh
         "s2": state,

@@ -40,11 +40,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.errors import ApiError
 from app.http.security import EMBED_PREFIX, embed_url
 from app.services.limits import Limits
-from app.web.embed import full_url, templates
+from app.web.embed import full_url
 from app.web.query import whole_number
-from app.web.seq2seq_routes import NAV_VIEWS
 from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import CELLS, MAX_SEED, ViewState
+from app.web.templating import templates
+from app.web.views import NAVIGATION_OUTSIDE
 
 MAX_STEPS = 2000
 TIME_BUDGET = 60.0  # seconds per run from this page
@@ -321,7 +322,7 @@ def page(
     context = {
         "request": request,
         "view": "training",
-        "views": NAV_VIEWS,
+        "views": NAVIGATION_OUTSIDE,
         "state": ViewState(),
         "keep_query": False,
         "errors": errors,
