@@ -8,6 +8,7 @@ on sys.path.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -97,14 +98,18 @@ def replica_env(data_dir: Path, database_url: str | None = None, **settings: str
 
 
 @contextmanager
-def nginx(upstream_ports: list[int], workdir: Path) -> Iterator[str]:
-    """deploy/nginx.conf serving on a free port in front of ``upstream_ports``; yields its base URL."""
+def nginx(upstream_ports: list[int], workdir: Path, rate_limit: bool = True) -> Iterator[str]:
+    """deploy/nginx.conf serving on a free port in front of ``upstream_ports``; yields its base URL. Without
+    ``rate_limit`` its limit_req lines are left out (a benchmark's one client is far over any person's rate)."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "tmp").mkdir(exist_ok=True)
     port = free_port()
     config = (DEPLOY / "nginx.conf").read_text()
     assert "listen 8080;" in config, "deploy/nginx.conf must listen on 8080 (the tests move it to a free port)"
-    (workdir / "nginx.conf").write_text(config.replace("listen 8080;", f"listen 127.0.0.1:{port};"))
+    config = config.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    if not rate_limit:
+        config = re.sub(r"^\s*limit_req .*\n", "", config, flags=re.M)
+    (workdir / "nginx.conf").write_text(config)
     (workdir / "upstream-servers.conf").write_text(
         "".join(f"server 127.0.0.1:{p} max_fails=2 fail_timeout=5s;\n" for p in upstream_ports)
     )
