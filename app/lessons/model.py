@@ -17,6 +17,8 @@ from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import ViewState
 from app.web.views import VIEW_PATHS
 
+#: What a lesson step may ask the student to predict (app.web.lesson_questions builds the question).
+PREDICTIONS = ("gate:f", "gate:i", "gate:o", "memory", "next")
 #: The URL state of each view: the encoder-decoder has its own (app.web.seq2seq_state), the others share one.
 STATE_TYPES: dict[str, type] = {"seq2seq": Seq2SeqState}
 
@@ -68,8 +70,15 @@ class Step:
     try_it: str
     live: Live
     equations: tuple[str, ...] = ()  # shown as code, in the notes' notation
+    # Ask before showing (app.web.lesson_questions): "gate:f", "gate:i", "gate:o", "memory" or "next", about the
+    # live state's step; the picture stays hidden until the student commits an answer.
+    predict: str = ""
 
     def __post_init__(self) -> None:
+        if self.predict and self.predict not in PREDICTIONS:
+            raise ValueError(f"step {self.title!r}: predict must be one of {', '.join(PREDICTIONS)}")
+        if self.predict and (self.live.preset is not None or not self.live.state.get("preset")):
+            raise ValueError(f"step {self.title!r}: a prediction needs a trained network preset in a view's state")
         # One paragraph in parentheses without a trailing comma is a str, which a template prints per letter.
         for name in ("text", "equations"):
             value = getattr(self, name)

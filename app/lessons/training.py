@@ -97,6 +97,7 @@ LSTM = Lesson(
             "Press . and , to move between sub-steps, and → to see the forget gate of the next letter.",
             lstm_at(1, "f"),
             ("f_t = σ(W_f · [h_{t-1}, x_t] + b_f)",),
+            predict="gate:f",
         ),
         Step(
             "3. Input gate",
@@ -136,6 +137,7 @@ LSTM = Lesson(
             "Check the narration's sum against the values printed at the two × nodes.",
             lstm_at(4, "add_c", t=3),
             ("c_t = f_t ⊙ c_{t-1} + i_t ⊙ C̃_t",),
+            predict="memory",
         ),
         Step(
             "6. Output gate",
@@ -159,6 +161,7 @@ LSTM = Lesson(
             "Press . to go on to the next letter's forget gate: its h_{t-1} is the h_t you just saw.",
             lstm_at(6, "mul_o", t=4),
             ("h_t = o_t ⊙ tanh(c_t)",),
+            predict="next",
         ),
     ),
 )

@@ -71,18 +71,30 @@ def read_so_far(sim: Simulation, t: int) -> str:
     return sim.state.input[: t + 1]  # one character per step
 
 
-def cell_view(sentence: str, t: int, unit: int, s: int, hl: str) -> str:
-    return "/cell?" + ViewState(preset=PRESET, input=sentence, t=t, unit=unit, s=s, hl=hl).query()
+def cell_view(sim: Simulation, t: int, unit: int, s: int, hl: str) -> str:
+    state = ViewState(preset=sim.state.preset, input=sim.state.input, t=t, unit=unit, s=s, hl=hl)
+    return "/cell?" + state.query()
 
 
 def gate_question(n: int, sim: Simulation, rng: np.random.Generator) -> Question:
-    q = sim.trace.layers[0][0].quantities()
     gate = str(rng.choice(list(GATES)))
-    name, s = GATES[gate]
-    values = q[gate][:, 0, :]
+    values = sim.trace.layers[0][0].quantities()[gate][:, 0, :]
     clear = np.argwhere(np.abs(values[1:] - 0.5) >= CLEAR_MARGIN) + (1, 0)  # from t = 1: h_{t-1} is not zero
     t, j = (int(v) for v in clear[rng.integers(len(clear))])
-    v, pre = float(values[t, j]), float(q[f"{gate}_pre"][t, 0, j])
+    return gate_question_at(n, sim, gate, t, j)
+
+
+def clearest_gate_unit(sim: Simulation, gate: str, t: int) -> int:
+    """The unit whose gate value at step t is farthest from 0.5: the question least like a coin flip."""
+    values = sim.trace.layers[0][0].quantities()[gate][t, 0, :]
+    return int(np.argmax(np.abs(values - 0.5)))
+
+
+def gate_question_at(n: int, sim: Simulation, gate: str, t: int, j: int) -> Question:
+    """Will gate[j] be above 0.5 at step t?"""
+    q = sim.trace.layers[0][0].quantities()
+    name, s = GATES[gate]
+    v, pre = float(q[gate][t, 0, j]), float(q[f"{gate}_pre"][t, 0, j])
     above = v > 0.5
     meaning = {
         "f": f"the cell keeps {v:.0%} of its old memory c_{{t-1}}[{j}]",
@@ -98,7 +110,7 @@ def gate_question(n: int, sim: Simulation, rng: np.random.Generator) -> Question
         0 if above else 1,
         f"{gate}_t[{j}] = σ({fmt(pre)}) = {fmt(v)}: its weighted sum is {'positive' if pre > 0 else 'negative'}, "
         f"so σ is {'above' if above else 'below'} 0.5, and {meaning}.",
-        cell_view(sim.state.input, t, j, s, gate),
+        cell_view(sim, t, j, s, gate),
         f"the {name} of unit {j} at step {t}",
     )
 
@@ -108,6 +120,19 @@ def memory_question(n: int, sim: Simulation, rng: np.random.Generator) -> Questi
     c, c_prev = q["c"][:, 0, :], q["c_prev"][:, 0, :]
     clear = np.argwhere(np.abs(c[1:] - c_prev[1:]) >= 0.1) + (1, 0)
     t, j = (int(v) for v in clear[rng.integers(len(clear))])
+    return memory_question_at(n, sim, t, j)
+
+
+def clearest_memory_unit(sim: Simulation, t: int) -> int:
+    """The unit whose cell state changes most at step t."""
+    q = sim.trace.layers[0][0].quantities()
+    return int(np.argmax(np.abs(q["c"][t, 0, :] - q["c_prev"][t, 0, :])))
+
+
+def memory_question_at(n: int, sim: Simulation, t: int, j: int) -> Question:
+    """Will unit j's cell state grow at step t?"""
+    q = sim.trace.layers[0][0].quantities()
+    c, c_prev = q["c"][:, 0, :], q["c_prev"][:, 0, :]
     f, i, g = (float(q[k][t, 0, j]) for k in ("f", "i", "g"))
     new, old = float(c[t, j]), float(c_prev[t, j])
     grows = new > old
@@ -121,13 +146,18 @@ def memory_question(n: int, sim: Simulation, rng: np.random.Generator) -> Questi
         f"c_t[{j}] = f × c_{{t-1}} + i × g = {fmt(f)} × {fmt(old)} + {fmt(i)} × {fmt(g)} = {fmt(new)}, "
         f"{'more' if grows else 'less'} than {fmt(old)}: the forget gate kept {f:.0%} of the old memory and "
         f"the input gate let in {i:.0%} of a candidate of {fmt(g)}.",
-        cell_view(sim.state.input, t, j, 4, "add_c"),
+        cell_view(sim, t, j, 4, "add_c"),
         f"the cell update of unit {j} at step {t}",
     )
 
 
 def next_question(n: int, sim: Simulation, rng: np.random.Generator) -> Question:
-    t = int(rng.integers(1, sim.steps - 1))
+    return next_question_at(n, sim, int(rng.integers(1, sim.steps - 1)), rng)
+
+
+def next_question_at(n: int, sim: Simulation, t: int, rng: np.random.Generator) -> Question:
+    """Which character does the model guess after step t? (``rng`` picks the unlikely fourth choice and the
+    order of the choices.)"""
     best = sim.top_outputs(t, 3)
     shown = [label for label, _ in best]
     # A fourth choice from the half of the alphabet the model finds least likely here, so the choices are not
@@ -148,7 +178,7 @@ def next_question(n: int, sim: Simulation, rng: np.random.Generator) -> Question
         int(np.flatnonzero(order == 0)[0]),
         f"Its top guesses after “{read_so_far(sim, t)}” are {odds}: the output layer turns h_{t} into a "
         f"probability for every character, and “{show_char(shown[0])}” gets the most.",
-        "/?" + ViewState(preset=PRESET, input=sim.state.input, t=t).query(),
+        "/?" + ViewState(preset=sim.state.preset, input=sim.state.input, t=t).query(),
         f"the guesses at step {t}",
     )
 

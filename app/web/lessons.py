@@ -17,8 +17,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app import lessons as course
+from app.http.security import embed_url
 from app.lessons.trained import PresetError, at_step, run_preset, sample_names
-from app.web import cellview, unrolled
+from app.web import cellview, lesson_questions, unrolled
 from app.web.query import whole_number
 from app.web.state import MAX_STEPS, ViewState
 from app.web.templating import templates
@@ -74,6 +75,8 @@ def step_context(request: Request, slug: str, n: int, prefix: str) -> dict:
     lesson = find_step(slug, n)
     before, after = course.neighbours(lesson)
     step = lesson.steps[n - 1]
+    asked = lesson_questions.question(step)
+    given = lesson_questions.answer_given(request.query_params.get("answer"), asked) if asked else None
     return page_context(
         request,
         "lessons",
@@ -86,6 +89,9 @@ def step_context(request: Request, slug: str, n: int, prefix: str) -> dict:
         previous_lesson=before,
         next_lesson=after,
         full_page=lesson.step_url(n),
+        question=asked,
+        given=given,
+        reveal_embed=embed_url(asked.reveal) if asked else None,
     )
 
 

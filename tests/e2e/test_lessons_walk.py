@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
+from app.http.security import embed_url
 from app.lessons import LESSONS
+from app.web import lesson_questions
 
 pytestmark = pytest.mark.e2e
 
@@ -55,8 +57,19 @@ def test_walk_every_lesson_by_keyboard_with_no_axe_violations(
     for n, step in enumerate(lesson.steps, start=1):
         assert page.locator("h2#step-h").inner_text() == step.title
         assert page.locator(".lesson-where").inner_text().endswith(f"step {n} of {len(lesson.steps)}")
+        asked = lesson_questions.question(step)
+        if asked is not None:  # predict first, by keyboard: the picture appears once the answer is committed
+            assert page.locator("iframe.live").count() == 0
+            assert axe_here(page, axe_source) == [], (lesson.slug, n, "question")
+            page.locator("#predict input[type=radio]").first.focus()
+            page.keyboard.press("ArrowDown")  # radio groups move the choice with the arrow keys
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")
+            page.wait_for_url("**answer=1*")
+            verdict = "right." if asked.answer == 1 else "not this time."
+            assert verdict in page.locator("#predict .ex-verdict").inner_text()
         frame = live_frame(page)
-        assert frame.url.endswith(step.live.embed_url)
+        assert frame.url.endswith(embed_url(asked.reveal) if asked else step.live.embed_url)
         assert frame.locator(".alerts").inner_text().strip() == ""
         # The parent resized the frame to the height the embed reported.
         until(page, "Number(document.querySelector('iframe.live').getAttribute('height')) !== 760")

@@ -13,12 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
+from app.http.security import embed_url
 from app.lessons import LESSONS, find, neighbours
 from app.lessons.model import Lesson, Live, Step
 from app.lessons.trained import run_preset
 from app.main import create_app
 from app.settings import Settings
-from app.web import seq2seq
+from app.web import lesson_questions, seq2seq
 from app.web.seq2seq_state import Seq2SeqState
 from core import presets
 
@@ -84,13 +85,16 @@ def test_the_index_lists_every_lesson_and_step(client: TestClient) -> None:
 @pytest.mark.parametrize("lesson, n", STEPS, ids=[f"{lesson.slug}-{n}" for lesson, n in STEPS])
 def test_every_lesson_step_renders_with_its_live_state(client: TestClient, lesson: Lesson, n: int) -> None:
     step: Step = lesson.steps[n - 1]
-    response = client.get(lesson.step_url(n))
+    asked = lesson_questions.question(step)
+    answered = f"?answer={asked.answer}" if asked else ""  # a step that asks first shows its picture after
+    response = client.get(lesson.step_url(n) + answered)
     assert response.status_code == 200
     page = response.text
     assert str(escape(step.title)) in page
     assert str(escape(step.try_it)) in page
-    assert attr(page, "iframe", "src") == [step.live.embed_url]
-    assert step.live.url in attr(page, "a", "href")
+    shown = embed_url(asked.reveal) if asked else step.live.embed_url
+    assert attr(page, "iframe", "src") == [shown]
+    assert (asked.reveal if asked else step.live.url) in attr(page, "a", "href")
     if n > 1:
         assert lesson.step_url(n - 1) in attr(page, "a", "href")
     if n < len(lesson.steps):
@@ -101,9 +105,9 @@ def test_every_lesson_step_renders_with_its_live_state(client: TestClient, lesso
         assert live.status_code == 200, url
         assert alert_text(live.text) == "", url
         assert 'id="sim"' in live.text
-    embedded = client.get("/embed" + lesson.step_url(n))
+    embedded = client.get("/embed" + lesson.step_url(n) + answered)
     assert embedded.status_code == 200
-    assert attr(embedded.text, "iframe", "src") == [step.live.embed_url]
+    assert attr(embedded.text, "iframe", "src") == [shown]
 
 
 def test_walking_a_lesson_ends_at_the_next_lesson(client: TestClient) -> None:
