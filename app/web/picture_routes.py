@@ -7,8 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.web import cellview, heatmaps, slides, unrolled, weights_view
-from app.web.colors import Scale, SequentialScale
+from app.web import slides, view_slides, weights_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,7 +38,34 @@ def weights_png(request: Request) -> Response:
     )
 
 
-SLIDE_VIEWS = {"unrolled": "Unrolled network", "cell": "Inside the cell", "heatmaps": "Every unit over time"}
+SLIDE_VIEWS = {
+    "unrolled": "Unrolled network",
+    "cell": "Inside the cell",
+    "heatmaps": "Every unit over time",
+    "gradients": "Gradients through time",
+    "compare": "RNN vs LSTM vs GRU on the same input",
+    "whatif": "What if: one number changed inside the run",
+    "seq2seq": "Encoder-decoder (Seq2Seq)",
+}
+
+
+def view_context(request: Request, view: str) -> dict | Response:
+    """The context the view's own page is drawn from (so a slide is always the page's picture), or a 422."""
+    # Imported here: app.web.routes includes this router while it is being imported.
+    from app.web import routes, seq2seq_routes
+
+    builders = {
+        "gradients": routes.gradients_context,
+        "compare": routes.compare_context,
+        "whatif": routes.whatif_context,
+        "seq2seq": seq2seq_routes.context,
+    }
+    if view not in builders:
+        return page_context(request, view)
+    ctx = builders[view](request)
+    if ctx["sim"] is None or ctx["errors"]:
+        return Response(" ".join(ctx["errors"]) or "no model", status_code=422, media_type="text/plain")
+    return ctx
 
 
 def slide_svg(request: Request, view: str, as_png: bool) -> tuple[str, str] | Response:
@@ -47,43 +73,29 @@ def slide_svg(request: Request, view: str, as_png: bool) -> tuple[str, str] | Re
     not (a PNG over slides.MAX_PIXELS is refused before it is drawn)."""
     if view not in SLIDE_VIEWS:
         return Response(f"pictures download for {', '.join(SLIDE_VIEWS)}", status_code=404, media_type="text/plain")
-    ctx = page_context(request, view)
+    ctx = view_context(request, view)
     if isinstance(ctx, Response):
         return ctx
-    sim = ctx["sim"]
-    t = sim.state.t
-    where = f"step {t}, x_t = “{sim.labels[t]}”"
-    if view == "cell":
-        cv = cellview.build(sim)
-        step = cv.steps[cv.substep - 1]
-        where += f" · sub-step {step.number}: {step.name} · unit {cv.unit}, {cv.where}"
-        slide = slides.build(sim, SLIDE_VIEWS[view], where, cv.diagram.width, cv.diagram.height,
-                             [(caption, scale) for caption, scale in cv.diagram.scales])
-        ctx.update(cellview=cv)
-    elif view == "heatmaps":
-        maps = heatmaps.heatmaps(sim)
-        spots, width, height = slides.tile([(hm.width, hm.height) for hm in maps])
-        scales: list[tuple[str, Scale | SequentialScale]] = [(hm.title, hm.scale) for hm in maps]
-        slide = slides.build(sim, SLIDE_VIEWS[view], where, width, height, scales)
-        ctx.update(tiles=list(zip(maps, spots, strict=True)))
-    else:
-        diagram = unrolled.build(sim)
-        scales = [(caption, diagram.scales[key]) for key, caption in (("h", "hidden state h"), ("c", "cell state c"))
-                  if key in diagram.scales]
-        slide = slides.build(sim, SLIDE_VIEWS[view], where, diagram.width, diagram.height, scales)
-        ctx.update(diagram=diagram)
+    slide, name = view_slides.SLIDES[view](ctx, SLIDE_VIEWS[view])
     if as_png and not slides.fits_png(slide):
-        return Response(
-            f"This picture is too large for a PNG ({slide.width:.0f} x {slide.height:.0f} at {slides.PNG_ZOOM:g}x); "
-            "download the SVG, or type a shorter input.",
-            status_code=413,
-            media_type="text/plain",
-        )
+        return too_large(slide)
     ctx.update(slide=slide, view=view)
+    return render_slide(ctx), name
+
+
+def too_large(slide: slides.Slide) -> Response:
+    return Response(
+        f"This picture is too large for a PNG ({slide.width:.0f} x {slide.height:.0f} at {slides.PNG_ZOOM:g}x); "
+        "download the SVG, or type a shorter input.",
+        status_code=413,
+        media_type="text/plain",
+    )
+
+
+def render_slide(ctx: dict) -> str:
     from app.web.routes import templates
 
-    svg = templates.get_template("export/slide.xml").render(ctx)  # .xml: autoescaped
-    return svg, f"unrolled-{view}-t{t}" + (f"-s{sim.state.s}" if view == "cell" and sim.state.s else "")
+    return templates.get_template("export/slide.xml").render(ctx)  # .xml: autoescaped
 
 
 @router.get("/export/{view}.svg")
