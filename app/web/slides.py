@@ -14,6 +14,7 @@ from pathlib import Path
 from app.web.colors import Scale, SequentialScale
 from app.web.simulation import Simulation
 from app.web.state import CELL_NAMES
+from core.config import NetworkConfig
 
 CSS_DIR = Path(__file__).resolve().parents[2] / "static" / "css"
 PICTURE_CSS = CSS_DIR / "pictures.css"
@@ -116,14 +117,18 @@ def key_row(entries: Sequence[tuple[str, str, str]], y: float) -> tuple[Key, ...
     return tuple(keys)
 
 
-def model_line(sim: Simulation) -> str:
-    cfg, state = sim.config, sim.state
-    weights = f"trained ({state.preset or 'stored model ' + state.model[:12]})" if state.trained else (
-        f"random weights, seed {state.seed}"
-    )
+def network_line(cfg: NetworkConfig, weights: str) -> str:
+    """The caption's model line: cell, layers, direction, hidden size and where the weights came from."""
     layers = f"{cfg.num_layers} layer{'s' if cfg.num_layers > 1 else ''}"
     bi = ", bidirectional" if cfg.bidirectional else ""
     return f"{CELL_NAMES[cfg.cell]}, {layers}{bi}, hidden size {cfg.hidden_size}, {weights}"
+
+
+def model_line(sim: Simulation) -> str:
+    state = sim.state
+    if state.trained:
+        return network_line(sim.config, f"trained ({state.preset or 'stored model ' + state.model[:12]})")
+    return network_line(sim.config, f"random weights, seed {state.seed}")
 
 
 def input_text(sim: Simulation) -> str:

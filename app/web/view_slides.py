@@ -54,7 +54,7 @@ def file_name(view: str, t: int) -> str:
     return f"unrolled-{view}-t{t}"
 
 
-def unrolled_slide(ctx: dict, title: str) -> Built:
+def unrolled_slide(ctx: dict, title: str, model: str | None = None) -> Built:
     sim = ctx["sim"]
     diagram = unrolled.build(sim)
     scales: list[slides.LegendSpec] = [
@@ -63,9 +63,8 @@ def unrolled_slide(ctx: dict, title: str) -> Built:
         if key in diagram.scales
     ]
     ctx.update(diagram=diagram)
-    return slides.build(sim, title, where(sim), diagram.width, diagram.height, scales), file_name(
-        "unrolled", sim.state.t
-    )
+    slide = slides.build(sim, title, where(sim), diagram.width, diagram.height, scales, model=model)
+    return slide, file_name("unrolled", sim.state.t)
 
 
 def cell_slide(ctx: dict, title: str) -> Built:

@@ -45,6 +45,7 @@ def completed(client: TestClient) -> int:
         ("/api/v1/trace/step?t=7", HEAVY),
         ("/api/v1/trace/export?format=csv", HEAVY),
         ("/api/v1/trace/export?format=npz", {**HEAVY, "precision": 17}),
+        ("/api/v1/trace/export?format=svg&t=7", HEAVY),
         ("/api/v1/gradients", {**HEAVY, "targets": [1] * 220, "include_jacobian": False}),
     ],
 )
