@@ -4,10 +4,12 @@ slide (a standalone SVG with legends and caption, or its PNG), each read from th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.web import slides, view_slides, weights_view
+from app.web import animation, slides, view_slides, weights_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,6 +98,39 @@ def render_slide(ctx: dict) -> str:
     from app.web.routes import templates
 
     return templates.get_template("export/slide.xml").render(ctx)  # .xml: autoescaped
+
+
+def step_svgs(ctx: dict) -> list[str] | Response:
+    """The unrolled view's slide at every step of the sequence, or the 413 saying it is too long to animate
+    (checked on the first slide's size before any other is made: a slide's size does not depend on t)."""
+    sim, title = ctx["sim"], SLIDE_VIEWS["unrolled"]
+    svgs: list[str] = []
+    for t in range(sim.steps):
+        at = replace(sim, state=replace(sim.state, t=t))
+        step_ctx = {**ctx, "sim": at, "state": at.state}
+        slide, _ = view_slides.unrolled_slide(step_ctx, title)
+        if t == 0 and not animation.fits(sim.steps, slide.width, slide.height):
+            message = animation.too_large_message(sim.steps, slide.width, slide.height)
+            return Response(message, status_code=413, media_type="text/plain")
+        step_ctx.update(slide=slide, view="unrolled")
+        svgs.append(render_slide(step_ctx))
+    return svgs
+
+
+@router.get("/export/{view}.apng")
+def export_apng(request: Request, view: str) -> Response:
+    """The played sequence as an animated PNG, one frame per step of the unrolled view (app.web.animation)."""
+    if view != "unrolled":
+        return Response("animations download for the unrolled view", status_code=404, media_type="text/plain")
+    ctx = view_context(request, view)
+    if isinstance(ctx, Response):
+        return ctx
+    svgs = step_svgs(ctx)
+    if isinstance(svgs, Response):
+        return svgs
+    body = animation.animate(svgs, slides.png)
+    name = f"unrolled-unrolled-{len(svgs)}-steps.png"
+    return Response(body, media_type="image/apng", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/export/{view}.svg")

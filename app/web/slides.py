@@ -183,7 +183,7 @@ def fits_png(slide: Slide) -> bool:
     return slide.width * slide.height * PNG_ZOOM**2 <= MAX_PIXELS
 
 
-def png(svg: str) -> bytes:
+def png(svg: str, zoom: float = PNG_ZOOM) -> bytes:
     import resvg_py
 
-    return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=PNG_ZOOM, font_family="DejaVu Sans"))
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom, font_family="DejaVu Sans"))
