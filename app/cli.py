@@ -43,7 +43,7 @@ def serve(args: argparse.Namespace) -> int:
     single_blas_thread()
     import uvicorn
 
-    from app.server_replies import HttpToolsWithHeaders
+    from app.http.server_replies import HttpToolsWithHeaders
     from app.settings import Settings
 
     settings = Settings.from_env()
@@ -72,11 +72,11 @@ def trace(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from app.errors import ApiError
-    from app.export import export
     from app.schemas.requests import TraceRequest
-    from app.service import run_trace
+    from app.services.trace import run_trace
     from app.settings import Settings
     from app.store import ModelStore
+    from app.wire.export import export
 
     raw = sys.stdin.read() if args.request == "-" else Path(args.request).read_text(encoding="utf-8")
     try:

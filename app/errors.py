@@ -1,4 +1,4 @@
-"""Errors the service layer raises, each mapped to one HTTP status by app.handlers.
+"""Errors the service layer raises, each mapped to one HTTP status by app.http.handlers.
 
 They carry a message and the location of the offending field (as FastAPI's validation errors do), so a
 422 from the service looks exactly like a 422 from the schema:
@@ -21,7 +21,7 @@ class ApiError(Exception):
         self.loc = tuple(loc)
 
     def __reduce__(self) -> tuple[type, tuple[str, tuple[str | int, ...]]]:
-        # So that an error raised in a heavy-work process (app.heavy_lane) arrives whole, loc included.
+        # So that an error raised in a heavy-work process (app.http.heavy_lane) arrives whole, loc included.
         return type(self), (self.message, self.loc)
 
 
@@ -62,7 +62,7 @@ class NotFoundError(ApiError):
 
 
 class ServerBusyError(ApiError):
-    """Every heavy-work process is busy and its queue is full (app.heavy_lane): 503 with Retry-After."""
+    """Every heavy-work process is busy and its queue is full (app.http.heavy_lane): 503 with Retry-After."""
 
     status = 503
     kind = "server_busy"

@@ -1,7 +1,7 @@
 """The FastAPI application: ``create_app(settings)`` wires routers, handlers, middleware and the store.
 
 Middleware, outermost first: security headers (and the last-resort 500), CORS (only with an allowlist),
-rate limit on /api, body size limit, compression (zstd, br or gzip: app.compress_middleware). Swagger UI
+rate limit on /api, body size limit, compression (zstd, br or gzip: app.http.compress_middleware). Swagger UI
 is off (it loads from a CDN and needs inline script, which our CSP forbids); the schema is at /openapi.json.
 """
 
@@ -14,20 +14,20 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app import handlers
 from app.api import API_PREFIX
 from app.api import router as api_router
 from app.api.schema_limits import state_limits
-from app.cache import ResponseCache
-from app.compress_middleware import CompressReplies
-from app.compression import Codecs
-from app.heavy_lane import HeavyLane
-from app.jobs import JobManager
+from app.http import handlers
+from app.http.cache import ResponseCache
+from app.http.compress_middleware import CompressReplies
+from app.http.compression import Codecs
+from app.http.heavy_lane import HeavyLane
+from app.http.ratelimit import RateLimit
+from app.http.security import BodySizeLimit, HeadAsGet, SecurityHeaders
 from app.lti.router import router as lti_router
 from app.lti.service import LtiService
 from app.lti.store import SQLiteLtiStore
-from app.ratelimit import RateLimit
-from app.security import BodySizeLimit, HeadAsGet, SecurityHeaders
+from app.services.training import JobManager
 from app.settings import Settings
 from app.store import ModelStore
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from app.limits import Limits
+from app.services.limits import Limits
 
 
 class SettingsError(ValueError):
@@ -43,7 +43,7 @@ class Settings:
     # the thread pool (0: never); see app/api/trace.py. 2e6 (an LSTM with T=50, H=64) holds the loop for about
     # a millisecond, less than the thread hop it saves costs in CPU under load.
     inline_compute: int = 2_000_000
-    # Heavy work (app.heavy_lane): a run over heavy_compute multiply-adds or heavy_numbers recorded numbers (each
+    # Heavy work (app.http.heavy_lane): a run over heavy_compute multiply-adds or heavy_numbers recorded numbers (each
     # rounded and formatted: an audit measured 3.8 s for a CSV of 2 million) is computed in one of heavy_processes
     # child processes (0: in the worker itself, as every lighter one), at a lower CPU priority, with at most
     # heavy_queue more waiting (beyond: 503 + Retry-After) and heavy_cpu_seconds of CPU each (beyond: 422).
@@ -64,7 +64,7 @@ class Settings:
     # none, so the client address is the connection's and no client can pick its own rate-limit bucket.
     trusted_proxies: tuple[str, ...] = ()
     cache_bytes: int = 64 * 1024 * 1024  # rendered replies kept per worker; 0 turns the cache off
-    # Replies from this size are compressed as Accept-Encoding asks (app.compression), at these levels: on a
+    # Replies from this size are compressed as Accept-Encoding asks (app.http.compression), at these levels: on a
     # 170 kB trace reply zstd 1 costs ~0.7 ms and brotli 0 ~0.6 ms, gzip 1 ~1.7 ms (bench/results/server.md).
     compress_min_bytes: int = 1000
     zstd_level: int = 1

@@ -1,5 +1,5 @@
 """Fairness under load: how long light page and API requests take while four of the heaviest allowed requests
-run, with the heavy-work processes (app.heavy_lane) on and off.
+run, with the heavy-work processes (app.http.heavy_lane) on and off.
 
 For each setting, one `unrolled serve` worker on loopback (rate limit off, a throw-away data directory):
 

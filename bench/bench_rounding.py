@@ -1,7 +1,7 @@
-"""Cost and accuracy of rounding a reply's numbers to p significant digits (app.rounding).
+"""Cost and accuracy of rounding a reply's numbers to p significant digits (app.wire.rounding).
 
 Rounds the 22,000 numbers of a default LSTM trace reply (T=50, H=64: tanh-like and sigmoid-like values) with
-app.rounding and with the one-step rint(x 10^k) / 10^k it replaced (which rounds twice: x 10^k is itself
+app.wire.rounding and with the one-step rint(x 10^k) / 10^k it replaced (which rounds twice: x 10^k is itself
 rounded), the two called in turn, and reports the median CPU time of each (``time.thread_time``, one BLAS
 thread) and how often each differs from the definition ``float(f"{x:.{p-1}e}")``.
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app import rounding
-from app.rounding import round_together
+from app.wire import rounding
+from app.wire.rounding import round_together
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PRECISIONS = (4, 8, 12, 15, 16, 17)
@@ -35,10 +35,10 @@ def trace_like_numbers(seed: int = 0) -> np.ndarray:
 
 
 def rint_once(values: np.ndarray, digits: int) -> np.ndarray:
-    """The replaced method, for comparison: the same k as app.rounding, then rint(x 10^k) / 10^k and nothing
+    """The replaced method, for comparison: the same k as app.wire.rounding, then rint(x 10^k) / 10^k and nothing
     more (numbers of trace replies have 0 <= k <= 22 at these precisions)."""
     out = np.array(values, dtype=np.float64)
-    for start in range(0, out.size, rounding.BLOCK):  # in the same cache-sized blocks as app.rounding
+    for start in range(0, out.size, rounding.BLOCK):  # in the same cache-sized blocks as app.wire.rounding
         _rint_block(out[start : start + rounding.BLOCK], digits)
     return out
 
@@ -61,10 +61,10 @@ def formula(values: np.ndarray, digits: int) -> np.ndarray:
 def measure(values: np.ndarray, repeats: int) -> list[dict]:
     rows = []
     for digits in PRECISIONS:
-        times: dict[str, list[float]] = {"app.rounding": [], "rint once": []}
+        times: dict[str, list[float]] = {"app.wire.rounding": [], "rint once": []}
         for _ in range(repeats):
             for name, run in (
-                ("app.rounding", lambda d: round_together([values], d)),
+                ("app.wire.rounding", lambda d: round_together([values], d)),
                 ("rint once", lambda d: rint_once(values, d)),
             ):
                 start = time.thread_time()
@@ -77,7 +77,7 @@ def measure(values: np.ndarray, repeats: int) -> list[dict]:
                 "precision": digits,
                 "ms": {name: statistics.median(t) * 1e3 for name, t in times.items()},
                 "differ_from_formula": {
-                    "app.rounding": int(np.count_nonzero(exact != expected)),
+                    "app.wire.rounding": int(np.count_nonzero(exact != expected)),
                     "rint once": int(np.count_nonzero(rint_once(values, digits) != expected)),
                 },
             }
@@ -88,8 +88,8 @@ def measure(values: np.ndarray, repeats: int) -> list[dict]:
 def report(result: dict) -> str:
     n = result["numbers"]
     rows = "\n".join(
-        f"| {r['precision']} | {r['ms']['app.rounding']:.3f} | {r['ms']['rint once']:.3f} | "
-        f"{r['differ_from_formula']['app.rounding']} | {r['differ_from_formula']['rint once']} "
+        f"| {r['precision']} | {r['ms']['app.wire.rounding']:.3f} | {r['ms']['rint once']:.3f} | "
+        f"{r['differ_from_formula']['app.wire.rounding']} | {r['differ_from_formula']['rint once']} "
         f"({r['differ_from_formula']['rint once'] / n:.1%}) |"
         for r in result["rows"]
     )
@@ -99,11 +99,11 @@ def report(result: dict) -> str:
 NumPy {result["machine"]["numpy"]}. {n} trace-like numbers (sigmoid and tanh values), median CPU time of
 {result["repeats"]} calls each, the two methods called in turn. Command: `.venv/bin/python bench/bench_rounding.py`
 
-| p | app.rounding ms | rint(x 10^k) / 10^k ms | app.rounding != formula | rint once != formula |
+| p | app.wire.rounding ms | rint(x 10^k) / 10^k ms | app.wire.rounding != formula | rint once != formula |
 |---|---:|---:|---:|---:|
 {rows}
 
-The formula is `float(f"{{x:.{{p-1}}e}}")`. At p = 17 app.rounding returns the numbers as they are (17 digits
+The formula is `float(f"{{x:.{{p-1}}e}}")`. At p = 17 app.wire.rounding returns the numbers as they are (17 digits
 identify every float64); at p = 16 about a third of these numbers have x 10^k above 2^52 and take the exact
 product, and the odd r above 2^53 the exact integer quotient.
 """

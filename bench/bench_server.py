@@ -43,13 +43,13 @@ from app.cli import single_blas_thread  # the standard library only: NumPy is no
 # The in-process breakdown runs NumPy here, with one BLAS thread as `unrolled serve` sets for its workers.
 single_blas_thread()
 
-from app.cache import request_key  # noqa: E402
-from app.compression import Codecs  # noqa: E402
-from app.resolve import resolve  # noqa: E402
+from app.http.cache import request_key  # noqa: E402
+from app.http.compression import Codecs  # noqa: E402
 from app.schemas.requests import TraceRequest  # noqa: E402
-from app.serialize import dumps, trace_payload  # noqa: E402
-from app.service import TraceResult, select_quantities  # noqa: E402
+from app.services.resolve import resolve  # noqa: E402
+from app.services.trace import TraceResult, select_quantities  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from app.wire.serialize import dumps, trace_payload  # noqa: E402
 from core.network import forward  # noqa: E402
 
 UNCACHED = "trace (new seed each request)"

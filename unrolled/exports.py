@@ -1,8 +1,8 @@
-"""The API's own files from a package trace: the bytes of ``POST /api/v1/trace/export`` (app.export) and the
-payload of ``POST /api/v1/gradients`` (app.serialize), built from the same result objects the server builds.
+"""The API's own files from a package trace: the bytes of ``POST /api/v1/trace/export`` (app.wire.export) and the
+payload of ``POST /api/v1/gradients`` (app.wire.serialize), built from the same result objects the server builds.
 
-app.export and app.serialize are pure serialisation (NumPy, orjson, the exact rounding of app.rounding); they
-are imported on the first export, not with the package, and never import FastAPI.
+app.wire.export and app.wire.serialize are pure serialisation (NumPy, orjson, the exact rounding of
+app.wire.rounding); they are imported on the first export, not with the package, and never import FastAPI.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from core.trace import Trace
 from unrolled.model import Model
 
 if TYPE_CHECKING:
-    from app.service import TraceResult
+    from app.services.trace import TraceResult
 
 FORMATS = ("json", "csv", "npz")
 
 
 def check_precision(precision: int | None) -> int:
     """Significant digits of an export: the server's default (4) when None, else 1..17 (17 gives every float64
-    exactly, app.rounding)."""
-    from app.limits import Limits
+    exactly, app.wire.rounding)."""
+    from app.services.limits import Limits
 
     limits = Limits()
     if precision is None:
@@ -39,11 +39,11 @@ def check_precision(precision: int | None) -> int:
 def trace_result(
     trace: Trace, model: Model, precision: int | None = None, include: list[str] | None = None
 ) -> TraceResult:
-    """app.service.TraceResult of a one-sequence trace, with the quantities a reply holds (``include``: the
+    """app.services.trace.TraceResult of a one-sequence trace, with the quantities a reply holds (``include``: the
     API's field of that name; None for its default set)."""
     from app.errors import ApiError
-    from app.resolve import EncodedInput, ResolvedModel
-    from app.service import TraceResult, select_quantities
+    from app.services.resolve import EncodedInput, ResolvedModel
+    from app.services.trace import TraceResult, select_quantities
 
     if trace.batch_size != 1:
         raise ValueError(f"a file holds one sequence; this trace holds {trace.batch_size}: pick one with b=")
@@ -59,7 +59,7 @@ def trace_result(
 
 
 def export_trace(result: TraceResult, fmt: str) -> bytes:
-    from app.export import export
+    from app.wire.export import export
 
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
@@ -70,8 +70,8 @@ def gradients_json(
     trace: Trace, model: Model, value: float, grads: Gradients, precision: int | None = None
 ) -> bytes:
     """The JSON of ``POST /api/v1/gradients`` with a ``d_output`` (loss_name 'd_output', loss = sum(R * out))."""
-    from app.serialize import dumps, gradients_payload
-    from app.service import GradientResult
+    from app.services.trace import GradientResult
+    from app.wire.serialize import dumps, gradients_payload
 
     if trace.batch_size != 1:
         raise ValueError(f"the gradients of a batch of {trace.batch_size} sequences are one sum over them: "

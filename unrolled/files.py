@@ -1,5 +1,5 @@
 """Weights files: .npz and .safetensors through the server's own reader (core.weights_io.load_weights, with
-the upload bounds of app.limits.Limits), and PyTorch's .pt / .pth state_dicts through ``torch.load`` with
+the upload bounds of app.services.limits.Limits), and PyTorch's .pt / .pth state_dicts through ``torch.load`` with
 ``weights_only=True`` (PyTorch's restricted unpickler: tensors and containers only, no code).
 
 Every file is checked against the bounds before it is read: a file larger than the tensor bytes allowed (plus
@@ -33,8 +33,8 @@ HEADER_ROOM = 16 * 1024 * 1024
 
 
 def upload_bounds() -> ReadBounds:
-    """The bounds the server puts on an uploaded model file (app.limits.Limits' defaults)."""
-    from app.limits import Limits
+    """The bounds the server puts on an uploaded model file (app.services.limits.Limits' defaults)."""
+    from app.services.limits import Limits
 
     limits = Limits()
     return ReadBounds(max_tensors=limits.max_upload_tensors, max_bytes=limits.max_upload_tensor_bytes)

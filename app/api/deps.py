@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.cache import ResponseCache
+from app.http.cache import ResponseCache
 from app.settings import Settings
 from app.store import ModelStore
 

@@ -9,14 +9,14 @@ from starlette.responses import Response
 from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
 from app.api.replies import computed_json
-from app.cache import request_key
-from app.limits import Limits
-from app.responses import JSONBytes
+from app.http.cache import request_key
+from app.http.responses import JSONBytes
 from app.schemas.requests import GradientRequest
 from app.schemas.responses import GradientResponse
-from app.serialize import dumps, gradients_payload
-from app.service import run_gradients
+from app.services.limits import Limits
+from app.services.trace import run_gradients
 from app.store import ModelStore
+from app.wire.serialize import dumps, gradients_payload
 
 router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404)})
 

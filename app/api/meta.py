@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from app.api.deps import SettingsDep, StoreDep
 from app.api.docs import COMMON
 from app.errors import StoreUnavailableError
-from app.responses import JSONBytes
-from app.service import default_quantities, quantity_names
+from app.http.responses import JSONBytes
+from app.services.trace import default_quantities, quantity_names
 from core import activations
 from core.config import GATES, OUTPUT_ACTIVATIONS, NetworkConfig
 from core.presets import list_presets

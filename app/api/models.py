@@ -14,9 +14,9 @@ from starlette.responses import Response
 from app.api.deps import SettingsDep, StoreDep
 from app.api.docs import COMMON, errors
 from app.errors import NotFoundError, UnprocessableError
-from app.responses import JSONBytes
+from app.http.responses import JSONBytes
 from app.schemas.responses import StoredModelInfo
-from app.uploads import import_model, parse_upload_config
+from app.services.uploads import import_model, parse_upload_config
 
 router = APIRouter(prefix="/models", tags=["models"], responses=COMMON)
 

@@ -7,9 +7,9 @@ anything. ``cached_json_async`` answers a cache hit on the event loop (a diction
 misses to the thread pool, so a permalink opened by a whole class costs no thread hop.
 
 ``computed_json`` and ``computed_file`` are the computing routes' way in: a run that turns out heavier than
-UNROLLED_HEAVY_COMPUTE or UNROLLED_HEAVY_NUMBERS (app.limits.OffloadRequested, raised once every limit is
+UNROLLED_HEAVY_COMPUTE or UNROLLED_HEAVY_NUMBERS (app.services.limits.OffloadRequested, raised once every limit is
 met and before any number is computed) is handed, as the body the client sent, to a heavy-work process
-(app.heavy_lane).
+(app.http.heavy_lane).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app.cache import ResponseCache
-from app.compression import Codecs, negotiate
-from app.heavy_lane import LaneUnavailable
-from app.limits import OFFLOAD_ABOVE, Offload, OffloadRequested
-from app.responses import JSONBytes
+from app.http.cache import ResponseCache
+from app.http.compression import Codecs, negotiate
+from app.http.heavy_lane import LaneUnavailable
+from app.http.responses import JSONBytes
+from app.services.limits import OFFLOAD_ABOVE, Offload, OffloadRequested
 from app.settings import Settings
 
 
@@ -104,7 +104,7 @@ async def computed_json(
     inline: bool = False,
 ) -> Response:
     """``cached_json_async`` (``cached_json`` on the event loop when ``inline``), heavy runs computed by ``job``
-    (app.heavy_jobs) in a heavy-work process."""
+    (app.api.heavy_jobs) in a heavy-work process."""
 
     async def on_loop() -> Response:
         return cached_json(request, settings, cache, key, render)

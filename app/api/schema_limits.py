@@ -2,7 +2,7 @@
 for a bound the schema could have said.
 
 The request models carry generous static caps (they are shared by every server); the limits are settings
-(app.limits.Limits, GET /api/v1/limits), so they are written into the generated schema once, when it is first
+(app.services.limits.Limits, GET /api/v1/limits), so they are written into the generated schema once, when it is first
 built. Each bound is one the server applies to that field alone, whatever else the request holds: a schema
 stricter than the server would be as wrong as a looser one. What no schema can say (rules across fields, the
 compute budget, the steps a text becomes under its tokenizer) is listed in app/README.md.
@@ -17,8 +17,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.limits import Limits
-from app.service import quantity_names
+from app.services.limits import Limits
+from app.services.trace import quantity_names
 from core.config import NetworkConfig
 
 #: (component, path to the field inside it, JSON Schema keyword, the limit's value).

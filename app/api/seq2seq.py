@@ -8,13 +8,13 @@ from starlette.responses import Response
 from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
 from app.api.replies import cached_json
-from app.cache import request_key
-from app.responses import JSONBytes
+from app.http.cache import request_key
+from app.http.responses import JSONBytes
 from app.schemas.responses import Seq2SeqResponse
 from app.schemas.seq2seq import Seq2SeqRequest
-from app.seq2seq_payload import seq2seq_payload
-from app.seq2seq_service import run_seq2seq
-from app.serialize import dumps
+from app.services.seq2seq import run_seq2seq
+from app.wire.seq2seq_payload import seq2seq_payload
+from app.wire.serialize import dumps
 
 router = APIRouter(prefix="/seq2seq", tags=["seq2seq"], responses={**BODY_ERRORS, **errors(404)})
 

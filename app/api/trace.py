@@ -2,7 +2,7 @@
 (JSON, CSV or NPZ file).
 
 Traces are computed in the thread pool, so a large one never holds up the event loop, and the heaviest in a
-heavy-work process (app.heavy_lane); a cache hit on /trace is answered on the loop. With
+heavy-work process (app.http.heavy_lane); a cache hit on /trace is answered on the loop. With
 UNROLLED_INLINE_COMPUTE > 0, a seeded /trace whose forward pass is at most that many multiply-adds is
 computed on the loop instead (the thread hop costs more than such a trace).
 """
@@ -17,19 +17,19 @@ from starlette.responses import Response
 from app.api.deps import CacheDep, SettingsDep, StoreDep
 from app.api.docs import BODY_ERRORS, errors
 from app.api.replies import computed_file, computed_json
-from app.batches import run_batch
-from app.cache import request_key
 from app.errors import UnprocessableError
-from app.export import MEDIA_TYPES, export
-from app.limits import Limits
-from app.responses import JSONBytes
+from app.http.cache import request_key
+from app.http.responses import JSONBytes
 from app.schemas.common import NonNegative
 from app.schemas.requests import TraceBatchRequest, TraceRequest
 from app.schemas.responses import BatchTraceResponse, StepResponse, TraceResponse
-from app.serialize import API_VERSION, dumps, step_payload
-from app.service import run_trace, seeded_forward_cost
+from app.services.batches import run_batch
+from app.services.limits import Limits
+from app.services.trace import run_trace, seeded_forward_cost
 from app.store import ModelStore
-from app.what_if_payload import trace_reply
+from app.wire.export import MEDIA_TYPES, export
+from app.wire.serialize import API_VERSION, dumps, step_payload
+from app.wire.what_if_payload import trace_reply
 
 router = APIRouter(prefix="/trace", tags=["trace"], responses={**BODY_ERRORS, **errors(404)})
 
@@ -149,9 +149,16 @@ async def export_trace(
         raise UnprocessableError(f"t picks the step of a slide: give it with format=svg or png, not {format}",
                                  ("query", "t"))
     step = t or 0
-    key = request_key("export", req, format if format not in SLIDE_FORMATS else f"{format}:{step}")
-    render = lambda: export_body(req, format, store, settings.limits, step)  # noqa: E731
-    body, hit = await computed_file(request, settings, cache, key, render, "export", format, step)
+    # A PNG is its SVG (made and cached like any export, checked against the PNG pixel limit) drawn by resvg
+    # where the pages draw theirs: in a heavy-work process when the server has them, as drawing holds the GIL.
+    made = "png-svg" if format == "png" else format
+    key = request_key("export", req, made if format not in SLIDE_FORMATS else f"{made}:{step}")
+    render = lambda: export_body(req, made, store, settings.limits, step)  # noqa: E731
+    body, hit = await computed_file(request, settings, cache, key, render, "export", made, step)
+    if format == "png":
+        from app.web.picture_routes import draw_png
+
+        body = await draw_png(request, body.decode())
     name = f"trace-t{step}.{format}" if format in SLIDE_FORMATS else f"trace.{format}"
     headers = {
         "content-disposition": f'attachment; filename="{name}"',
@@ -161,9 +168,10 @@ async def export_trace(
 
 
 def export_body(req: TraceRequest, fmt: str, store: ModelStore | None, limits: Limits, t: int = 0) -> bytes:
-    """The file of ``fmt``: the trace's numbers (app.export), or its slide at step ``t`` (app.web.trace_slide)."""
+    """The file of ``fmt``: the trace's numbers (app.wire.export), or its slide at step ``t`` (app.web.trace_slide:
+    ``svg``, ``png``, or ``png-svg``, the SVG of a PNG, refused when over the PNG pixel limit)."""
     result = run_trace(req, store=store, limits=limits)
-    if fmt in SLIDE_FORMATS:
+    if fmt in (*SLIDE_FORMATS, "png-svg"):
         from app.web.trace_slide import slide_bytes  # the picture is drawn by the pages' own code
 
         return slide_bytes(result, req, fmt, t)

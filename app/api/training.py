@@ -19,9 +19,9 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from app.api.docs import BODY_ERRORS, COMMON, errors
-from app.jobs import JobManager
-from app.responses import JSONBytes
+from app.http.responses import JSONBytes
 from app.schemas.training import TrainingRequest
+from app.services.training import JobManager
 
 router = APIRouter(prefix="/training", tags=["training"], responses=COMMON)
 

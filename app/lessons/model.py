@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from app.security import embed_url
+from app.http.security import embed_url
 from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import ViewState
 

@@ -1,4 +1,4 @@
-"""The LTI routes, all under /lti (app.security lets the registered platforms frame them):
+"""The LTI routes, all under /lti (app.http.security lets the registered platforms frame them):
 
     GET|POST /lti/login        OIDC login initiation          -> 302 to the platform's authorization endpoint
     POST     /lti/launch       the platform's id_token post   -> 303 to the page's /embed form, or the picker
@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from app.http.security import content_security_policy
 from app.lti import ags, deep_linking, registration
 from app.lti.errors import LtiError
 from app.lti.launch import MESSAGE_TYPE, validate_launch
@@ -30,7 +31,6 @@ from app.lti.login import authorization_redirect
 from app.lti.pages import page, refused
 from app.lti.service import LtiService
 from app.lti.targets import Choice, TargetError, choices, framed_url, target_url
-from app.security import content_security_policy
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FILES = {

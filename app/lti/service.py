@@ -1,6 +1,6 @@
 """The LTI tool's parts for one server: its store, its keys, the platforms' key cache and the tool's URLs.
 
-``frame_ancestors()`` is asked by app.security for every page under /embed and /lti; it reads the registered
+``frame_ancestors()`` is asked by app.http.security for every page under /embed and /lti; it reads the registered
 platforms at most every ANCESTORS_TTL_S seconds (a platform added by the CLI in another process shows up
 within that time, one added through this server at once).
 """

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from app import lessons as course
+from app.http.security import embed_url
 from app.lessons.model import VIEW_PATHS
-from app.security import embed_url
 
 CUSTOM_KEY = "unrolled_url"
 LAUNCH_PARAM = "lti_launch"  # added to the page's URL when the launch can post a score

@@ -6,7 +6,7 @@
   take integers;
 * floats must be finite (JSON has no NaN, but Python's json module accepts ``NaN`` and ``Infinity``);
 * every list and string has an upper bound, so validation itself is bounded; the server's configured limits
-  (app.limits) are checked after validation and are usually much tighter.
+  (app.services.limits) are checked after validation and are usually much tighter.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ MAX_EXACT_INT = 2**53 - 1
 NonNegative = Annotated[StrictInt, Field(ge=0, le=MAX_EXACT_INT), WHOLE]
 Vector = Annotated[list[FiniteFloat], Field(min_length=1, max_length=MAX_LIST)]
 Matrix = Annotated[list[Vector], Field(min_length=1, max_length=MAX_LIST)]
-#: Significant digits in a reply. 17 identify every float64 (app.rounding), so more would add nothing; a
+#: Significant digits in a reply. 17 identify every float64 (app.wire.rounding), so more would add nothing; a
 #: server may allow fewer (GET /api/v1/limits: max_precision, 17 unless UNROLLED_MAX_PRECISION lowers it).
 MAX_PRECISION = 17
 Precision = Annotated[

@@ -2,7 +2,8 @@
 
 APNG (not GIF) because the pictures' colour scales have more than GIF's 256 colours once anti-aliased, and
 every browser and slide tool that opens a PNG shows its first frame at least. resvg draws each frame's SVG
-(the slide the SVG download gives at that step); Pillow assembles them, storing each frame after the first
+(the slide the SVG download gives at that step; in the heavy-work lane, see app.web.picture_routes); Pillow
+assembles them, storing each frame after the first
 as the region that changed from the one before (only the current step's highlight and the caption move).
 
 The size is bounded before anything is drawn: frames x width x height (at ANIMATION_ZOOM) must stay within
@@ -11,7 +12,7 @@ MAX_ANIMATION_PIXELS, since every frame is held in memory while the file is writ
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from PIL import Image
 
@@ -55,8 +56,3 @@ def pad(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
     canvas = Image.new("RGB", size, (255, 255, 255))
     canvas.paste(frame, (0, 0))
     return canvas
-
-
-def animate(svgs: Sequence[str], draw: Callable[[str, float], bytes]) -> bytes:
-    """Each SVG drawn by ``draw(svg, zoom)`` (resvg, here or in the heavy-work lane), then assembled."""
-    return apng([draw(svg, ANIMATION_ZOOM) for svg in svgs])

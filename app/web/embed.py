@@ -5,7 +5,7 @@ minimal chrome, for an iframe in a course page (Moodle, Canvas, Open edX).
 The view's own route builds the page (so an embed always matches the full page); this module only swaps the
 template for ``embed/view.html``, which extends the view's template and replaces its header, model form and
 footer with a one-line bar holding an "open in a new tab" link. Nothing depends on cookies or storage: the
-state is the URL. Framing is allowed by app.security's CSP frame-ancestors for paths under /embed, and
+state is the URL. Framing is allowed by app.http.security's CSP frame-ancestors for paths under /embed, and
 static/js/embed.js reports the page's height to the parent (Canvas's ``lti.frameResize`` message).
 """
 

@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from app.http.security import embed_url
 from app.lti import ags
 from app.lti.errors import LtiError
 from app.lti.targets import LAUNCH_PARAM
-from app.security import embed_url
 from app.web import exercises
 from app.web.embed import templates
 from app.web.lessons import page_context

@@ -7,7 +7,7 @@ travel back through the recurrence:
     text:     L = -log p_T(x_1)       (at the last step, name the first character; cross-entropy)
     numbers:  L = (y_T - x_1)^2       (at the last step, output the first number; MSE)
 
-For each cell (same input, sizes and seed) app.service.run_gradients (core.bptt) gives dL/dh_t; the chart
+For each cell (same input, sizes and seed) app.services.trace.run_gradients (core.bptt) gives dL/dh_t; the chart
 plots ||dL/dh_t||_2 over t on a log scale, y = top + (log10 hi - log10 v) / (log10 hi - log10 lo) * height,
 with lo and hi whole powers of ten around the data, labelled every decade or, over a wider range, every few
 decades (at most MAX_TICKS labels). A norm of exactly zero cannot sit on a log axis: it is drawn on the bottom
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.limits import Limits
 from app.schemas.requests import GradientRequest
-from app.service import run_gradients
+from app.services.limits import Limits
+from app.services.trace import run_gradients
 from app.web.simulation import Simulation, api_request, simulate
 
 LEFT = 64
@@ -137,7 +137,7 @@ def log_chart(
 
 
 def gradient_request(sim: Simulation) -> dict:
-    """The POST /api/v1/gradients body of the recall loss (the page runs exactly this through app.service)."""
+    """The POST /api/v1/gradients body of the recall loss (the page runs exactly this through app.services.trace)."""
     body = api_request(sim.state)
     if sim.vocab is not None:
         body.update(targets=[int(sim.inputs[0])], loss="cross_entropy")

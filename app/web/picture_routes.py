@@ -8,7 +8,9 @@ from dataclasses import replace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from app.http.heavy_lane import LaneUnavailable
 from app.web import animation, slides, view_slides, weights_view
 
 router = APIRouter(include_in_schema=False)
@@ -118,36 +120,54 @@ def step_svgs(ctx: dict) -> list[str] | Response:
 
 
 @router.get("/export/{view}.apng")
-def export_apng(request: Request, view: str) -> Response:
-    """The played sequence as an animated PNG, one frame per step of the unrolled view (app.web.animation)."""
+async def export_apng(request: Request, view: str) -> Response:
+    """The played sequence as an animated PNG, one frame per step of the unrolled view (app.web.animation).
+    Each frame is drawn as a PNG slide is (draw_png: one heavy-work job per frame, so one long sequence holds
+    one process at a time and others' jobs interleave), then the frames are assembled in the thread pool."""
     if view != "unrolled":
         return Response("animations download for the unrolled view", status_code=404, media_type="text/plain")
-    ctx = view_context(request, view)
+    ctx = await run_in_threadpool(view_context, request, view)
     if isinstance(ctx, Response):
         return ctx
-    svgs = step_svgs(ctx)
+    svgs = await run_in_threadpool(step_svgs, ctx)
     if isinstance(svgs, Response):
         return svgs
-    body = animation.animate(svgs, slides.png)
-    name = f"unrolled-unrolled-{len(svgs)}-steps.png"
-    return Response(body, media_type="image/apng", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    frames = [await draw_png(request, svg, animation.ANIMATION_ZOOM) for svg in svgs]
+    body = await run_in_threadpool(animation.apng, frames)
+    return attachment(body, "image/apng", f"unrolled-unrolled-{len(svgs)}-steps.png")
 
 
 @router.get("/export/{view}.svg")
 def export_svg(request: Request, view: str) -> Response:
-    return download(request, view, "svg")
-
-
-@router.get("/export/{view}.png")
-def export_png(request: Request, view: str) -> Response:
-    return download(request, view, "png")
-
-
-def download(request: Request, view: str, kind: str) -> Response:
-    """The slide of ``view`` as an attachment: the SVG itself, or drawn as a PNG."""
-    made = slide_svg(request, view, as_png=kind == "png")
+    made = slide_svg(request, view, as_png=False)
     if isinstance(made, Response):
         return made
     svg, name = made
-    body, media = (slides.png(svg), "image/png") if kind == "png" else (svg, "image/svg+xml")
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
+    return attachment(svg, "image/svg+xml", f"{name}.svg")
+
+
+@router.get("/export/{view}.png")
+async def export_png(request: Request, view: str) -> Response:
+    """The slide drawn as a PNG. Drawing is the costly part (resvg holds the GIL for up to a second on a big
+    slide), so it runs in a heavy-work process (app.http.heavy_lane) like a heavy trace: a full lane is a 503 with
+    Retry-After, and the worker's other requests go on meanwhile. Without the lane it runs in the thread pool."""
+    made = await run_in_threadpool(slide_svg, request, view, True)
+    if isinstance(made, Response):
+        return made
+    svg, name = made
+    return attachment(await draw_png(request, svg), "image/png", f"{name}.png")
+
+
+async def draw_png(request: Request, svg: str, zoom: float = slides.PNG_ZOOM) -> bytes:
+    """``slides.png(svg, zoom)``, drawn by a heavy-work process when the server has them."""
+    lane = request.app.state.heavy
+    if lane.enabled:
+        try:
+            return await lane.run("png", svg, zoom)
+        except LaneUnavailable:
+            pass
+    return await run_in_threadpool(slides.png, svg, zoom)
+
+
+def attachment(body: str | bytes, media: str, filename: str) -> Response:
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

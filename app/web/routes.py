@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.errors import StoreUnavailableError
-from app.limits import Limits
+from app.services.limits import Limits
 from app.store import ModelStore
 from app.web import (
     cellview,

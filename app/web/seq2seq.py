@@ -14,7 +14,7 @@ wrote, and what the free-running decoder wrote at that step. Typed words are fol
 says; a word it does not know is read as its unknown token and shown marked (``UNK``, with the word typed).
 
 The state becomes the same body POST /api/v1/seq2seq/trace takes and runs through the same service
-(app.seq2seq_service.run_seq2seq), so the page shows exactly the API's numbers. Random weights keep the
+(app.services.seq2seq.run_seq2seq), so the page shows exactly the API's numbers. Random weights keep the
 preset's vocabularies and sizes (cell, hidden size and attention as chosen), so an untrained and a trained
 model can be compared on the same sentence. A stored model (``?model=<id>``, e.g. a finished training run in
 app.store) stands in for a preset: its description is reshaped like a preset's (config, vocabularies with their
@@ -32,9 +32,9 @@ import numpy as np
 from pydantic import ValidationError
 
 from app.errors import ApiError
-from app.limits import Limits
 from app.schemas.seq2seq import Seq2SeqRequest
-from app.seq2seq_service import run_seq2seq
+from app.services.limits import Limits
+from app.services.seq2seq import run_seq2seq
 from app.store import ModelStore
 from app.web.colors import Scale, text_colour
 from app.web.seq2seq_state import MAX_SOURCE_TOKENS, Seq2SeqState
@@ -154,7 +154,7 @@ class Seq2SeqView:
     beam: tuple[tuple[BeamRow, ...], ...]  # per search step
     tokenizer: str  # 'words' or 'chars'
     vocab: tuple[str, ...]  # source tokens a person may type
-    result: Any = None  # the app.seq2seq_service.Seq2SeqResult drawn (the cell view reads its traces)
+    result: Any = None  # the app.services.seq2seq.Seq2SeqResult drawn (the cell view reads its traces)
     reference: str = ""  # teacher forcing: the reference the decoder was fed
     free_output: str = ""  # teacher forcing: what the same model writes free-running
 
@@ -288,7 +288,7 @@ def examples(meta: dict[str, Any]) -> list[str]:
 
 
 def stored_meta(store: ModelStore | None, model_id: str) -> dict[str, Any]:
-    """A stored encoder-decoder described like a preset (app.jobs writes the vocabularies as token lists,
+    """A stored encoder-decoder described like a preset (app.services.training writes the vocabularies as token lists,
     the source's split as its tokenizer and the target's as its joiner)."""
     described = store.describe(model_id) if store is not None else None
     if described is None:

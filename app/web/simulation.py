@@ -1,7 +1,7 @@
 """Turn a view state into a model and its trace: the one place the pages get their numbers from.
 
 The state becomes the same request body the JSON API takes (POST /api/v1/trace) and runs through the same
-service (app.service.run_trace), so a page shows exactly the numbers the API returns for that body.
+service (app.services.trace.run_trace), so a page shows exactly the numbers the API returns for that body.
 
 Text input: each character is a token; the vocabulary is the input's distinct characters in sorted order, read
 one-hot, and the output layer predicts the next character, p_t = softmax(W_hy h_t + b_y) over that vocabulary.
@@ -20,9 +20,9 @@ import numpy as np
 from pydantic import ValidationError
 
 from app.errors import ApiError
-from app.limits import Limits
 from app.schemas.requests import TraceRequest
-from app.service import TraceResult, run_trace
+from app.services.limits import Limits
+from app.services.trace import TraceResult, run_trace
 from app.store import ModelStore
 from app.web.state import (
     DEFAULT_PRESET,

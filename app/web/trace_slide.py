@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from app.errors import TooLargeError, UnprocessableError
 from app.schemas.requests import TraceRequest
-from app.service import TraceResult
+from app.services.trace import TraceResult
 from app.web import slides, view_slides
 from app.web.simulation import check_drawable, from_result
 from app.web.state import BadInputError, ViewState
@@ -54,5 +54,7 @@ def slide_svg(result: TraceResult, req: TraceRequest, t: int, as_png: bool = Fal
 
 
 def slide_bytes(result: TraceResult, req: TraceRequest, fmt: str, t: int) -> bytes:
-    svg = slide_svg(result, req, t, as_png=fmt == "png")
+    """``svg``: the slide; ``png``: drawn; ``png-svg``: the slide checked against the PNG limit, to be drawn
+    by the caller (in the heavy-work lane)."""
+    svg = slide_svg(result, req, t, as_png=fmt in ("png", "png-svg"))
     return slides.png(svg) if fmt == "png" else svg.encode()

@@ -3,7 +3,7 @@
     /train?task=&seed=&steps=&cell=&hidden=&layers=&job=
                                         the form (the task's default model, or another cell and size), and
                                         (with job) the run's curves, table and status
-    POST /train                         start a run through the server's training jobs (app.jobs), then 303
+    POST /train                         start a run through the server's training jobs (app.services.training), then 303
                                         to the page of that job (so the URL names the run)
     POST /train/stop                    ask the run to stop after its current step, then 303 back
     GET  /train/live?job=               the curves, table and status only: static/js/training.js fetches it
@@ -38,8 +38,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.errors import ApiError
-from app.limits import Limits
-from app.security import EMBED_PREFIX, embed_url
+from app.http.security import EMBED_PREFIX, embed_url
+from app.services.limits import Limits
 from app.web.embed import full_url, templates
 from app.web.query import whole_number
 from app.web.seq2seq_routes import NAV_VIEWS

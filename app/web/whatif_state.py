@@ -15,7 +15,7 @@
 
 All characters but a token's own are left unescaped in the query (``quote_iv``), so the URL reads as above.
 :func:`parse_iv` only checks the syntax; whether an edit fits the model (gate of this cell, unit < H, t in
-the sequence...) is checked by the service exactly as for the API (app.interventions), through
+the sequence...) is checked by the service exactly as for the API (app.services.interventions), through
 :func:`to_specs`.
 """
 
@@ -37,7 +37,8 @@ FORGET = {"lstm": "f", "gru": "z", "rnn": "h"}
 MAX_EDITS = 8
 MAX_IV_CHARS = 400
 ITEM = re.compile(
-    r"^(?P<target>[a-z])(?P<unit>\d{1,4})?@(?P<t>\d{1,4})(?:\.(?P<layer>\d)(?:\.(?P<dir>[01]))?)?=(?P<value>.*)$"
+    r"^(?P<target>[a-z])(?P<unit>\d{1,4})?@(?P<t>\d{1,4})(?:\.(?P<layer>\d)(?:\.(?P<dir>[01]))?)?=(?P<value>.*)\Z",
+    re.DOTALL,  # a replacement token may be any character, a newline included
 )
 
 

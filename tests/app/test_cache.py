@@ -8,7 +8,7 @@ from collections.abc import Callable
 from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 
-from app.cache import ResponseCache
+from app.http.cache import ResponseCache
 
 
 def test_a_repeated_request_is_served_from_the_cache(client: TestClient) -> None:

@@ -14,7 +14,7 @@ import zstandard
 from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 
-from app.compression import ENCODINGS, Codecs, accepted_weights, compressible, negotiate
+from app.http.compression import ENCODINGS, Codecs, accepted_weights, compressible, negotiate
 
 DECODE: dict[str, Callable[[bytes], bytes]] = {
     "zstd": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),

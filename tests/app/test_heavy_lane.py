@@ -1,4 +1,4 @@
-"""Heavy requests go to the heavy-work processes (app.heavy_lane) and come back exactly as the worker would have
+"""Heavy requests go to the heavy-work processes (app.http.heavy_lane) and come back exactly as the worker would have
 answered them; a full lane answers 503 with Retry-After, a job over its CPU time 422; light requests never
 leave the worker."""
 
@@ -121,3 +121,57 @@ def test_a_reply_of_many_numbers_is_heavy_whatever_its_compute(tmp_path: Path) -
         assert completed(client) == 1
         assert client.post("/api/v1/trace", json=LIGHT).status_code == 200
         assert completed(client) == 1
+
+
+def test_a_slide_png_is_drawn_by_a_child_with_the_same_pixels(pair) -> None:
+    """PNG drawing holds the GIL, so every slide PNG leaves the worker; the bytes are those drawn in the worker."""
+    lane, here = pair
+    before = completed(lane)
+    url = "/export/unrolled.png?preset=&cell=lstm&hidden=6&input=hello&t=3"
+    far, near = lane.get(url), here.get(url)
+    assert far.status_code == near.status_code == 200 and far.headers["content-type"] == "image/png"
+    assert far.content == near.content and far.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 'filename="unrolled-unrolled-t3.png"' in far.headers["content-disposition"]
+    assert completed(lane) == before + 1 and completed(here) == 0
+    refused = lane.get("/export/unrolled.png?preset=&hidden=999")  # refused in the worker, before any drawing
+    assert refused.status_code == 422 and completed(lane) == before + 1
+
+
+def test_a_slide_png_gets_503_when_the_lane_is_full(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path, heavy_queue=0))
+
+    async def both() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = asyncio.create_task(client.post("/api/v1/trace", json=HEAVY))
+            while app.state.heavy.in_flight == 0:
+                await asyncio.sleep(0.001)
+            png = await client.get("/export/unrolled.png?preset=&cell=gru&hidden=4&input=abc")
+            svg = await client.get("/export/unrolled.svg?preset=&cell=gru&hidden=4&input=abc")
+            return [await first, png, svg]
+
+    try:
+        first, png, svg = asyncio.run(both())
+    finally:
+        app.state.heavy.close()
+    assert first.status_code == 200 and svg.status_code == 200  # the SVG is text: written in the worker
+    assert png.status_code == 503 and png.headers["retry-after"] == "2"
+
+
+def test_an_animation_draws_each_frame_in_a_child_with_the_same_pixels(pair) -> None:
+    """One heavy-work job per frame: the same file as drawn in the worker."""
+    lane, here = pair
+    before = completed(lane)
+    url = "/export/unrolled.apng?preset=&cell=gru&hidden=3&input=abc"
+    far, near = lane.get(url), here.get(url)
+    assert far.status_code == near.status_code == 200 and far.headers["content-type"] == "image/apng"
+    assert far.content == near.content and completed(lane) == before + 3 and completed(here) == 0
+
+
+def test_an_api_slide_png_is_drawn_by_a_child_with_the_same_pixels(pair) -> None:
+    lane, here = pair
+    before = completed(lane)
+    url = "/api/v1/trace/export?format=png&t=2"
+    far, near = lane.post(url, json=LIGHT), here.post(url, json=LIGHT)
+    assert far.status_code == near.status_code == 200 and far.headers["content-type"] == "image/png"
+    assert far.content == near.content and completed(lane) == before + 1 and completed(here) == 0

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.limits import Limits
 from app.schemas.requests import TraceRequest
-from app.service import run_trace
+from app.services.limits import Limits
+from app.services.trace import run_trace
 from core.interventions import Clamp
 from core.network import forward
 

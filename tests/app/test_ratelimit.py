@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from app.ratelimit import TokenBuckets
+from app.http.ratelimit import TokenBuckets
 
 
 def test_the_api_answers_429_with_retry_after(make_client: Callable[..., TestClient]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.schema_limits import BOUNDS, _reach
-from app.limits import Limits
+from app.services.limits import Limits
 
 SMALL = Limits(max_hidden_size=12, max_layers=2, max_vocab_size=50, max_steps=30, max_text_chars=40, max_batch=3)
 

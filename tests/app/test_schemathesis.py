@@ -17,8 +17,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-from app.limits import Limits
 from app.main import create_app
+from app.services.limits import Limits
 from app.settings import Settings
 
 DATA_DIR = Path(tempfile.mkdtemp(prefix="unrolled-schemathesis-"))

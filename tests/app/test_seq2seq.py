@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.limits import Limits
+from app.services.limits import Limits
 from core.seq2seq import Seq2SeqConfig, beam_decode, forward, greedy_decode, init_params
 
 TGT = ["<pad>", "<start>", "<end>", "ils", "regardent", "."]

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.limits import Limits
-from app.rounding import BLOCK, EXACT_DIGITS, round_significant, round_together
-from app.serialize import dumps
+from app.services.limits import Limits
+from app.wire.rounding import BLOCK, EXACT_DIGITS, round_significant, round_together
+from app.wire.serialize import dumps
 
 
 def formula(values: np.ndarray, digits: int) -> np.ndarray:

@@ -11,10 +11,10 @@ import pytest
 from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 
-from app.limits import Limits, forward_cost
-from app.rounding import round_significant
 from app.schemas.requests import TraceRequest
-from app.service import seeded_forward_cost
+from app.services.limits import Limits, forward_cost
+from app.services.trace import seeded_forward_cost
+from app.wire.rounding import round_significant
 from core.config import NetworkConfig
 from core.generate import generate
 from core.network import forward

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from app.limits import Limits, forward_cost
+from app.services.limits import Limits, forward_cost
 from core.config import NetworkConfig
 
 VOCAB = ["a", "b", "c", "d"]

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.job_store import JobStore
-from app.jobs import LOST_AFTER_SECONDS, Job
-from app.limits import Limits
+from app.services.limits import Limits
+from app.services.training import LOST_AFTER_SECONDS, Job
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from app.limits import Limits
+from app.services.limits import Limits
 
 
 @pytest.fixture

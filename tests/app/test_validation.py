@@ -9,7 +9,7 @@ import pytest
 from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 
-from app.limits import Limits
+from app.services.limits import Limits
 
 
 def post(client: TestClient, body: object, path: str = "/api/v1/trace"):

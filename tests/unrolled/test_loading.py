@@ -107,7 +107,7 @@ def test_a_file_larger_than_the_bounds_is_refused_before_it_is_read(tmp_path, mo
 
 
 def test_the_default_bounds_are_the_servers_upload_bounds() -> None:
-    from app.limits import Limits
+    from app.services.limits import Limits
     from unrolled.files import upload_bounds
 
     assert upload_bounds() == ReadBounds(Limits().max_upload_tensors, Limits().max_upload_tensor_bytes)

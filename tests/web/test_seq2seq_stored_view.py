@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from training_runs import train
 
-from app.limits import Limits
 from app.main import create_app
+from app.services.limits import Limits
 from app.settings import Settings
 from app.web import seq2seq
 from app.web.seq2seq_state import Seq2SeqState, parse

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from training_runs import train
 
-from app.limits import Limits
 from app.main import create_app
+from app.services.limits import Limits
 from app.settings import Settings
 from app.web.state import BadInputError, parse, parse_vectors
 
@@ -134,7 +134,7 @@ def test_simulator_pages_use_the_configured_limits(tmp_path: Path) -> None:
 
 
 def test_a_jobs_model_is_rebuilt_from_its_request_when_another_worker_runs_it() -> None:
-    from app.jobs import Job
+    from app.services.training import Job
     from app.web.training import job_config, model_summary
 
     job = Job("a" * 32, "adding", {"lag": 12}, {}, trainer=None, model={"cell": "gru", "hidden_size": 5})

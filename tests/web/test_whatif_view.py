@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.limits import Limits
 from app.main import create_app
 from app.schemas.requests import TraceRequest
-from app.service import run_trace
+from app.services.limits import Limits
+from app.services.trace import run_trace
 from app.settings import Settings
 from app.web import cellview, whatif
 from app.web.simulation import api_request, simulate
 from app.web.state import ViewState
-from app.what_if_payload import what_if_section
+from app.wire.what_if_payload import what_if_section
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 Each layer and direction carries one T x H array per quantity; outputs are T x O. Arrays go to orjson as NumPy
 arrays (OPT_SERIALIZE_NUMPY), never through Python lists or FastAPI's jsonable_encoder.
 
-Numbers are rounded to the request's precision p by app.rounding: each is the double nearest to its value
+Numbers are rounded to the request's precision p by app.wire.rounding: each is the double nearest to its value
 rounded to p significant digits, ``float(f"{x:.{p-1}e}")``, and orjson writes its shortest repr, so at p = 17
 every float64 goes out exactly as computed. Zeros and non-finite numbers come out as they went in; orjson
 writes NaN and +-inf as null, so JSON never holds them, and ``diverged_at`` says where they start. The arrays
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from app.rounding import round_significant, round_together
-from app.service import GradientResult, TraceResult
+from app.services.trace import GradientResult, TraceResult
+from app.wire.rounding import round_significant, round_together
 from core.config import NetworkConfig
 from core.trace import Trace
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from app.rounding import round_significant
-from app.serialize import layer_records, output_section, trace_payload
-from app.service import TraceResult
+from app.services.trace import TraceResult
+from app.wire.rounding import round_significant
+from app.wire.serialize import layer_records, output_section, trace_payload
 from core.trace import Trace
 
 

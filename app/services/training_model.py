@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import UnprocessableError
-from app.limits import Limits, check_config
+from app.services.limits import Limits, check_config
 from core.config import NetworkConfig
 
 NETWORK_FIELDS = ("cell", "hidden_size", "num_layers")

@@ -23,9 +23,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StrictInt, ValidationError
 
 from app.errors import UnprocessableError
-from app.limits import Limits, check_config
 from app.schemas.common import MAX_LIST, WHOLE, StrictModel
 from app.schemas.model import Token
+from app.services.limits import Limits, check_config
 from app.store import ModelStore
 from core.config import ConfigError, NetworkConfig
 from core.params import Params

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 
 
 class JSONBytes(JSONResponse):
-    """Takes a dict (rendered by orjson) or bytes already rendered by app.serialize.dumps."""
+    """Takes a dict (rendered by orjson) or bytes already rendered by app.wire.serialize.dumps."""
 
     def render(self, content: Any) -> bytes:
         if isinstance(content, bytes):

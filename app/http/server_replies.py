@@ -1,9 +1,9 @@
 """The replies uvicorn writes by itself, before the app sees a request, carrying the app's security headers.
 
 uvicorn answers a request it cannot parse with its own 400 and, over ``limit_concurrency``, with its own 503;
-neither passes through app.security.SecurityHeaders, so both went out without a Content-Security-Policy,
+neither passes through app.http.security.SecurityHeaders, so both went out without a Content-Security-Policy,
 nosniff or X-Frame-Options. The protocol class below (handed to uvicorn as ``http=`` by ``unrolled serve``)
-writes the 400 with app.security.STRICT_HEADERS, and importing this module swaps uvicorn's 503 app for one that
+writes the 400 with app.http.security.STRICT_HEADERS, and importing this module swaps uvicorn's 503 app for one that
 says what happened in JSON, with the same headers and a Retry-After. uvicorn looks its 503 app up as a module
 global at each request, so replacing that global is the only hook it offers; tests/app/test_cli.py checks both
 over a socket.
@@ -15,7 +15,7 @@ import orjson
 import uvicorn.protocols.http.httptools_impl as httptools_impl
 from starlette.types import Receive, Scope, Send
 
-from app.security import STRICT_HEADERS, send_json
+from app.http.security import STRICT_HEADERS, send_json
 
 RETRY_AFTER_S = 1
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.security import send_json
+from app.http.security import send_json
 
 
 class TokenBuckets:

@@ -48,7 +48,7 @@ class Limits:
     max_upload_tensor_bytes: int = 128 * 1024 * 1024
     default_precision: int = 4
     max_interventions: int = 64  # what-if changes in one request
-    max_precision: int = MAX_PRECISION  # 17 digits give every float64 exactly (app.rounding)
+    max_precision: int = MAX_PRECISION  # 17 digits give every float64 exactly (app.wire.rounding)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
@@ -96,7 +96,7 @@ class Offload:
 
 #: Set by a route (app.api.replies.computed_json) to its server's heavy-work thresholds: a run that meets every
 #: limit but is heavy is not computed where it was asked for; check_runs raises OffloadRequested and the route
-#: hands the request to app.heavy_lane's processes. None: compute here.
+#: hands the request to app.http.heavy_lane's processes. None: compute here.
 OFFLOAD_ABOVE: ContextVar[Offload | None] = ContextVar("offload_above", default=None)
 
 

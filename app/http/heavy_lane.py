@@ -1,7 +1,7 @@
 """Heavy requests computed in a small pool of child processes, so that one user's big traces cannot starve
 everyone else's small ones.
 
-    route --(cost > UNROLLED_HEAVY_COMPUTE)--> HeavyLane.run(job, body) --> child: app.heavy_jobs.run(job, body)
+    route --(cost > UNROLLED_HEAVY_COMPUTE)--> HeavyLane.run(job, body) --> child: app.api.heavy_jobs.run(job, body)
                                                   |  full (processes + queue busy): 503 + Retry-After
                                                   |  child over UNROLLED_HEAVY_CPU_SECONDS of CPU: 422
 
@@ -53,7 +53,7 @@ def _start_child(settings: Settings) -> None:
     """Each child, once: lower priority, the SIGXCPU handler, and the job context (store, limits)."""
     os.nice(NICENESS)
     signal.signal(signal.SIGXCPU, _on_sigxcpu)
-    from app import heavy_jobs
+    from app.api import heavy_jobs
 
     heavy_jobs.configure(settings)
 
@@ -65,7 +65,7 @@ def _cpu_seconds() -> float:
 
 def _run_in_child(job: str, args: tuple[Any, ...], cpu_seconds: int) -> tuple[bool, Any]:
     """Run one job under its CPU limit; (True, reply bytes) or (False, the ApiError to raise in the worker)."""
-    from app import heavy_jobs
+    from app.api import heavy_jobs
 
     before, hard = resource.getrlimit(resource.RLIMIT_CPU)
     soft = math.ceil(_cpu_seconds() + cpu_seconds)  # RLIMIT_CPU counts the whole process's CPU time

@@ -15,18 +15,6 @@ from functools import cache
 import numpy as np
 
 from app.errors import ApiError, UnprocessableError
-from app.input_errors import unprocessable
-from app.interventions import Planned, located, plan
-from app.limits import Limits, check_run, check_runs, forward_cost
-from app.resolve import (
-    INPUT_LOC,
-    EncodedInput,
-    Loc,
-    ResolvedModel,
-    config_for_input,
-    resolve,
-    tokenize,
-)
 from app.schemas.model import ModelSpec, SeedWeights
 from app.schemas.requests import (
     GenerationSpec,
@@ -37,7 +25,19 @@ from app.schemas.requests import (
     TraceOptions,
     TraceRequest,
 )
-from app.states import initial_states
+from app.services.input_errors import unprocessable
+from app.services.interventions import Planned, located, plan
+from app.services.limits import Limits, check_run, check_runs, forward_cost
+from app.services.resolve import (
+    INPUT_LOC,
+    EncodedInput,
+    Loc,
+    ResolvedModel,
+    config_for_input,
+    resolve,
+    tokenize,
+)
+from app.services.states import initial_states
 from app.store import ModelStore
 from core import bptt, losses
 from core.bptt import Gradients

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from app.errors import NotFoundError, UnprocessableError
-from app.limits import Limits, check_config
 from app.schemas.model import InlineWeights, ModelSpec, PresetWeights, SeedWeights, StoredWeights
 from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceOptions, TraceRequest, VectorsInput
+from app.services.limits import Limits, check_config
 from app.store import ModelStore, StoredModel
 from core import presets
 from core.config import ConfigError, NetworkConfig

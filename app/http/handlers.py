@@ -2,9 +2,9 @@
 
 400  the body is not JSON (or not parseable at all, e.g. compressed)
 404  unknown preset, stored model or route
-413  body over the size limit (app.security)
+413  body over the size limit (app.http.security)
 422  the body is JSON but does not validate, or the service cannot run it as asked (field named in loc)
-429  rate limit (app.ratelimit)
+429  rate limit (app.http.ratelimit)
 503  the store cannot be used (app.sqlite_file); pages get a short HTML page saying so
 500  a bug: a generic message; the traceback goes to the server log only
 """
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import API_PREFIX
 from app.errors import ApiError, StoreUnavailableError, UnprocessableError
-from app.responses import JSONBytes
+from app.http.responses import JSONBytes
 
 log = logging.getLogger("unrolled.app")
 

@@ -6,7 +6,7 @@ is read, when the vocabulary folds case, as the token equal to it in lower case 
 still outside it as the unknown token when the vocabulary names one (the reply flags those words);
 a model without an unknown token refuses such words with a 422 naming them.
 
-Cost, counted like app.limits: the encoder over S source tokens and the decoder over T steps (times the beam
+Cost, counted like app.services.limits: the encoder over S source tokens and the decoder over T steps (times the beam
 width for beam search), plus the output layer T * V * H_dec and attention T * S * K.
 """
 
@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 
 from app.errors import LimitExceededError, NotFoundError, UnprocessableError
-from app.limits import Limits, check_config, forward_cost
-from app.resolve import fold_token, stored_of_kind, tokenize, vocab_folding, vocab_tokens
 from app.schemas.model import PresetWeights, StoredWeights
 from app.schemas.requests import TextInput
 from app.schemas.seq2seq import Seq2SeqModelSpec, Seq2SeqRequest, SequenceSpec
-from app.service import quantity_names
+from app.services.limits import Limits, check_config, forward_cost
+from app.services.resolve import fold_token, stored_of_kind, tokenize, vocab_folding, vocab_tokens
+from app.services.trace import quantity_names
 from app.store import ModelStore
 from core.config import ConfigError
 from core.network import InputError
@@ -31,7 +31,7 @@ from core.network import InputError
 SOURCE_RESERVED = ("<pad>",)
 TARGET_RESERVED = ("<pad>", "<start>", "<end>")
 NO_FOLDING = (False, None)
-Folding = tuple[bool, str | None]  # (fold case, unknown token), as app.resolve.vocab_folding reads them
+Folding = tuple[bool, str | None]  # (fold case, unknown token), as app.services.resolve.vocab_folding reads them
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Resolved:
 
 
 def _stored(store: ModelStore | None, model_id: str) -> Resolved:
-    """A stored encoder-decoder (e.g. a finished training run) with its vocabularies; app.jobs writes the
+    """A stored encoder-decoder (e.g. a finished training run) with its vocabularies; app.services.training writes the
     source vocabulary's folding beside it in the meta."""
     stored = stored_of_kind(store, model_id, "seq2seq")
     return Resolved(

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.errors import LimitExceededError, UnprocessableError
-from app.limits import Limits
 from app.schemas.interventions import ClampSpec, InterventionSpec, ReplaceInputSpec, SetStateSpec
+from app.services.limits import Limits
 from core.config import NetworkConfig
 from core.interventions import Clamp, Intervention, InterventionError, ReplaceInput, SetState
 

@@ -2,7 +2,7 @@
 
     inputs[0..N-1] --resolve_inputs--> (one model, N encoded inputs) --run_sequences--> N TraceResults
 
-Each sequence runs on its own (app.service.run_sequences), so its trace is exactly the one a single request
+Each sequence runs on its own (app.services.trace.run_sequences), so its trace is exactly the one a single request
 for it gets; what a batch shares is the model, its weights and options, and the limits: at most max_batch
 sequences, each within max_steps, and the compute budget, the reply size and the texts' characters on the
 sum over sequences (a batch cannot do more work than one request may).
@@ -11,10 +11,10 @@ sum over sequences (a batch cannot do more work than one request may).
 from __future__ import annotations
 
 from app.errors import LimitExceededError, UnprocessableError
-from app.limits import Limits
-from app.resolve import INPUT_LOC, Loc, resolve_inputs
 from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceBatchRequest, VectorsInput
-from app.service import TraceResult, run_sequences
+from app.services.limits import Limits
+from app.services.resolve import INPUT_LOC, Loc, resolve_inputs
+from app.services.trace import TraceResult, run_sequences
 from app.store import ModelStore
 
 INPUT_FORMS = {VectorsInput: "vectors", TextInput: "text", TokensInput: "tokens"}

@@ -1,4 +1,4 @@
-"""Compresses replies as the client's Accept-Encoding asks (app.compression): zstd, br or gzip.
+"""Compresses replies as the client's Accept-Encoding asks (app.http.compression): zstd, br or gzip.
 
 A reply is compressed when its media type is text-like (JSON, HTML, CSS, JavaScript, SVG, CSV) and it is at
 least ``minimum_size`` bytes; replies that already carry a Content-Encoding (the cached trace replies of
@@ -12,7 +12,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.compression import Codecs, StreamCompressor, compressible, negotiate
+from app.http.compression import Codecs, StreamCompressor, compressible, negotiate
 
 
 class CompressReplies:

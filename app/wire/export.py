@@ -15,9 +15,9 @@ import json
 
 import numpy as np
 
-from app.rounding import round_significant
-from app.serialize import DIRECTIONS, dumps, model_section, trace_payload
-from app.service import TraceResult
+from app.services.trace import TraceResult
+from app.wire.rounding import round_significant
+from app.wire.serialize import DIRECTIONS, dumps, model_section, trace_payload
 
 MEDIA_TYPES = {
     "json": "application/json",

@@ -1,5 +1,5 @@
 """An encoder-decoder run as JSON: the encoder's trace, the context vector, the decoder's trace, attention
-and outputs, column-oriented and rounded like app.serialize (sequence 0 of the batch)."""
+and outputs, column-oriented and rounded like app.wire.serialize (sequence 0 of the batch)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from app.seq2seq_service import Seq2SeqResult
-from app.serialize import API_VERSION, _r, layer_records
+from app.services.seq2seq import Seq2SeqResult
+from app.wire.serialize import API_VERSION, _r, layer_records
 
 
 def _ids(values: np.ndarray) -> np.ndarray:

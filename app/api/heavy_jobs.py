@@ -1,5 +1,6 @@
-"""What a heavy-work process (app.heavy_lane) can compute: each job turns a request body, exactly as the
-client sent it, into the reply bytes the route would have made itself, through the same functions.
+"""What a heavy-work process (app.http.heavy_lane) can compute: each job turns a request body, exactly as the
+client sent it, into the reply bytes the route would have made itself, through the same functions; or draws a
+slide's SVG (already checked against its pixel limit) as a PNG.
 
 The body is validated again here with the route's own pydantic model, so the child reads the request exactly
 as the route did; the route has already checked every limit before handing it over.
@@ -26,6 +27,7 @@ def _jobs() -> dict[str, Callable[..., bytes]]:
     from app.api.gradients import gradients_body
     from app.api.trace import StepRequest, export_body, step_body, trace_body
     from app.schemas.requests import GradientRequest, TraceBatchRequest, TraceRequest
+    from app.web.slides import png
 
     store, limits = _context["store"], _context["limits"]
     return {
@@ -33,6 +35,7 @@ def _jobs() -> dict[str, Callable[..., bytes]]:
         "step": lambda body, t: step_body(StepRequest.model_validate_json(body), t, store, limits),
         "export": lambda body, fmt, t=0: export_body(TraceRequest.model_validate_json(body), fmt, store, limits, t),
         "gradients": lambda body: gradients_body(GradientRequest.model_validate_json(body), store, limits),
+        "png": png,  # a slide's SVG (and zoom), already bounded by slides.MAX_PIXELS or the animation budget
     }
 
 

@@ -24,10 +24,10 @@ from typing import Any
 
 from app.errors import ApiError, NotFoundError, UnprocessableError
 from app.job_store import JobStore
-from app.limits import Limits
-from app.resolve import vocab_tokens
+from app.services.limits import Limits
+from app.services.resolve import vocab_tokens
+from app.services.training_model import model_config
 from app.store import ModelStore
-from app.training_model import model_config
 from core.config import NetworkConfig
 
 #: Longest wait before a running job's progress reaches the file and a cancel from another worker is seen.
@@ -259,7 +259,7 @@ class JobManager:
             "vocab": vocab_tokens(None if task.vocab is None else list(task.vocab.tokens)),
             # how typed text splits into those tokens (the simulator's input form for this model)
             "tokenizer": None if task.vocab is None else ("chars" if task.vocab.joiner == "" else "words"),
-            # how typed tokens outside it are read (app.resolve.vocab_folding)
+            # how typed tokens outside it are read (app.services.resolve.vocab_folding)
             "fold_case": task.vocab is not None and task.vocab.fold_case,
             "unknown": None if task.vocab is None else task.vocab.unknown,
             "output_labels": None if task.output_labels is None else list(task.output_labels),
