@@ -50,6 +50,7 @@ SLIDE_VIEWS = {
     "compare": "RNN vs LSTM vs GRU on the same input",
     "whatif": "What if: one number changed inside the run",
     "seq2seq": "Encoder-decoder (Seq2Seq)",
+    "seq2seq-cell": "Inside the encoder-decoder's cell",
 }
 
 
@@ -63,6 +64,7 @@ def view_context(request: Request, view: str) -> dict | Response:
         "compare": routes.compare_context,
         "whatif": routes.whatif_context,
         "seq2seq": seq2seq_routes.context,
+        "seq2seq-cell": seq2seq_routes.context,
     }
     if view not in builders:
         return page_context(request, view)

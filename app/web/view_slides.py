@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.web import cellview, heatmaps, slides, unrolled
+from app.web import cellview, heatmaps, seq2seq_cell, slides, unrolled
 from app.web import seq2seq_slide as s2s_picture
 from app.web.colors import SequentialScale
 from app.web.simulation import Simulation
@@ -192,36 +192,43 @@ class Bars:
     whatif: Any
 
 
-def seq2seq_slide(ctx: dict, title: str) -> Built:
-    view, t = ctx["s2s"], ctx["state"].t
-    picture = s2s_picture.build(view)
-    laid, width, height = placed([Part("seq2seq", picture, "")])
-    s2 = ctx["s2"]
+def seq2seq_model(ctx: dict) -> str:
+    view, s2 = ctx["s2s"], ctx["s2"]
     weights = f"random weights, seed {s2.seed}" if s2.random else f"trained (“{view.title}”)"
     attention = "no attention" if view.attention == "none" else f"{view.attention} attention"
-    decoding = (
-        "teacher forcing"
-        if view.teacher_forced
-        else (f"beam search, width {s2.width}" if s2.decode == "beam" else "greedy decoding")
-    )
-    model = (
-        f"{view.cell.upper()} encoder-decoder, hidden size {view.hidden}, {attention}, {weights}, {decoding}"
-    )
+    if view.teacher_forced:
+        decoding = "teacher forcing"
+    else:
+        decoding = f"beam search, width {s2.width}" if s2.decode == "beam" else "greedy decoding"
+    return f"{view.cell.upper()} encoder-decoder, hidden size {view.hidden}, {attention}, {weights}, {decoding}"
+
+
+def timeline_step(view: Any, t: int) -> str:
     labels = view.step_labels
-    at = labels[t] if t < len(labels) else f"step {t}"
+    return labels[t] if t < len(labels) else f"step {t}"
+
+
+def seq2seq_slide(ctx: dict, title: str) -> Built:
+    view, t = ctx["s2s"], ctx["state"].t
+    laid, width, height = placed([Part("seq2seq", s2s_picture.build(view), "")])
     scales: list[slides.LegendSpec] = [("encoder state h and decoder state s", view.scale)]
-    slide = slides.build(
-        None,
-        title,
-        f"{at} · output “{view.output}”",
-        width,
-        height,
-        scales,
-        model=model,
-        text=view.source_text,
-    )
+    at = f"{timeline_step(view, t)} · output “{view.output}”"
+    slide = slides.build(None, title, at, width, height, scales, model=seq2seq_model(ctx), text=view.source_text)
     ctx.update(parts=laid)
     return slide, file_name("seq2seq", t)
+
+
+def seq2seq_cell_slide(ctx: dict, title: str) -> Built:
+    """The cell of the encoder or decoder step the timeline is on, drawn as the simulator's cell view."""
+    view, t = ctx["s2s"], ctx["state"].t
+    sim, _ = seq2seq_cell.simulation(view)
+    cv = seq2seq_cell.build(view)
+    step = cv.steps[cv.substep - 1]
+    at = f"{timeline_step(view, t)} · sub-step {step.number}: {step.name} · unit {cv.unit}, {cv.where}"
+    slide = slides.build(None, title, at, cv.diagram.width, cv.diagram.height, list(cv.diagram.scales),
+                         model=seq2seq_model(ctx), text=view.source_text)
+    ctx.update(cellview=cv, state=sim.state)
+    return slide, file_name("seq2seq-cell", t) + (f"-s{sim.state.s}" if sim.state.s else "")
 
 
 SLIDES: dict[str, Callable[[dict, str], Built]] = {
@@ -232,4 +239,5 @@ SLIDES: dict[str, Callable[[dict, str], Built]] = {
     "compare": compare_slide,
     "whatif": whatif_slide,
     "seq2seq": seq2seq_slide,
+    "seq2seq-cell": seq2seq_cell_slide,
 }

@@ -113,8 +113,28 @@ def test_pages_and_their_embeds_link_downloads_that_work(client, path, embed):
     assert page.status_code == 200
     links = [html.unescape(u) for u in re.findall(r'href="(/export/[^"]+)"[^>]* download', page.text)]
     view = path.strip("/")
-    assert [u.split("?")[0] for u in links] == [f"/export/{view}.svg", f"/export/{view}.png"]
+    assert [u.split("?")[0] for u in links][:2] == [f"/export/{view}.svg", f"/export/{view}.png"]
+    if view == "seq2seq":  # and the cell of the current step, in the (closed) cell pane
+        assert [u.split("?")[0] for u in links][2:] == ["/export/seq2seq-cell.svg", "/export/seq2seq-cell.png"]
+    else:
+        assert len(links) == 2
     for url in links:
         r = client.get(url)
         assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
         assert "t=1" in url
+
+
+def test_the_seq2seq_cell_slide_draws_the_decoder_cell_of_the_step(client):
+    overview = svg_of(client, "/export/seq2seq.svg?t=0")[0]
+    encoder_steps = sum(
+        1 for g in overview.iter(f"{SVG}g") if (g.get("class") or "").startswith("s2x-col enc")
+    )
+    t = encoder_steps + 1  # the decoder's second step
+    root, texts, titles = svg_of(client, f"/export/seq2seq-cell.svg?t={t}&unit=2&s=2")
+    assert texts[0] == "Inside the encoder-decoder's cell" and "encoder-decoder" in texts[1]
+    assert "decoder step 2 reads" in texts[2] and "sub-step 2" in texts[2] and "unit 2, in the decoder" in texts[2]
+    now = [g for g in root.iter(f"{SVG}g") if "sub-now" in (g.get("class") or "")]
+    assert [g.get("data-s") for g in now] == ["2"]
+    r = client.get(f"/export/seq2seq-cell.png?t={t}&unit=2&s=2")
+    assert r.status_code == 200 and png_size(r.content) == (
+        round(2 * float(root.get("width"))), round(2 * float(root.get("height"))))
