@@ -38,6 +38,13 @@ class LimitExceededError(UnprocessableError):
     kind = "limit_exceeded"
 
 
+class TooLargeError(ApiError):
+    """What was asked for is too large to make (a picture over its pixel budget): 413, refused before the work."""
+
+    status = 413
+    kind = "too_large"
+
+
 class StoreUnavailableError(ApiError):
     """The store (the SQLite file, or the database UNROLLED_DATABASE_URL names) cannot be read or written right
     now: 503, with Retry-After, so a client retries and a load balancer takes the replica out."""

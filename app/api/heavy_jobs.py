@@ -33,9 +33,9 @@ def _jobs() -> dict[str, Callable[..., bytes]]:
     return {
         "trace": lambda body: trace_body(TraceBatchRequest.model_validate_json(body), store, limits),
         "step": lambda body, t: step_body(StepRequest.model_validate_json(body), t, store, limits),
-        "export": lambda body, fmt: export_body(TraceRequest.model_validate_json(body), fmt, store, limits),
+        "export": lambda body, fmt, t=0: export_body(TraceRequest.model_validate_json(body), fmt, store, limits, t),
         "gradients": lambda body: gradients_body(GradientRequest.model_validate_json(body), store, limits),
-        "png": png,  # a slide's SVG, already bounded by slides.MAX_PIXELS, drawn as a PNG
+        "png": png,  # a slide's SVG (and zoom), already bounded by slides.MAX_PIXELS or the animation budget
     }
 
 

@@ -31,7 +31,6 @@ from app.wire.export import MEDIA_TYPES, export
 from app.wire.serialize import API_VERSION, dumps, step_payload
 from app.wire.what_if_payload import trace_reply
 
-EXPORT_MEDIA = ("application/json", "text/csv", "application/octet-stream")
 router = APIRouter(prefix="/trace", tags=["trace"], responses={**BODY_ERRORS, **errors(404)})
 
 
@@ -119,10 +118,23 @@ def step_body(req: TraceRequest, t: int, store: ModelStore | None, limits: Limit
     return dumps(step_payload(result, t))
 
 
+EXPORT_FORMATS = Literal["json", "csv", "npz", "svg", "png"]
+SLIDE_FORMATS = ("svg", "png")
+EXPORT_MEDIA_ALL = {**MEDIA_TYPES, "svg": "image/svg+xml", "png": "image/png"}
+
+
 @router.post(
     "/export",
-    summary="The trace as a file: json, csv (long format) or npz",
-    responses={200: {"content": {media: {} for media in EXPORT_MEDIA}, "description": "The trace file"}},
+    summary="The trace as a file: json, csv (long format) or npz; or its picture as a slide: svg or png",
+    description="`format=json|csv|npz` gives the numbers. `format=svg|png` gives the unrolled view's picture at "
+    "step `t` (query parameter, default 0) as a slide: the same standalone SVG the page's download gives (every "
+    "value in a `<title>`, the picture's `<title>`/`<desc>`, the colour legends and a caption naming the model, "
+    "the input and the step), or that SVG drawn as a PNG at twice its size. `t` past the last step is a 422; "
+    "a sequence too long to draw, or a PNG over the pixel limit, is a 413 (before anything is drawn).",
+    responses={
+        200: {"content": {media: {} for media in EXPORT_MEDIA_ALL.values()}, "description": "The trace file"},
+        **errors(413),
+    },
 )
 async def export_trace(
     request: Request,
@@ -130,17 +142,37 @@ async def export_trace(
     settings: SettingsDep,
     store: StoreDep,
     cache: CacheDep,
-    format: Literal["json", "csv", "npz"] = "json",
+    format: EXPORT_FORMATS = "json",
+    t: TimestepQuery = None,
 ) -> Response:
-    key = request_key("export", req, format)
-    render = lambda: export_body(req, format, store, settings.limits)  # noqa: E731
-    body, hit = await computed_file(request, settings, cache, key, render, "export", format)
+    if t is not None and format not in SLIDE_FORMATS:
+        raise UnprocessableError(f"t picks the step of a slide: give it with format=svg or png, not {format}",
+                                 ("query", "t"))
+    step = t or 0
+    # A PNG is its SVG (made and cached like any export, checked against the PNG pixel limit) drawn by resvg
+    # where the pages draw theirs: in a heavy-work process when the server has them, as drawing holds the GIL.
+    made = "png-svg" if format == "png" else format
+    key = request_key("export", req, made if format not in SLIDE_FORMATS else f"{made}:{step}")
+    render = lambda: export_body(req, made, store, settings.limits, step)  # noqa: E731
+    body, hit = await computed_file(request, settings, cache, key, render, "export", made, step)
+    if format == "png":
+        from app.web.picture_routes import draw_png
+
+        body = await draw_png(request, body.decode())
+    name = f"trace-t{step}.{format}" if format in SLIDE_FORMATS else f"trace.{format}"
     headers = {
-        "content-disposition": f'attachment; filename="trace.{format}"',
+        "content-disposition": f'attachment; filename="{name}"',
         "x-cache": "hit" if hit else "miss",
     }
-    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+    return Response(body, media_type=EXPORT_MEDIA_ALL[format], headers=headers)
 
 
-def export_body(req: TraceRequest, fmt: str, store: ModelStore | None, limits: Limits) -> bytes:
-    return export(run_trace(req, store=store, limits=limits), fmt)
+def export_body(req: TraceRequest, fmt: str, store: ModelStore | None, limits: Limits, t: int = 0) -> bytes:
+    """The file of ``fmt``: the trace's numbers (app.wire.export), or its slide at step ``t`` (app.web.trace_slide:
+    ``svg``, ``png``, or ``png-svg``, the SVG of a PNG, refused when over the PNG pixel limit)."""
+    result = run_trace(req, store=store, limits=limits)
+    if fmt in (*SLIDE_FORMATS, "png-svg"):
+        from app.web.trace_slide import slide_bytes  # the picture is drawn by the pages' own code
+
+        return slide_bytes(result, req, fmt, t)
+    return export(result, fmt)

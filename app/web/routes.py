@@ -242,18 +242,21 @@ def with_evidence(ctx: dict) -> dict:
     return ctx
 
 
-@router.get("/gradients", response_class=HTMLResponse)
-def gradients_page(request: Request) -> HTMLResponse:
+def gradients_context(request: Request) -> dict:
     ctx = base_context(request, "gradients")
     if ctx["state"].evidence:
         ctx = with_evidence(ctx)
     if ctx.get("evidence") is None and ctx["sim"] is not None:
         ctx["chart"] = gradients.build(ctx["sim"], request.app.state.settings.limits)
-    return render("gradients.html", ctx)
+    return ctx
 
 
-@router.get("/compare", response_class=HTMLResponse)
-def compare_page(request: Request) -> HTMLResponse:
+@router.get("/gradients", response_class=HTMLResponse)
+def gradients_page(request: Request) -> HTMLResponse:
+    return render("gradients.html", gradients_context(request))
+
+
+def compare_context(request: Request) -> dict:
     ctx = base_context(request, "compare")
     if ctx["state"].evidence:
         ctx = with_evidence(ctx)
@@ -271,7 +274,12 @@ def compare_page(request: Request) -> HTMLResponse:
         shared = Scale.for_values([v for _, other in titled for v in unrolled.all_quantity_values(other, "h")])
         ctx["diagrams"] = [(name, unrolled.build(other, shared)) for name, other in titled]
         ctx["shared_scale"] = shared
-    return render("compare.html", ctx)
+    return ctx
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request) -> HTMLResponse:
+    return render("compare.html", compare_context(request))
 
 
 @router.get("/whatif", response_class=HTMLResponse, response_model=None)
@@ -285,12 +293,17 @@ def whatif_page(request: Request) -> HTMLResponse | RedirectResponse:
         rest = state.query(panel="")
         target = f"{request.url.path}?{rest + '&' if rest else ''}iv={whatif_state.quote_iv(from_form)}"
         return RedirectResponse(target, status_code=303)
+    return render("whatif.html", whatif_context(request))
+
+
+def whatif_context(request: Request) -> dict:
     ctx = base_context(request, "whatif")
     if ctx["sim"] is not None:
         settings = request.app.state.settings
-        ctx["whatif"], problems = whatif.build(ctx["sim"], query.get("iv"), request.app.state.store, settings.limits)
+        iv = request.query_params.get("iv")
+        ctx["whatif"], problems = whatif.build(ctx["sim"], iv, request.app.state.store, settings.limits)
         ctx["errors"] = ctx["errors"] + problems
         rest = ctx["state"].query(panel="")
         ctx["clear_href"] = f"{request.url.path}?{rest + '&' if rest else ''}iv="
-    return render("whatif.html", ctx)
+    return ctx
 

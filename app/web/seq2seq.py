@@ -53,6 +53,11 @@ class Seq2SeqInputError(ValueError):
 class Square:
     css: str  # colour bin class, + ' neg' when negative (drawn with a dash: colour is not the only cue)
     title: str
+    fill: str = ""  # the bin's hex colour, for SVG (the slide)
+
+    @property
+    def negative(self) -> bool:
+        return self.css.endswith(" neg")
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,9 @@ class DecoderColumn:
     probability: float
     top: tuple[Candidate, ...]
     attention: tuple[float, ...]  # weight on each source token (empty without attention)
-    free: str | None = None  # teacher forcing: what the free-running decoder wrote at this step ('' past its END)
+    free: str | None = (
+        None  # teacher forcing: what the free-running decoder wrote at this step ('' past its END)
+    )
     wanted: str = ""  # teacher forcing: the reference word this step should write
 
     @property
@@ -195,7 +202,11 @@ def shown(token: str) -> str:
 
 def squares(values: np.ndarray, scale: Scale, name: str) -> tuple[Square, ...]:
     return tuple(
-        Square(scale.css_class(float(v)) + (" neg" if v < 0 else ""), f"{name}[{j}] = {float(v):+.3f}")
+        Square(
+            scale.css_class(float(v)) + (" neg" if v < 0 else ""),
+            f"{name}[{j}] = {float(v):+.3f}",
+            scale.colour(float(v)),
+        )
         for j, v in enumerate(values)
     )
 
@@ -391,7 +402,9 @@ def _build(key: tuple, state: Seq2SeqState, limits: Limits, store: ModelStore | 
     context = trace.context[-1, 0]
     scale = Scale.for_values(np.concatenate([enc_h.ravel(), dec_h.ravel(), context.ravel()]))
     encoder = tuple(
-        EncoderColumn(j, tok, squares(enc_h[j], scale, f"h_{j + 1}"), summary(enc_h[j], f"h_{j + 1}"), typed[j])
+        EncoderColumn(
+            j, tok, squares(enc_h[j], scale, f"h_{j + 1}"), summary(enc_h[j], f"h_{j + 1}"), typed[j]
+        )
         for j, tok in enumerate(source)
     )
     weights = trace.attention_matrix()
@@ -452,9 +465,7 @@ def _free_run(state: Seq2SeqState, limits: Limits, store: ModelStore | None) -> 
     return _build(free.model_key(), free, limits, store)
 
 
-def build(
-    state: Seq2SeqState, limits: Limits | None = None, store: ModelStore | None = None
-) -> Seq2SeqView:
+def build(state: Seq2SeqState, limits: Limits | None = None, store: ModelStore | None = None) -> Seq2SeqView:
     """The view of ``state`` within the server's ``limits`` (a stored model is read from ``store``); an empty
     source becomes the task's first sample, the step is clamped."""
     meta = model_meta(state, store)

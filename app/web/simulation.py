@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from app.errors import ApiError
 from app.schemas.requests import TraceRequest
 from app.services.limits import Limits
-from app.services.trace import run_trace
+from app.services.trace import TraceResult, run_trace
 from app.store import ModelStore
 from app.web.state import (
     DEFAULT_PRESET,
@@ -115,7 +115,10 @@ class Simulation:
 
     def output_label(self, t: int) -> str:
         """y_t in a few characters: the most likely next character or class with its probability
-        ("e 41%", "positive 93%"), or the value ("0.123"); "—" where the network diverged."""
+        ("e 41%", "positive 93%"), or the value ("0.123"); "—" where the network diverged or has no output layer
+        (an API request may leave it out)."""
+        if self.trace.logits is None:
+            return "—"
         if self.trace.probs is None:
             return f"{self.output_value(t):.3g}"
         top = self.top_outputs(t, 1)
@@ -350,8 +353,13 @@ def _simulate(key: tuple, state: ViewState, store: ModelStore | None, limits: Li
         result = run_trace(TraceRequest.model_validate(body), store=store, limits=limits)
     except (ApiError, ValidationError) as exc:
         raise BadInputError(f"The model could not be run: {exc}") from None
+    check_drawable(result.model.config, len(result.input.values))
+    return from_result(state, result)
+
+
+def from_result(state: ViewState, result: TraceResult) -> Simulation:
+    """The simulation a view draws from a trace the service computed (the page's, or an API request's)."""
     model, encoded = result.model, result.input
-    check_drawable(model.config, len(encoded.values))
     vocab = tuple(model.vocab) if model.vocab is not None else None
     if vocab is not None:
         labels = tuple(show_char(vocab[int(k)]) for k in encoded.values)

@@ -45,6 +45,7 @@ def completed(client: TestClient) -> int:
         ("/api/v1/trace/step?t=7", HEAVY),
         ("/api/v1/trace/export?format=csv", HEAVY),
         ("/api/v1/trace/export?format=npz", {**HEAVY, "precision": 17}),
+        ("/api/v1/trace/export?format=svg&t=7", HEAVY),
         ("/api/v1/gradients", {**HEAVY, "targets": [1] * 220, "include_jacobian": False}),
     ],
 )
@@ -155,3 +156,22 @@ def test_a_slide_png_gets_503_when_the_lane_is_full(tmp_path: Path) -> None:
         app.state.heavy.close()
     assert first.status_code == 200 and svg.status_code == 200  # the SVG is text: written in the worker
     assert png.status_code == 503 and png.headers["retry-after"] == "2"
+
+
+def test_an_animation_draws_each_frame_in_a_child_with_the_same_pixels(pair) -> None:
+    """One heavy-work job per frame: the same file as drawn in the worker."""
+    lane, here = pair
+    before = completed(lane)
+    url = "/export/unrolled.apng?preset=&cell=gru&hidden=3&input=abc"
+    far, near = lane.get(url), here.get(url)
+    assert far.status_code == near.status_code == 200 and far.headers["content-type"] == "image/apng"
+    assert far.content == near.content and completed(lane) == before + 3 and completed(here) == 0
+
+
+def test_an_api_slide_png_is_drawn_by_a_child_with_the_same_pixels(pair) -> None:
+    lane, here = pair
+    before = completed(lane)
+    url = "/api/v1/trace/export?format=png&t=2"
+    far, near = lane.post(url, json=LIGHT), here.post(url, json=LIGHT)
+    assert far.status_code == near.status_code == 200 and far.headers["content-type"] == "image/png"
+    assert far.content == near.content and completed(lane) == before + 1 and completed(here) == 0

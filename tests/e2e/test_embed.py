@@ -190,3 +190,26 @@ def test_a_course_page_trains_a_model_in_the_frame_and_steps_through_it_there(
     frame.wait_for_url("**/embed?model=*")
     frame.wait_for_selector("#sim")  # the trained model, stepped through in the same frame
     assert page.errors_seen == []
+
+
+def test_downloads_work_inside_a_framed_embed_on_another_origin(app_server, course, page, until, tmp_path):
+    """The slide links of an embed are same-origin with the frame, so a click in the course page's frame
+    downloads the file (no sandbox, no CSP in the way), SVG and PNG alike."""
+    import struct
+    import xml.etree.ElementTree as ET
+
+    for view, stem in (("gradients", "unrolled-gradients-t1"), ("whatif", "unrolled-whatif-t1")):
+        page.goto(course.url(f"{app_server}/embed/{view}?preset=&cell=lstm&hidden=3&input=abcd&t=1"))
+        frame = framed(page, until)
+        with page.expect_download() as svg:
+            frame.locator(".downloads a", has_text="SVG").click()
+        assert svg.value.suggested_filename == f"{stem}.svg"
+        svg.value.save_as(tmp_path / "f.svg")
+        root = ET.parse(tmp_path / "f.svg").getroot()
+        assert root.find(".//{http://www.w3.org/2000/svg}desc") is not None
+        with page.expect_download() as png:
+            frame.locator(".downloads a", has_text="PNG").click()
+        png.value.save_as(tmp_path / "f.png")
+        data = (tmp_path / "f.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", data[16:24])[0] == round(2 * float(root.get("width")))
