@@ -12,11 +12,12 @@ with a bounded number of requests), and writes bench/results/server.md and serve
 * the server's CPU time per request (from /proc, Linux only): on a shared machine the throughput moves with
   whatever else runs, the CPU cost per request much less.
 
-Health and the trace scenarios run back to back in each round, so their ratio compares like with like; the
+Health and the trace scenarios run back to back in each round, so their ratio compares like with like (the
+plain and compressed computed traces are interleaved in short turns, --slices, so that they meet the same load); the
 rounds are repeated (--rounds) and all are reported, with the load average before and after each.
 
 Usage: [UNROLLED_INLINE_COMPUTE=2000000] [UNROLLED_THREADS=2] \
-       .venv/bin/python bench/bench_server.py [--seconds 10] [--connections 64] [--rounds 3]
+       .venv/bin/python bench/bench_server.py [--seconds 10] [--connections 64] [--rounds 3] [--slices 5]
 """
 
 from __future__ import annotations
@@ -84,10 +85,11 @@ setup = function(thread)
 end
 local sent = 0
 if {distinct} then
-  -- a new seed for every request (16 * n + thread id never repeats), so no reply can come from the cache
+  -- a new seed for every request (16 * n + thread id never repeats, and each run starts past the seeds of
+  -- the runs before it), so no reply can come from the cache
   request = function()
     sent = sent + 1
-    local body = string.gsub(wrk.body, '"seed": 0', '"seed": ' .. (16 * sent + tid))
+    local body = string.gsub(wrk.body, '"seed": 0', '"seed": ' .. ({first_seed} + 16 * sent + tid))
     return wrk.format(nil, nil, nil, body)
   end
 end
@@ -168,6 +170,15 @@ def count_numbers(payload: dict[str, Any]) -> int:
     return total
 
 
+_RUNS = [0]
+
+
+def next_first_seed() -> int:
+    """The first seed of a new load run: far past every seed an earlier run of this benchmark sent."""
+    _RUNS[0] += 1
+    return _RUNS[0] * 10_000_000
+
+
 def run_wrk(
     url: str, method: str, body: str | None, seconds: int, connections: int, encoding: str, distinct: bool
 ) -> dict:
@@ -178,6 +189,7 @@ def run_wrk(
                 body=json.dumps(body) if body else "nil",
                 encoding=encoding,
                 distinct="true" if distinct else "false",
+                first_seed=next_first_seed(),
             )
         )
         script = f.name
@@ -231,6 +243,7 @@ async def run_httpx(
 ) -> dict:
     import httpx
 
+    first_seed = next_first_seed()
     headers = {"content-type": "application/json", "accept-encoding": encoding}
     latencies: list[float] = []
     errors = 0
@@ -244,7 +257,7 @@ async def run_httpx(
                 t0 = time.perf_counter()
                 content = body
                 if distinct and body is not None:
-                    content = body.replace('"seed": 0', f'"seed": {len(latencies) + 1}', 1)
+                    content = body.replace('"seed": 0', f'"seed": {first_seed + len(latencies) + 1}', 1)
                 try:
                     r = await client.request(method, url, content=content, headers=headers)
                     errors += r.status_code >= 300
@@ -320,16 +333,49 @@ def measured(server: subprocess.Popen, *args: Any, **kwargs: Any) -> dict:
     return result
 
 
-def one_round(server: subprocess.Popen, base: str, seconds: int, connections: int, many: int) -> dict:
+def merged(runs: list[dict]) -> dict:
+    """Several short runs of one scenario as one: requests, time and server CPU summed; latencies are the
+    median over the runs of each run's percentile."""
+    requests = sum(r["requests"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    cpu = [r.get("server_cpu_ms") for r in runs]
+    return {
+        "tool": runs[0]["tool"],
+        "requests": requests,
+        "seconds": seconds,
+        "rps": requests / seconds,
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "max_ms": max(r["max_ms"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "server_cpu_ms": None if None in cpu else sum(c * r["requests"] for c, r in zip(cpu, runs, strict=True))
+        / max(requests, 1),
+        "rss_mib": [runs[0]["rss_mib"][0], runs[-1]["rss_mib"][1]],
+        "slices": len(runs),
+    }
+
+
+def interleaved(server: subprocess.Popen, url: str, seconds: int, connections: int, slices: int) -> dict:
+    """The computed trace asked for plain and in each encoding, in ``slices`` turns of seconds/slices each
+    (at least 1 s), the order rotated every turn. Other work on a shared machine comes and goes over seconds:
+    run back to back, the encodings would each meet a different load, and the CPU ratio would measure that."""
+    order = ["identity", *ENCODINGS]
+    runs: dict[str, list[dict]] = {e: [] for e in order}
+    each = max(1, round(seconds / slices))
+    for turn in range(slices):
+        for encoding in order[turn % len(order):] + order[: turn % len(order)]:
+            runs[encoding].append(measured(server, url, "POST", TRACE_BODY, each, connections, encoding, True))
+    return {UNCACHED if e == "identity" else UNCACHED_ENCODED[e]: merged(r) for e, r in runs.items()}
+
+
+def one_round(
+    server: subprocess.Popen, base: str, seconds: int, connections: int, many: int, slices: int
+) -> dict:
     trace_url, health_url, n, t = f"{base}/api/v1/trace", f"{base}/api/v1/health", connections, seconds
     load_before = os.getloadavg()[0]
     scenarios = {
         "health": measured(server, health_url, "GET", None, t, n),
-        UNCACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n, distinct=True),
-        **{
-            UNCACHED_ENCODED[e]: measured(server, trace_url, "POST", TRACE_BODY, t, n, e, distinct=True)
-            for e in ENCODINGS
-        },
+        **interleaved(server, trace_url, t, n, slices),
         CACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n),
         # Far more keep-alive clients than the CPU can serve at once: they should wait, not get 503s.
         MANY: measured(server, trace_url, "POST", TRACE_BODY, t, many, distinct=True),
@@ -404,6 +450,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--many", type=int, default=512, help="connections of the many-clients scenario")
+    parser.add_argument("--slices", type=int, default=5,
+                        help="turns in which the plain and compressed traces are interleaved")
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -419,7 +467,7 @@ def main() -> int:
             numbers = count_numbers(json.loads(raw))
             load(f"{base}/api/v1/health", "GET", None, 2, args.connections)  # warm-up
             load(f"{base}/api/v1/trace", "POST", TRACE_BODY, 2, args.connections, distinct=True)
-            rounds = [one_round(server, base, args.seconds, args.connections, args.many)
+            rounds = [one_round(server, base, args.seconds, args.connections, args.many, args.slices)
                       for _ in range(args.rounds)]
         finally:
             server.terminate()
@@ -438,6 +486,7 @@ def main() -> int:
             "connections": args.connections,
             "many_connections": args.many,
             "seconds": args.seconds,
+            "slices": args.slices,
             "trace": "LSTM, T=50, H=64, one-hot chars, softmax output, precision 4, default include",
         },
         "rounds": rounds,
@@ -522,8 +571,9 @@ def report(r: dict) -> str:
 {r["date"]}; {m["cpus"]} CPUs shared with other work; Python {m["python"]}.
 `unrolled serve` with {setup["workers"]} worker ({setup["threads"]} threads for the computing routes;
 UNROLLED_INLINE_COMPUTE={setup.get("inline_compute", 0)}: traces up to that many multiply-adds computed on the
-event loop), {setup["connections"]} connections on 127.0.0.1, {setup["seconds"]} s per scenario; the load
-generator runs on the same CPUs. Trace: {setup["trace"]}. Command: `.venv/bin/python bench/bench_server.py`
+event loop), {setup["connections"]} connections on 127.0.0.1, {setup["seconds"]} s per scenario (the plain and the
+compressed computed traces in {setup.get("slices", 1)} interleaved turns each); the load generator runs on the
+same CPUs. Trace: {setup["trace"]}. Command: `.venv/bin/python bench/bench_server.py`
 
 | round | scenario | tool | requests | req/s | p50 ms | p99 ms | server CPU ms/request | RSS MiB start -> end | errors |
 |---|---|---|---|---|---|---|---|---|---|
