@@ -66,9 +66,9 @@ class Settings:
     cache_bytes: int = 64 * 1024 * 1024  # rendered replies kept per worker; 0 turns the cache off
     # Replies from this size are compressed as Accept-Encoding asks (app.compression), at levels where a
     # compressed trace costs at most 1.2x the plain one's CPU (bench/results/server.md): on a 170 kB trace
-    # reply gzip (ISA-L, levels 0-3) 1 costs ~0.55 ms, brotli 0 and zstd -7 ~0.65 ms.
+    # reply gzip (ISA-L, levels 0-3) 1 costs ~0.55 ms, zstd -12 ~0.6 ms, brotli 0 ~0.65 ms.
     compress_min_bytes: int = 1000
-    zstd_level: int = -7
+    zstd_level: int = -12
     brotli_quality: int = 0
     gzip_level: int = 1
     limits: Limits = field(default_factory=Limits)

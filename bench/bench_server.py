@@ -398,6 +398,37 @@ def one_round(
     }
 
 
+def one_client(server: subprocess.Popen, port: int, requests: int, turns: int) -> dict[str, float | None]:
+    """Server CPU milliseconds per computed trace, plain and in each encoding, with one keep-alive client
+    sending one request at a time (``requests`` per turn, the encodings interleaved over ``turns``).
+
+    With no queue and no load generator competing for the CPUs, this is the cost of one reply itself; the
+    closed loop of 64 connections adds what contention does to it (cache misses, context switches)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    seed = next_first_seed()
+    spent = {e: 0.0 for e in ("identity", *ENCODINGS)}
+    for turn in range(turns):
+        order = list(spent)[turn % len(spent):] + list(spent)[: turn % len(spent)]
+        for encoding in order:
+            before = process_cpu_seconds(server.pid)
+            for _ in range(requests):
+                seed += 1
+                body = json.dumps({**TRACE_BODY, "weights": {"source": "seed", "seed": seed}})
+                headers = {"content-type": "application/json", "accept-encoding": encoding}
+                conn.request("POST", "/api/v1/trace", body, headers)
+                reply = conn.getresponse()
+                reply.read()
+                assert reply.status == 200 and reply.getheader("content-encoding", "identity") == encoding
+            after = process_cpu_seconds(server.pid)
+            if before is None or after is None:
+                return {e: None for e in spent}
+            spent[encoding] += after - before
+    conn.close()
+    return {e: cpu / (requests * turns) * 1e3 for e, cpu in spent.items()}
+
+
 #: Phases of one computed trace, in the order a request goes through them.
 PHASES = ("validate the request", "cache key", "resolve the model, draw seeded weights", "forward pass (core)",
           "round and assemble the reply", "encode JSON")
@@ -450,6 +481,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--many", type=int, default=512, help="connections of the many-clients scenario")
+    parser.add_argument("--one-client-requests", type=int, default=100,
+                        help="requests per turn and encoding of the one-client measurement")
     parser.add_argument("--slices", type=int, default=5,
                         help="turns in which the plain and compressed traces are interleaved")
     args = parser.parse_args()
@@ -469,6 +502,8 @@ def main() -> int:
             load(f"{base}/api/v1/trace", "POST", TRACE_BODY, 2, args.connections, distinct=True)
             rounds = [one_round(server, base, args.seconds, args.connections, args.many, args.slices)
                       for _ in range(args.rounds)]
+            time.sleep(3)
+            alone = one_client(server, port, args.one_client_requests, args.slices)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -487,11 +522,13 @@ def main() -> int:
             "many_connections": args.many,
             "seconds": args.seconds,
             "slices": args.slices,
+            "one_client_requests": args.one_client_requests,
             "trace": "LSTM, T=50, H=64, one-hot chars, softmax output, precision 4, default include",
         },
         "rounds": rounds,
         "best_round": best,
         "trace_phases_ms": phases,
+        "one_client_cpu_ms": alone,
         "trace_numbers": numbers,
         "trace_bytes": len(raw),
         "trace_bytes_encoded": {e: len(body) for e, body in encoded.items()},
@@ -519,6 +556,12 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
+ENCODING_HEADER = (
+    "| Accept-Encoding | server CPU ms/request (median) | / plain (median) | one client: CPU ms/request | "
+    "/ plain | bytes per reply | bytes per number |\n|---|---:|---:|---:|---:|---:|---:|"
+)
+
+
 def _encoding_row(r: dict, encoding: str) -> str:
     name = UNCACHED if encoding == "identity" else UNCACHED_ENCODED[encoding]
     cpu = _median([rnd["scenarios"][name].get("server_cpu_ms") for rnd in r["rounds"]])
@@ -527,7 +570,11 @@ def _encoding_row(r: dict, encoding: str) -> str:
     per_number = r["bytes_per_number"] if encoding == "identity" else r["bytes_per_number_encoded"][encoding]
     shown = "" if cpu is None else f"{cpu:.2f}"
     shown_ratio = "" if ratio is None else f"{ratio:.2f}"
-    return f"| {encoding} | {shown} | {shown_ratio} | {size} | {per_number:.2f} |"
+    alone = r.get("one_client_cpu_ms") or {}
+    one, plain = alone.get(encoding), alone.get("identity")
+    one_shown = "" if one is None else f"{one:.2f}"
+    one_ratio = "" if one is None or not plain else f"{one / plain:.2f}"
+    return f"| {encoding} | {shown} | {shown_ratio} | {one_shown} | {one_ratio} | {size} | {per_number:.2f} |"
 
 
 def report(r: dict) -> str:
@@ -592,9 +639,12 @@ Best round ({r["best_round"] + 1}):
 Compressed replies, every reply computed (server CPU per request: median over the rounds; the ratio is
 taken within each round, against that round's plain trace). Target: at most 1.2x the plain reply's CPU.
 
-| Accept-Encoding | server CPU ms/request (median) | / plain (median) | bytes per reply | bytes per number |
-|---|---:|---:|---:|---:|
+{ENCODING_HEADER}
 {encoding_rows}
+
+"One client": after the rounds, one keep-alive connection sends one request at a time
+({setup.get("one_client_requests")} per turn and encoding, {setup.get("slices", 1)} interleaved turns), so the
+reply's cost is measured without the queue of 64 connections and the load generator competing for the CPUs.
 
 Where a computed trace's CPU time goes (medians in ms of {setup["trace"]}, a new seed each time, measured in
 the benchmark's own process after the load rounds; `phase_costs`):
