@@ -43,3 +43,8 @@ def test_linked_from_the_footer_and_the_reference() -> None:
     client = TestClient(create_app())
     for path in ("/", "/api/docs", "/lessons"):
         assert 'href="/api/recipes"' in client.get(path).text, path
+
+
+def test_the_image_ships_the_markdown() -> None:
+    dockerfile = (RECIPES.parents[1] / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^COPY docs/recipes\.md \./docs/recipes\.md$", dockerfile, re.MULTILINE)
