@@ -18,6 +18,10 @@ def test_recipes_are_axe_clean_and_fit(page, server, axe, width) -> None:
         "Math.max(...[...document.querySelectorAll('pre.recipe-code')].map(p => p.scrollWidth - p.clientWidth))"
     )
     assert widest <= 1  # no code block needs a scroll of its own
+    # Lines and indentation survive the wrapping (innerText follows the CSS white-space rules).
+    first = page.locator("pre.recipe-code").first.inner_text()
+    assert first.startswith("import io\nimport json\n\nimport httpx\n")
+    assert "\n        super().__init__()\n" in page.locator("pre.recipe-code").nth(1).inner_text()
     assert page.errors_seen == []
 
 
