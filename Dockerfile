@@ -26,6 +26,8 @@ COPY app ./app
 COPY templates ./templates
 COPY static ./static
 COPY presets ./presets
+# The recipes page (/api/recipes) renders docs/recipes.md when first asked for
+COPY docs/recipes.md ./docs/recipes.md
 RUN pip install --no-cache-dir --no-deps -e . \
     && useradd --create-home --uid 10001 unrolled \
     && mkdir -p /data && chown unrolled /data

@@ -64,12 +64,13 @@ class Settings:
     # none, so the client address is the connection's and no client can pick its own rate-limit bucket.
     trusted_proxies: tuple[str, ...] = ()
     cache_bytes: int = 64 * 1024 * 1024  # rendered replies kept per worker; 0 turns the cache off
-    # Replies from this size are compressed as Accept-Encoding asks (app.http.compression), at these levels: on a
-    # 170 kB trace reply zstd 1 costs ~0.7 ms and brotli 0 ~0.6 ms, gzip 1 ~1.7 ms (bench/results/server.md).
+    # Replies from this size are compressed as Accept-Encoding asks (app.http.compression), at levels where a
+    # compressed trace costs at most 1.2x the plain one's CPU (bench/results/server.md): on a 170 kB trace
+    # reply gzip (ISA-L, levels 0-3) 1 costs ~0.55 ms, zstd -12 ~0.6 ms, brotli 0 ~0.65 ms.
     compress_min_bytes: int = 1000
-    zstd_level: int = 1
+    zstd_level: int = -12
     brotli_quality: int = 0
-    gzip_level: int = 1  # on a 350 kB trace: level 1 is ~30% cheaper than 4 and only ~13% larger
+    gzip_level: int = 1
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -101,8 +102,10 @@ ENV_NAMES = {
 }
 
 
-#: The highest level of each compressor (zstd goes to 22, but levels above 19 need far more memory).
-LEVELS = {"gzip_level": 9, "brotli_quality": 11, "zstd_level": 19}
+#: The levels each compressor takes, lowest and highest. zstd goes to 22, but levels above 19 need far more
+#: memory; its negative levels trade size for speed (down to -131072, but below -100 nothing is compressed
+#: any more). gzip is ISA-L's igzip, whose levels are 0 to 3.
+LEVELS = {"gzip_level": (0, 3), "brotli_quality": (0, 11), "zstd_level": (-100, 19)}
 
 #: Settings that cannot be zero.
 POSITIVE = (
@@ -132,10 +135,12 @@ def _parse(var: str, raw: str, current: object, name: str) -> object:
             value = int(raw)
         except ValueError:
             raise SettingsError(f"{var} must be an integer, got {raw!r}") from None
+        levels = LEVELS.get(name)
+        if levels is not None:
+            if not levels[0] <= value <= levels[1]:
+                raise SettingsError(f"{var} must be a level from {levels[0]} to {levels[1]}, got {raw!r}")
+            return value
         if value < 0 or (name in POSITIVE and value == 0):
             raise SettingsError(f"{var} must be a positive integer, got {raw!r}")
-        top = LEVELS.get(name)
-        if top is not None and value > top:
-            raise SettingsError(f"{var} must be a level from 0 to {top}, got {raw!r}")
         return value
     return raw

@@ -12,11 +12,12 @@ with a bounded number of requests), and writes bench/results/server.md and serve
 * the server's CPU time per request (from /proc, Linux only): on a shared machine the throughput moves with
   whatever else runs, the CPU cost per request much less.
 
-Health and the trace scenarios run back to back in each round, so their ratio compares like with like; the
+Health and the trace scenarios run back to back in each round, so their ratio compares like with like (the
+plain and compressed computed traces are interleaved in short turns, --slices, so that they meet the same load); the
 rounds are repeated (--rounds) and all are reported, with the load average before and after each.
 
 Usage: [UNROLLED_INLINE_COMPUTE=2000000] [UNROLLED_THREADS=2] \
-       .venv/bin/python bench/bench_server.py [--seconds 10] [--connections 64] [--rounds 3]
+       .venv/bin/python bench/bench_server.py [--seconds 10] [--connections 64] [--rounds 3] [--slices 5]
 """
 
 from __future__ import annotations
@@ -84,10 +85,11 @@ setup = function(thread)
 end
 local sent = 0
 if {distinct} then
-  -- a new seed for every request (16 * n + thread id never repeats), so no reply can come from the cache
+  -- a new seed for every request (16 * n + thread id never repeats, and each run starts past the seeds of
+  -- the runs before it), so no reply can come from the cache
   request = function()
     sent = sent + 1
-    local body = string.gsub(wrk.body, '"seed": 0', '"seed": ' .. (16 * sent + tid))
+    local body = string.gsub(wrk.body, '"seed": 0', '"seed": ' .. ({first_seed} + 16 * sent + tid))
     return wrk.format(nil, nil, nil, body)
   end
 end
@@ -168,6 +170,15 @@ def count_numbers(payload: dict[str, Any]) -> int:
     return total
 
 
+_RUNS = [0]
+
+
+def next_first_seed() -> int:
+    """The first seed of a new load run: far past every seed an earlier run of this benchmark sent."""
+    _RUNS[0] += 1
+    return _RUNS[0] * 10_000_000
+
+
 def run_wrk(
     url: str, method: str, body: str | None, seconds: int, connections: int, encoding: str, distinct: bool
 ) -> dict:
@@ -178,6 +189,7 @@ def run_wrk(
                 body=json.dumps(body) if body else "nil",
                 encoding=encoding,
                 distinct="true" if distinct else "false",
+                first_seed=next_first_seed(),
             )
         )
         script = f.name
@@ -231,6 +243,7 @@ async def run_httpx(
 ) -> dict:
     import httpx
 
+    first_seed = next_first_seed()
     headers = {"content-type": "application/json", "accept-encoding": encoding}
     latencies: list[float] = []
     errors = 0
@@ -244,7 +257,7 @@ async def run_httpx(
                 t0 = time.perf_counter()
                 content = body
                 if distinct and body is not None:
-                    content = body.replace('"seed": 0', f'"seed": {len(latencies) + 1}', 1)
+                    content = body.replace('"seed": 0', f'"seed": {first_seed + len(latencies) + 1}', 1)
                 try:
                     r = await client.request(method, url, content=content, headers=headers)
                     errors += r.status_code >= 300
@@ -320,16 +333,49 @@ def measured(server: subprocess.Popen, *args: Any, **kwargs: Any) -> dict:
     return result
 
 
-def one_round(server: subprocess.Popen, base: str, seconds: int, connections: int, many: int) -> dict:
+def merged(runs: list[dict]) -> dict:
+    """Several short runs of one scenario as one: requests, time and server CPU summed; latencies are the
+    median over the runs of each run's percentile."""
+    requests = sum(r["requests"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    cpu = [r.get("server_cpu_ms") for r in runs]
+    return {
+        "tool": runs[0]["tool"],
+        "requests": requests,
+        "seconds": seconds,
+        "rps": requests / seconds,
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "max_ms": max(r["max_ms"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "server_cpu_ms": None if None in cpu else sum(c * r["requests"] for c, r in zip(cpu, runs, strict=True))
+        / max(requests, 1),
+        "rss_mib": [runs[0]["rss_mib"][0], runs[-1]["rss_mib"][1]],
+        "slices": len(runs),
+    }
+
+
+def interleaved(server: subprocess.Popen, url: str, seconds: int, connections: int, slices: int) -> dict:
+    """The computed trace asked for plain and in each encoding, in ``slices`` turns of seconds/slices each
+    (at least 1 s), the order rotated every turn. Other work on a shared machine comes and goes over seconds:
+    run back to back, the encodings would each meet a different load, and the CPU ratio would measure that."""
+    order = ["identity", *ENCODINGS]
+    runs: dict[str, list[dict]] = {e: [] for e in order}
+    each = max(1, round(seconds / slices))
+    for turn in range(slices):
+        for encoding in order[turn % len(order):] + order[: turn % len(order)]:
+            runs[encoding].append(measured(server, url, "POST", TRACE_BODY, each, connections, encoding, True))
+    return {UNCACHED if e == "identity" else UNCACHED_ENCODED[e]: merged(r) for e, r in runs.items()}
+
+
+def one_round(
+    server: subprocess.Popen, base: str, seconds: int, connections: int, many: int, slices: int
+) -> dict:
     trace_url, health_url, n, t = f"{base}/api/v1/trace", f"{base}/api/v1/health", connections, seconds
     load_before = os.getloadavg()[0]
     scenarios = {
         "health": measured(server, health_url, "GET", None, t, n),
-        UNCACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n, distinct=True),
-        **{
-            UNCACHED_ENCODED[e]: measured(server, trace_url, "POST", TRACE_BODY, t, n, e, distinct=True)
-            for e in ENCODINGS
-        },
+        **interleaved(server, trace_url, t, n, slices),
         CACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n),
         # Far more keep-alive clients than the CPU can serve at once: they should wait, not get 503s.
         MANY: measured(server, trace_url, "POST", TRACE_BODY, t, many, distinct=True),
@@ -350,6 +396,37 @@ def one_round(server: subprocess.Popen, base: str, seconds: int, connections: in
         },
         "throughput_ratio_cached": scenarios[CACHED]["rps"] / health,
     }
+
+
+def one_client(server: subprocess.Popen, port: int, requests: int, turns: int) -> dict[str, float | None]:
+    """Server CPU milliseconds per computed trace, plain and in each encoding, with one keep-alive client
+    sending one request at a time (``requests`` per turn, the encodings interleaved over ``turns``).
+
+    With no queue and no load generator competing for the CPUs, this is the cost of one reply itself; the
+    closed loop of 64 connections adds what contention does to it (cache misses, context switches)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    seed = next_first_seed()
+    spent = {e: 0.0 for e in ("identity", *ENCODINGS)}
+    for turn in range(turns):
+        order = list(spent)[turn % len(spent):] + list(spent)[: turn % len(spent)]
+        for encoding in order:
+            before = process_cpu_seconds(server.pid)
+            for _ in range(requests):
+                seed += 1
+                body = json.dumps({**TRACE_BODY, "weights": {"source": "seed", "seed": seed}})
+                headers = {"content-type": "application/json", "accept-encoding": encoding}
+                conn.request("POST", "/api/v1/trace", body, headers)
+                reply = conn.getresponse()
+                reply.read()
+                assert reply.status == 200 and reply.getheader("content-encoding", "identity") == encoding
+            after = process_cpu_seconds(server.pid)
+            if before is None or after is None:
+                return {e: None for e in spent}
+            spent[encoding] += after - before
+    conn.close()
+    return {e: cpu / (requests * turns) * 1e3 for e, cpu in spent.items()}
 
 
 #: Phases of one computed trace, in the order a request goes through them.
@@ -404,6 +481,10 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--many", type=int, default=512, help="connections of the many-clients scenario")
+    parser.add_argument("--one-client-requests", type=int, default=100,
+                        help="requests per turn and encoding of the one-client measurement")
+    parser.add_argument("--slices", type=int, default=5,
+                        help="turns in which the plain and compressed traces are interleaved")
     args = parser.parse_args()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -419,8 +500,10 @@ def main() -> int:
             numbers = count_numbers(json.loads(raw))
             load(f"{base}/api/v1/health", "GET", None, 2, args.connections)  # warm-up
             load(f"{base}/api/v1/trace", "POST", TRACE_BODY, 2, args.connections, distinct=True)
-            rounds = [one_round(server, base, args.seconds, args.connections, args.many)
+            rounds = [one_round(server, base, args.seconds, args.connections, args.many, args.slices)
                       for _ in range(args.rounds)]
+            time.sleep(3)
+            alone = one_client(server, port, args.one_client_requests, args.slices)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -438,11 +521,14 @@ def main() -> int:
             "connections": args.connections,
             "many_connections": args.many,
             "seconds": args.seconds,
+            "slices": args.slices,
+            "one_client_requests": args.one_client_requests,
             "trace": "LSTM, T=50, H=64, one-hot chars, softmax output, precision 4, default include",
         },
         "rounds": rounds,
         "best_round": best,
         "trace_phases_ms": phases,
+        "one_client_cpu_ms": alone,
         "trace_numbers": numbers,
         "trace_bytes": len(raw),
         "trace_bytes_encoded": {e: len(body) for e, body in encoded.items()},
@@ -470,6 +556,12 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
+ENCODING_HEADER = (
+    "| Accept-Encoding | server CPU ms/request (median) | / plain (median) | one client: CPU ms/request | "
+    "/ plain | bytes per reply | bytes per number |\n|---|---:|---:|---:|---:|---:|---:|"
+)
+
+
 def _encoding_row(r: dict, encoding: str) -> str:
     name = UNCACHED if encoding == "identity" else UNCACHED_ENCODED[encoding]
     cpu = _median([rnd["scenarios"][name].get("server_cpu_ms") for rnd in r["rounds"]])
@@ -478,7 +570,11 @@ def _encoding_row(r: dict, encoding: str) -> str:
     per_number = r["bytes_per_number"] if encoding == "identity" else r["bytes_per_number_encoded"][encoding]
     shown = "" if cpu is None else f"{cpu:.2f}"
     shown_ratio = "" if ratio is None else f"{ratio:.2f}"
-    return f"| {encoding} | {shown} | {shown_ratio} | {size} | {per_number:.2f} |"
+    alone = r.get("one_client_cpu_ms") or {}
+    one, plain = alone.get(encoding), alone.get("identity")
+    one_shown = "" if one is None else f"{one:.2f}"
+    one_ratio = "" if one is None or not plain else f"{one / plain:.2f}"
+    return f"| {encoding} | {shown} | {shown_ratio} | {one_shown} | {one_ratio} | {size} | {per_number:.2f} |"
 
 
 def report(r: dict) -> str:
@@ -522,8 +618,9 @@ def report(r: dict) -> str:
 {r["date"]}; {m["cpus"]} CPUs shared with other work; Python {m["python"]}.
 `unrolled serve` with {setup["workers"]} worker ({setup["threads"]} threads for the computing routes;
 UNROLLED_INLINE_COMPUTE={setup.get("inline_compute", 0)}: traces up to that many multiply-adds computed on the
-event loop), {setup["connections"]} connections on 127.0.0.1, {setup["seconds"]} s per scenario; the load
-generator runs on the same CPUs. Trace: {setup["trace"]}. Command: `.venv/bin/python bench/bench_server.py`
+event loop), {setup["connections"]} connections on 127.0.0.1, {setup["seconds"]} s per scenario (the plain and the
+compressed computed traces in {setup.get("slices", 1)} interleaved turns each); the load generator runs on the
+same CPUs. Trace: {setup["trace"]}. Command: `.venv/bin/python bench/bench_server.py`
 
 | round | scenario | tool | requests | req/s | p50 ms | p99 ms | server CPU ms/request | RSS MiB start -> end | errors |
 |---|---|---|---|---|---|---|---|---|---|
@@ -542,9 +639,12 @@ Best round ({r["best_round"] + 1}):
 Compressed replies, every reply computed (server CPU per request: median over the rounds; the ratio is
 taken within each round, against that round's plain trace). Target: at most 1.2x the plain reply's CPU.
 
-| Accept-Encoding | server CPU ms/request (median) | / plain (median) | bytes per reply | bytes per number |
-|---|---:|---:|---:|---:|
+{ENCODING_HEADER}
 {encoding_rows}
+
+"One client": after the rounds, one keep-alive connection sends one request at a time
+({setup.get("one_client_requests")} per turn and encoding, {setup.get("slices", 1)} interleaved turns), so the
+reply's cost is measured without the queue of 64 connections and the load generator competing for the CPUs.
 
 Where a computed trace's CPU time goes (medians in ms of {setup["trace"]}, a new seed each time, measured in
 the benchmark's own process after the load rounds; `phase_costs`):

@@ -3,11 +3,20 @@
 Negotiation follows RFC 9110 §12.5.3: each coding in Accept-Encoding carries a weight q (default 1; q=0 means
 "not acceptable"), ``*`` stands for every coding not named, and ``identity`` (no encoding) is acceptable
 unless excluded. The coding with the highest q wins; among equal weights the one cheapest per byte saved
-does (zstd, then br, then gzip); identity (no encoding) wins only when the client names it with a higher q.
+does; identity (no encoding) wins only when the client names it with a higher q.
 
-Levels are chosen for the cost of a computed trace (bench/results/server.md): on a 170 kB trace reply zstd
-level 1 takes ~0.7 ms for 2.6 bytes per number, brotli quality 0 ~0.6 ms for 3.1, gzip level 1 ~1.7 ms for
-2.9, against ~2 ms of CPU for computing and sending the reply uncompressed.
+Levels are chosen so that a compressed reply costs the server at most 1.2x the CPU of the plain one
+(bench/results/server.md): computing a trace and sending it plain costs ~3.4 ms, so compressing its 170 kB
+reply may take ~0.7 ms at most. Measured on that reply (bench/bench_server.py, ``phase_costs``):
+
+    gzip, ISA-L level 1   ~0.55 ms   2.9 bytes per number   (zlib level 1: ~1.7 ms, 3.0)
+    br, quality 0         ~0.65 ms   3.1                    (quality 1: ~1.1 ms, 2.8)
+    zstd, level -12       ~0.6 ms    4.4                    (level 1: ~1.0 ms, 2.6; -3: ~0.8 ms, 3.6; -7: ~0.7 ms, 4.0)
+
+against 7.8 bytes per number plain. gzip is written by ISA-L's igzip (the ``isal`` package: a deflate encoder
+built for speed, levels 0-3), which makes it both the cheapest and the smallest of the three here, so a client
+weighing them equally (Chromium sends ``gzip, deflate, br, zstd``) gets gzip, then br, then zstd. zstd's
+negative ("fast") levels skip ahead over unmatched input, the further the lower the level.
 """
 
 from __future__ import annotations
@@ -19,9 +28,10 @@ from typing import Protocol
 
 import brotli
 import zstandard
+from isal import isal_zlib
 
-#: Codings offered, best first when the client weighs them equally.
-ENCODINGS = ("zstd", "br", "gzip")
+#: Codings offered, best first when the client weighs them equally: cheapest per byte saved at our levels.
+ENCODINGS = ("gzip", "br", "zstd")
 #: Media types worth compressing; everything else (npz and safetensors files, images) is sent as it is.
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml", "application/xml")
 
@@ -74,9 +84,9 @@ class StreamCompressor(Protocol):
     def finish(self) -> bytes: ...
 
 
-class _Zlib:
+class _Gzip:
     def __init__(self, level: int) -> None:
-        self._z = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: a gzip header and trailer
+        self._z = isal_zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: a gzip header and trailer
 
     def compress(self, chunk: bytes) -> bytes:
         return self._z.compress(chunk)
@@ -113,7 +123,7 @@ class Codecs:
     """Compressors at the server's levels. A ZstdCompressor must not be used by two threads at once, so each
     thread keeps its own."""
 
-    zstd_level: int = 1
+    zstd_level: int = -12
     brotli_quality: int = 0
     gzip_level: int = 1
 
@@ -134,7 +144,7 @@ class Codecs:
         if encoding == "br":
             return brotli.compress(body, quality=self.brotli_quality)
         if encoding == "gzip":
-            z = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)
+            z = isal_zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)
             return z.compress(body) + z.flush()
         raise ValueError(f"unknown encoding {encoding!r}")
 
@@ -145,5 +155,5 @@ class Codecs:
         if encoding == "br":
             return _Brotli(self.brotli_quality)
         if encoding == "gzip":
-            return _Zlib(self.gzip_level)
+            return _Gzip(self.gzip_level)
         raise ValueError(f"unknown encoding {encoding!r}")

@@ -27,20 +27,25 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 @pytest.mark.parametrize(
     ("header", "chosen"),
     [
-        ("gzip, deflate, br, zstd", "zstd"),  # Chromium: all equal, the cheapest wins
-        ("gzip, deflate, br", "br"),
+        ("gzip, deflate, br, zstd", "gzip"),  # Chromium: all equal, the cheapest per byte saved wins
+        ("br, zstd", "br"),
+        ("zstd", "zstd"),
+        ("zstd;q=1, gzip;q=0.9", "zstd"),
         ("gzip", "gzip"),
         ("GZIP;Q=0.5", "gzip"),
         ("zstd;q=0, br;q=0, gzip", "gzip"),
         ("zstd;q=0.2, br;q=0.9, gzip;q=0.5", "br"),
         ("gzip;q=0", None),
-        ("*", "zstd"),
-        ("*;q=0.3, br;q=0", "zstd"),
+        ("*", "gzip"),
+        ("*;q=0.3, gzip;q=0", "br"),
+        ("*;q=0.3, br;q=0.5", "br"),
         ("*;q=0", None),
         ("identity", None),
         ("gzip;q=0.5, identity", None),  # identity weighs more
         ("identity;q=0, gzip;q=0.1", "gzip"),
         ("deflate, compress", None),
+        ("x-unknown, deflate;q=1", None),  # codings we do not offer are ignored, not an error
+        ("x-unknown, br;q=0.4", "br"),
         ("gzip;q=abc", None),  # a malformed weight is not a yes
         ("gzip;q=2", None),
         ("", None),
@@ -119,12 +124,24 @@ def test_uncached_json_and_pages_are_compressed_too(client: TestClient) -> None:
         assert brotli.decompress(raw) == plain.content
 
 
-def test_static_files_are_compressed_as_they_stream(client: TestClient) -> None:
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_static_files_are_compressed_as_they_stream(client: TestClient, encoding: str) -> None:
     source = (STATIC / "js" / "sim.js").read_bytes()
-    with client.stream("GET", "/static/js/sim.js", headers={"accept-encoding": "zstd"}) as r:
+    with client.stream("GET", "/static/js/sim.js", headers={"accept-encoding": encoding}) as r:
         raw = b"".join(r.iter_raw())
-        assert r.headers["content-encoding"] == "zstd"
-    assert DECODE["zstd"](raw) == source
+        assert r.headers["content-encoding"] == encoding
+    assert DECODE[encoding](raw) == source
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_one_shot_and_streamed_compression_decode_alike(encoding: str) -> None:
+    body = (STATIC / "js" / "sim.js").read_bytes()
+    codecs = Codecs()
+    stream = codecs.stream(encoding)
+    pieces = [stream.compress(body[k : k + 4096]) for k in range(0, len(body), 4096)]
+    streamed = b"".join(pieces) + stream.finish()
+    assert DECODE[encoding](streamed) == DECODE[encoding](codecs.compress(body, encoding)) == body
+    assert codecs.compress(body, encoding) == codecs.compress(body, encoding)  # deterministic: cacheable
 
 
 def test_q_zero_is_respected(client: TestClient) -> None:
@@ -156,3 +173,22 @@ def test_levels_come_from_the_settings(make_client: Callable[..., TestClient]) -
         with client.stream("POST", "/api/v1/trace", json=body, headers={"accept-encoding": "br"}) as r:
             sizes.append(len(b"".join(r.iter_raw())))
     assert sizes[1] < sizes[0]
+
+
+@pytest.mark.parametrize(("setting", "encoding", "low", "high"), [
+    ("zstd_level", "zstd", -50, 3),  # negative zstd levels: faster, larger
+    ("gzip_level", "gzip", 0, 2),
+])
+def test_lower_levels_give_larger_replies_that_still_decode(
+    make_client: Callable[..., TestClient], setting: str, encoding: str, low: int, high: int
+) -> None:
+    body = lstm_request()
+    body["model"]["hidden_size"] = 32
+    sizes, decoded = [], []
+    for level in (low, high):
+        client = make_client(**{setting: level})
+        with client.stream("POST", "/api/v1/trace", json=body, headers={"accept-encoding": encoding}) as r:
+            raw = b"".join(r.iter_raw())
+        sizes.append(len(raw))
+        decoded.append(DECODE[encoding](raw))
+    assert sizes[1] < sizes[0] and decoded[0] == decoded[1]

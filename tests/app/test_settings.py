@@ -32,8 +32,8 @@ def test_every_setting_reads_its_variable() -> None:
         "UNROLLED_CORS_ORIGINS": "https://a.example, https://b.example",
         "UNROLLED_EMBED_ANCESTORS": "'self' https://lms.example",
         "UNROLLED_COMPRESS_MIN_BYTES": "500",
-        "UNROLLED_GZIP_LEVEL": "6",
-        "UNROLLED_ZSTD_LEVEL": "3",
+        "UNROLLED_GZIP_LEVEL": "2",
+        "UNROLLED_ZSTD_LEVEL": "-5",
         "UNROLLED_BROTLI_QUALITY": "4",
         "UNROLLED_THREADS": "3",
         "UNROLLED_CACHE_BYTES": "0",
@@ -52,8 +52,8 @@ def test_every_setting_reads_its_variable() -> None:
     assert s.concurrency_limit == 32
     assert s.cors_origins == ("https://a.example", "https://b.example")
     assert s.embed_frame_ancestors == ("'self'", "https://lms.example")
-    assert (s.compress_min_bytes, s.gzip_level, s.threads, s.cache_bytes) == (500, 6, 3, 0)
-    assert (s.zstd_level, s.brotli_quality) == (3, 4)
+    assert (s.compress_min_bytes, s.gzip_level, s.threads, s.cache_bytes) == (500, 2, 3, 0)
+    assert (s.zstd_level, s.brotli_quality) == (-5, 4)
     assert (s.limits.max_steps, s.limits.max_compute) == (50, 1000)
 
 
@@ -65,7 +65,10 @@ def test_every_setting_reads_its_variable() -> None:
         {"UNROLLED_RATE_LIMIT": "-1"},
         {"UNROLLED_MAX_STEPS": "0"},
         {"UNROLLED_THREADS": "0"},
-        {"UNROLLED_GZIP_LEVEL": "10"},
+        {"UNROLLED_GZIP_LEVEL": "4"},
+        {"UNROLLED_GZIP_LEVEL": "-1"},
+        {"UNROLLED_BROTLI_QUALITY": "-1"},
+        {"UNROLLED_ZSTD_LEVEL": "-101"},
         {"UNROLLED_BROTLI_QUALITY": "12"},
         {"UNROLLED_ZSTD_LEVEL": "20"},
         {"UNROLLED_MAX_PRECISION": "18"},
