@@ -12,6 +12,9 @@ Backward, with dh = dL/dh_t:
     d input projection  = [dr, dz, dn]
     d hidden projection = [dr, dz, dn * r]
     dL/dh_{t-1} = dh * z + (d hidden projection) W_hh
+
+The same step written plainly, one sequence and one equation a line, is core.cells.reference.gru_step (and
+gru_step_backward); tests/core/test_reference_cells.py checks that this kernel computes what they do.
 """
 
 from __future__ import annotations

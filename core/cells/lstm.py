@@ -22,6 +22,9 @@ Backward, with dh = dL/dh_t and dc = dL/dc_t arriving from later timesteps:
     do = dh * tanh(c_t)                    dc_t' = dc + dh * o_t * (1 - tanh^2(c_t))
     di = dc_t' * g_t     df = dc_t' * c_{t-1}     dg = dc_t' * i_t     dL/dc_{t-1} = dc_t' * f_t
     d pre = [di i(1-i), df f(1-f), dg (1-g^2), do o(1-o)]      dL/dh_{t-1} = d pre W_hh
+
+The same step written plainly, one sequence and one equation a line, is core.cells.reference.lstm_step (and
+lstm_step_backward); tests/core/test_reference_cells.py checks that this kernel computes what they do.
 """
 
 from __future__ import annotations

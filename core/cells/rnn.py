@@ -7,6 +7,9 @@ Backward, with delta_t = dL/dh_t (from the output, the layer above and h_{t+1}):
 
     dL/da_t     = delta_t * act'(a_t)
     dL/dh_{t-1} = dL/da_t W_hh
+
+The same step written plainly, one sequence and one equation a line, is core.cells.reference.rnn_step (and
+rnn_step_backward); tests/core/test_reference_cells.py checks that this kernel computes what they do.
 """
 
 from __future__ import annotations
