@@ -26,11 +26,13 @@ def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def tanh(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.tanh(z, out=out)
+    result: np.ndarray = np.tanh(z, out=out)
+    return result
 
 
 def relu(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.maximum(z, 0.0, out=out)
+    result: np.ndarray = np.maximum(z, 0.0, out=out)
+    return result
 
 
 def apply(name: str, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -49,10 +51,13 @@ def derivative_from_output(name: str, a: np.ndarray) -> np.ndarray:
 
     tanh: 1 - a^2;  sigmoid: a (1 - a);  relu: 1 where a > 0 else 0.
     """
+    slope: np.ndarray
     if name == "tanh":
-        return 1.0 - a * a
+        slope = 1.0 - a * a
+        return slope
     if name == "sigmoid":
-        return a * (1.0 - a)
+        slope = a * (1.0 - a)
+        return slope
     if name == "relu":
         return (a > 0).astype(a.dtype)
     raise ValueError(f"unknown nonlinearity {name!r}; expected one of {NONLINEARITIES}")
@@ -61,10 +66,12 @@ def derivative_from_output(name: str, a: np.ndarray) -> np.ndarray:
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax(z) = z - max z - log sum exp(z - max z), stable for large |z|."""
     shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    result: np.ndarray = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return result
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     shifted = z - np.max(z, axis=axis, keepdims=True)
     e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    result: np.ndarray = e / np.sum(e, axis=axis, keepdims=True)
+    return result

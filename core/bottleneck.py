@@ -69,7 +69,7 @@ def fresh_pairs(task: Any, seed: int, per_band: int) -> list[tuple[np.ndarray, n
     """``per_band`` (source ids, target ids) pairs of every length band, drawn from the task with ``seed``;
     sentences are drawn until each band has its share (the grammar sets the length, not the draw)."""
     rng = np.random.default_rng(seed)
-    wanted = {band: per_band for band in BANDS}
+    wanted = dict.fromkeys(BANDS, per_band)
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
     while any(wanted.values()):
         words = task.sentence(rng)

@@ -61,7 +61,8 @@ def output_weights(trace: Trace, where: str | None) -> np.ndarray:
     if where == "all":
         return trace.mask
     if where == "last":
-        return np.arange(trace.num_steps)[:, None] == (trace.lengths - 1)[None, :]
+        last: np.ndarray = np.arange(trace.num_steps)[:, None] == (trace.lengths - 1)[None, :]
+        return last
     raise ValueError(f"where must be 'all', 'last' or None, got {where!r}")
 
 

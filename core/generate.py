@@ -213,7 +213,8 @@ def _first_vector(config: NetworkConfig, first_input: Any) -> np.ndarray:
 def _token_vector(params: Params, config: NetworkConfig, token: int) -> np.ndarray:
     """What layer 0 reads for ``token``: a one-hot row or the token's embedding row."""
     if config.input_encoding == "embedding":
-        return params["embedding.weight"][token]
+        row: np.ndarray = params["embedding.weight"][token]
+        return row
     vector = np.zeros(config.input_size, config.np_dtype)
     vector[token] = 1.0
     return vector

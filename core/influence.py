@@ -50,4 +50,5 @@ def influence_norms(
 ) -> np.ndarray:
     """(T,) ||dy_step/dx_t||_F over t."""
     jac = input_jacobians(params, config, inputs, step, shape)
-    return np.sqrt((jac.astype(np.float64) ** 2).sum(axis=(1, 2)))
+    norms: np.ndarray = np.sqrt((jac.astype(np.float64) ** 2).sum(axis=(1, 2)))
+    return norms

@@ -95,7 +95,7 @@ class InterventionError(ValueError):
         self.field = field
 
 
-def _target(iv: Intervention) -> tuple:
+def _target(iv: Intervention) -> tuple[object, ...]:
     """What an intervention writes: two that write the same number contradict each other."""
     if isinstance(iv, Clamp):
         return ("gate", iv.layer, iv.direction, iv.t, iv.gate, iv.unit)
@@ -106,7 +106,7 @@ def _target(iv: Intervention) -> tuple:
 
 def check_interventions(config: NetworkConfig, steps: int, interventions: Sequence[Intervention]) -> None:
     """InterventionError for the first intervention that cannot be applied to ``config`` over ``steps``."""
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[object, ...], int] = {}
     for k, iv in enumerate(interventions):
         _check_one(config, steps, k, iv)
         target = _target(iv)

@@ -132,7 +132,8 @@ def _cut_at_edit(edit: StepEdit | None, dh: np.ndarray) -> np.ndarray:
     """dL/dh_t as it flows on into step t: zero at the units an intervention set (a constant of the run)."""
     if edit is None or edit.h_keep is None:
         return dh
-    return dh * edit.h_keep
+    cut: np.ndarray = dh * edit.h_keep
+    return cut
 
 
 @dataclass

@@ -120,7 +120,8 @@ def output_mask_for(shape: str, lengths: np.ndarray, num_steps: int) -> np.ndarr
         return steps < lengths[None, :]
     if shape == "one_to_one" and num_steps != 1:
         raise InputError(f"a one-to-one network reads exactly one input, got {num_steps}", "inputs")
-    return steps == (lengths - 1)[None, :]
+    last: np.ndarray = steps == (lengths - 1)[None, :]
+    return last
 
 
 def apply_output(

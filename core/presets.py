@@ -135,7 +135,7 @@ def build_preset(
     config = task.config_with(**model) if model else None
     trainer = Trainer(task, TrainSettings.for_task(task, **settings), config=config)
     losses: list[float] = []
-    held_out: dict[str, list] = {"steps": [], task.metric: []}
+    held_out: dict[str, list[float]] = {"steps": [], task.metric: []}
     final = None
     for final in trainer.run():
         if math.isfinite(final.loss):  # a diverged run's last report carries the non-finite loss

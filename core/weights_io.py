@@ -328,7 +328,9 @@ def _looks_like_safetensors(data: bytes) -> bool:
 _SAFETENSORS_ITEMSIZE = {"F16": 2, "F32": 4, "F64": 8}
 
 
-def _safetensors_entries(data: bytes, bounds: ReadBounds) -> tuple[int, dict[str, tuple[str, tuple, int, int]]]:
+def _safetensors_entries(
+    data: bytes, bounds: ReadBounds
+) -> tuple[int, dict[str, tuple[str, tuple[int, ...], int, int]]]:
     """(where the byte buffer starts, {name: (dtype, shape, begin, end)}) from a safetensors header, every claim
     checked against the file's length and ``bounds`` before a tensor is read:
     header = u64 N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}}, offsets into the bytes

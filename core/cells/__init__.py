@@ -1,5 +1,8 @@
 """One module per recurrent cell. Each exposes a :class:`~core.cells.kernel.Kernel` that the sequence runner and
-backprop-through-time drive one timestep at a time, writing into preallocated (T, B, ...) record arrays."""
+backprop-through-time drive one timestep at a time, writing into preallocated (T, B, ...) record arrays.
+
+core.cells.reference holds the same cells written plainly (one step of one sequence, one line per equation), for
+reading; the tests check the kernels against it."""
 
 from __future__ import annotations
 

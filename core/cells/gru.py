@@ -12,15 +12,22 @@ Backward, with dh = dL/dh_t:
     d input projection  = [dr, dz, dn]
     d hidden projection = [dr, dz, dn * r]
     dL/dh_{t-1} = dh * z + (d hidden projection) W_hh
+
+The same step written plainly, one sequence and one equation a line, is core.cells.reference.gru_step (and
+gru_step_backward); tests/core/test_reference_cells.py checks that this kernel computes what they do.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.cells.kernel import (
     Kernel,
     Record,
+    State,
+    StepGradients,
     Workspace,
     carry_over,
     chunks,
@@ -32,6 +39,9 @@ from core.cells.kernel import (
     written_bytes,
     zeroed_record,
 )
+
+if TYPE_CHECKING:
+    from core.interventions import LayerEdits, StepEdit
 
 GATES = ("r", "z", "n")
 
@@ -57,7 +67,11 @@ def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
     return bias
 
 
-def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
+def _scan(
+    rec: Record, times: range, h_prev: np.ndarray, c_prev: np.ndarray | None, W_hhT: np.ndarray,
+    b_hh: np.ndarray, work: Workspace, mask: np.ndarray | None = None,
+    edits: LayerEdits | None = None,
+) -> State:
     if edits:
         return _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits)
     # The whole time loop in one function: a GEMV and eleven in-place ufunc calls per step (twelve when W_hh
@@ -102,7 +116,11 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
     return h_prev, None
 
 
-def _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits):
+def _scan_edited(
+    rec: Record, times: range, h_prev: np.ndarray, c_prev: np.ndarray | None, W_hhT: np.ndarray,
+    b_hh: np.ndarray, work: Workspace, mask: np.ndarray | None,
+    edits: LayerEdits,
+) -> State:
     # _scan's loop with the interventions of core.interventions written in where their numbers are computed
     # (r and z as soon as they are, n before h reads it): the same NumPy calls in the same order on the same
     # layout of W_hh, so an intervention writing the value a step computes anyway changes no bit.
@@ -149,7 +167,10 @@ def _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits):
     return h_prev, None
 
 
-def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc, edit=None):
+def _step_backward(
+    rec: Record, t: int, h_prev: np.ndarray, c_prev: np.ndarray | None, W_hh: np.ndarray, dh: np.ndarray,
+    dc: np.ndarray | None, edit: StepEdit | None = None,
+) -> StepGradients:
     H = W_hh.shape[1]
     a = rec["act"][t]
     r, z, n = a[..., :H], a[..., H : 2 * H], a[..., 2 * H :]

@@ -31,6 +31,10 @@ import numpy as np
 
 Record = dict[str, np.ndarray]
 Workspace = dict[str, np.ndarray]
+#: (h, c or None) after a step or a scan.
+State = tuple[np.ndarray, np.ndarray | None]
+#: What ``step_backward`` returns: (d input projection, d hidden projection, dh_prev, dc_prev, total dc_t).
+StepGradients = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
 
 
 @dataclass(frozen=True)
@@ -175,10 +179,13 @@ def carry_over(
         np.copyto(c_t, c_prev, where=ended)
 
 
-def step_from_scan(scan: Callable[..., tuple]) -> Callable[..., tuple[np.ndarray, np.ndarray | None]]:
+def step_from_scan(scan: Callable[..., State]) -> Callable[..., State]:
     """A cell's ``step``: its ``scan`` over the single timestep t, so the two cannot disagree."""
 
-    def step(record, t, h_prev, c_prev, W_hhT, b_hh, work):
+    def step(
+        record: Record, t: int, h_prev: np.ndarray, c_prev: np.ndarray | None, W_hhT: np.ndarray,
+        b_hh: np.ndarray, work: Workspace,
+    ) -> State:
         return scan(record, range(t, t + 1), h_prev, c_prev, W_hhT, b_hh, work)
 
     return step

@@ -22,15 +22,22 @@ Backward, with dh = dL/dh_t and dc = dL/dc_t arriving from later timesteps:
     do = dh * tanh(c_t)                    dc_t' = dc + dh * o_t * (1 - tanh^2(c_t))
     di = dc_t' * g_t     df = dc_t' * c_{t-1}     dg = dc_t' * i_t     dL/dc_{t-1} = dc_t' * f_t
     d pre = [di i(1-i), df f(1-f), dg (1-g^2), do o(1-o)]      dL/dh_{t-1} = d pre W_hh
+
+The same step written plainly, one sequence and one equation a line, is core.cells.reference.lstm_step (and
+lstm_step_backward); tests/core/test_reference_cells.py checks that this kernel computes what they do.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.cells.kernel import (
     Kernel,
     Record,
+    State,
+    StepGradients,
     Workspace,
     carry_over,
     chunks,
@@ -42,6 +49,9 @@ from core.cells.kernel import (
     written_bytes,
     zeroed_record,
 )
+
+if TYPE_CHECKING:
+    from core.interventions import LayerEdits, StepEdit
 
 GATES = ("i", "f", "g", "o")
 
@@ -72,10 +82,15 @@ def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
 
 
 def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
-    return b_ih + b_hh
+    bias: np.ndarray = b_ih + b_hh
+    return bias
 
 
-def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
+def _scan(
+    rec: Record, times: range, h_prev: np.ndarray, c_prev: np.ndarray, W_hhT: np.ndarray,
+    b_hh: np.ndarray, work: Workspace, mask: np.ndarray | None = None,
+    edits: LayerEdits | None = None,
+) -> State:
     if edits:
         return _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits)
     # The whole time loop in one function, every per-step view taken by iterating the record arrays (cheaper
@@ -123,7 +138,11 @@ def _scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
     return h_prev, c_prev
 
 
-def _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits):
+def _scan_edited(
+    rec: Record, times: range, h_prev: np.ndarray, c_prev: np.ndarray, W_hhT: np.ndarray,
+    b_hh: np.ndarray, work: Workspace, mask: np.ndarray | None,
+    edits: LayerEdits,
+) -> State:
     # _scan's loop with the interventions of core.interventions written in where their numbers are computed:
     # the same NumPy calls in the same order on the same layout of W_hh, so that an intervention writing the
     # value a step computes anyway leaves every number bit for bit as it was. Runs with interventions only.
@@ -176,7 +195,10 @@ def _scan_edited(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask, edits):
     return h_prev, c_prev
 
 
-def _step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc, edit=None):
+def _step_backward(
+    rec: Record, t: int, h_prev: np.ndarray, c_prev: np.ndarray, W_hh: np.ndarray, dh: np.ndarray,
+    dc: np.ndarray, edit: StepEdit | None = None,
+) -> StepGradients:
     H = W_hh.shape[1]
     a = rec["act"][t]
     i, f, g, o = a[..., :H], a[..., H : 2 * H], a[..., 2 * H : 3 * H], a[..., 3 * H :]

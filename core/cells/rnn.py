@@ -7,11 +7,15 @@ Backward, with delta_t = dL/dh_t (from the output, the layer above and h_{t+1}):
 
     dL/da_t     = delta_t * act'(a_t)
     dL/dh_{t-1} = dL/da_t W_hh
+
+The same step written plainly, one sequence and one equation a line, is core.cells.reference.rnn_step (and
+rnn_step_backward); tests/core/test_reference_cells.py checks that this kernel computes what they do.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +23,8 @@ from core import activations
 from core.cells.kernel import (
     Kernel,
     Record,
+    State,
+    StepGradients,
     Workspace,
     carry_over,
     ended_rows,
@@ -28,6 +34,9 @@ from core.cells.kernel import (
     written_bytes,
     zeroed_record,
 )
+
+if TYPE_CHECKING:
+    from core.interventions import LayerEdits, StepEdit
 
 
 def _allocate(T: int, B: int, H: int, dtype: np.dtype, reverse: bool = False) -> Record:
@@ -39,7 +48,8 @@ def _workspace(B: int, H: int, dtype: np.dtype) -> Workspace:
 
 
 def _input_bias(b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
-    return b_ih + b_hh
+    bias: np.ndarray = b_ih + b_hh
+    return bias
 
 
 def _quantities(rec: Record) -> dict[str, np.ndarray]:
@@ -54,7 +64,10 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
         )
     act = {"tanh": activations.tanh, "sigmoid": activations.sigmoid, "relu": activations.relu}[nonlinearity]
 
-    def scan(rec, times, h_prev, c_prev, W_hhT, b_hh, work, mask=None, edits=None):
+    def scan(
+        rec: Record, times: range, h_prev: np.ndarray, c_prev: np.ndarray | None, W_hhT: np.ndarray,
+        b_hh: np.ndarray, work: Workspace, mask: np.ndarray | None = None, edits: LayerEdits | None = None,
+    ) -> State:
         if edits:
             return scan_edited(rec, times, h_prev, W_hhT, work, mask, edits)
         span = time_slice(times)
@@ -71,7 +84,10 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
             h_prev = h
         return h_prev, None
 
-    def scan_edited(rec, times, h_prev, W_hhT, work, mask, edits):
+    def scan_edited(
+        rec: Record, times: range, h_prev: np.ndarray, W_hhT: np.ndarray, work: Workspace,
+        mask: np.ndarray | None, edits: LayerEdits,
+    ) -> State:
         # scan's loop with h_t set where an intervention says (the cell has no gates to clamp): the same calls
         # on the same layout of W_hh, so setting h_t to the value it has changes no bit.
         span = time_slice(times)
@@ -91,7 +107,10 @@ def rnn_kernel(nonlinearity: str) -> Kernel:
             h_prev = h
         return h_prev, None
 
-    def step_backward(rec, t, h_prev, c_prev, W_hh, dh, dc, edit=None):
+    def step_backward(
+        rec: Record, t: int, h_prev: np.ndarray, c_prev: np.ndarray | None, W_hh: np.ndarray, dh: np.ndarray,
+        dc: np.ndarray | None, edit: StepEdit | None = None,
+    ) -> StepGradients:
         # A set h_t[u] is handled by the caller (core.layer), which stops dh_t[u] before it reaches here.
         d_pre = dh * activations.derivative_from_output(nonlinearity, rec["h"][t])
         return d_pre, d_pre, d_pre @ W_hh, None, None

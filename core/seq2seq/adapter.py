@@ -39,7 +39,7 @@ def sequence_accuracy(params: Params, config: Seq2SeqConfig, batch: Batch) -> fl
     for b in range(targets.shape[1]):
         wanted = [int(i) for i in targets[:, b] if i != config.pad_id]
         right += trace.output_ids(b) == wanted
-    return right / targets.shape[1]
+    return right / int(targets.shape[1])
 
 
 class Seq2SeqAdapter:

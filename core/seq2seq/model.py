@@ -49,7 +49,7 @@ def as_batch(tokens: np.ndarray, what: str) -> np.ndarray:
 def padded_lengths(tokens: np.ndarray, pad_id: int, what: str) -> np.ndarray:
     """Lengths of right-padded sequences; padding must only come after the last real token."""
     real = tokens != pad_id
-    lengths = real.sum(axis=0)
+    lengths: np.ndarray = real.sum(axis=0)
     if not np.array_equal(real, np.arange(tokens.shape[0])[:, None] < lengths[None, :]):
         raise InputError(f"{what}: the padding id {pad_id} may only appear after a sequence's last token")
     if lengths.min() < 1:
@@ -68,7 +68,8 @@ def predict(config: Seq2SeqConfig, logits: np.ndarray) -> np.ndarray:
     """argmax over the tokens a decoder may emit: PAD and START are input-only and never chosen."""
     allowed = logits.copy()
     allowed[..., [config.pad_id, config.start_id]] = -np.inf
-    return allowed.argmax(axis=-1)
+    chosen: np.ndarray = allowed.argmax(axis=-1)
+    return chosen
 
 
 def _stack(records: list[AttentionRecord]) -> AttentionRecord:

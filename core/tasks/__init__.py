@@ -32,7 +32,10 @@ def task_class(name: str) -> type[Task]:
     if name not in TASKS:
         raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}")
     module, cls = TASKS[name]
-    return getattr(importlib.import_module(module), cls)
+    found = getattr(importlib.import_module(module), cls)
+    if not (isinstance(found, type) and issubclass(found, Task)):
+        raise TypeError(f"{module}.{cls} is not a Task")  # a wrong registry entry, not a caller's mistake
+    return found
 
 
 def get_task(name: str, **options: Any) -> Task:

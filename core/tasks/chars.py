@@ -55,7 +55,7 @@ class NextCharTask(Task):
         self.vocab = Vocab(sorted(set(TEXT)))
         self.ids = self.vocab.encode(TEXT)
 
-    def options(self) -> dict:
+    def options(self) -> dict[str, int]:
         return {"window": self.window}
 
     def default_config(self) -> NetworkConfig:

@@ -236,7 +236,7 @@ class EnglishTask(Task):
         held_last = ((starts + self.window) // BLOCK) % HELD_OUT_EVERY == HELD_OUT_EVERY - 1
         return starts[~held_first & ~held_last], starts[held_first & held_last]
 
-    def options(self) -> dict:
+    def options(self) -> dict[str, int]:
         return {"window": self.window, "hidden": self.hidden}
 
     def default_config(self) -> NetworkConfig:

@@ -52,7 +52,7 @@ class AddingTask(Task):
             raise ValueError("the adding problem needs a lag of at least 2 steps")
         self.lag = lag
 
-    def options(self) -> dict:
+    def options(self) -> dict[str, int]:
         return {"lag": self.lag}
 
     def default_config(self) -> NetworkConfig:
@@ -112,7 +112,7 @@ class CopyMemoryTask(Task):
         self.lag, self.symbols, self.alphabet = lag, symbols, alphabet
         self.vocab = Vocab([BLANK, *"abcdefghijklmnopqrstuvwxyz"[:alphabet], GO])
 
-    def options(self) -> dict:
+    def options(self) -> dict[str, int]:
         return {"lag": self.lag, "symbols": self.symbols, "alphabet": self.alphabet}
 
     @property

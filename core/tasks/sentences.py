@@ -25,6 +25,8 @@ through. Every draw comes from the Generator passed in, so a seed fixes the data
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from core.seq2seq.adapter import END, PAD, START, Seq2SeqTask
@@ -105,7 +107,7 @@ class SentencesTask(Seq2SeqTask):
         return Seq2SeqConfig(cell="gru", src_vocab_size=len(self.vocab), tgt_vocab_size=len(self.target_vocab),
                              embedding_size=16, hidden_size=32, attention="dot", max_length=self.max_length + 1)
 
-    def _pick(self, rng: np.random.Generator, words: dict) -> str:
+    def _pick(self, rng: np.random.Generator, words: Mapping[str, object]) -> str:
         keys = sorted(words)
         return keys[int(rng.integers(len(keys)))]
 

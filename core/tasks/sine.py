@@ -41,7 +41,7 @@ class SineForecastTask(Task):
             raise ValueError("warmup must leave at least one scored step")
         self.length, self.noise, self.warmup, self.periods = length, noise, warmup, periods
 
-    def options(self) -> dict:
+    def options(self) -> dict[str, object]:
         return {
             "length": self.length,
             "noise": self.noise,
@@ -58,7 +58,8 @@ class SineForecastTask(Task):
         clean = amplitude * (
             np.sin(2 * np.pi * t / period + phase) + 0.3 * np.sin(4 * np.pi * t / period + phase2)
         )
-        return clean + self.noise * rng.standard_normal(clean.shape)
+        noisy: np.ndarray = clean + self.noise * rng.standard_normal(clean.shape)
+        return noisy
 
     def default_config(self) -> NetworkConfig:
         return NetworkConfig(cell="gru", input_size=1, hidden_size=16, output_size=1)

@@ -3,7 +3,7 @@
 Random nn.RNN (tanh, relu) / nn.LSTM / nn.GRU modules with an nn.Linear head sit in a container module, so their
 state_dict names carry prefixes (``rnn.weight_ih_l0``, ``fc.weight``) as a real checkpoint's would. Their weights
 reach the server inline, as an uploaded .npz and as an uploaded .safetensors file; every returned h, c and gate
-is compared with the gates computed by hand from the torch weights (PyTorch's documented equations):
+is compared with the gates core.cells.reference computes from the torch weights (PyTorch's documented equations):
 
     rnn:  h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
     lstm: [i, f, g, o] = [σ, σ, tanh, σ](W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),  c_t = f c_{t-1} + i g,
@@ -25,6 +25,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+
+from core.cells import reference as ref
 
 torch = pytest.importorskip("torch")
 safetensors_torch = pytest.importorskip("safetensors.torch")
@@ -90,46 +92,23 @@ def numpy_state_dict(net: Net) -> dict[str, np.ndarray]:
 
 
 def hand_gates(cell: str, nonlin: str, sd: dict, layers: int, bidir: bool, data: dict) -> dict:
-    """Every gate, c and h per (layer, direction), from the torch weights by the equations above."""
-
-    def sig(a: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-a))
-
+    """Every gate, c and h per (layer, direction), from the torch weights by core.cells.reference's plain cells."""
     directions = ("forward", "reverse") if bidir else ("forward",)
-    xs, out = data["x"], {}
+    xs, out = list(data["x"]), {}
     for layer in range(layers):
         outputs = []
         for d, direction in enumerate(directions):
             sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
             w_ih, w_hh = sd[f"rnn.weight_ih{sfx}"], sd[f"rnn.weight_hh{sfx}"]
-            b_ih, b_hh = sd.get(f"rnn.bias_ih{sfx}", 0.0), sd.get(f"rnn.bias_hh{sfx}", 0.0)  # bias=False: none
+            zeros = np.zeros(w_ih.shape[0])  # bias=False: no bias tensors
+            b_ih, b_hh = sd.get(f"rnn.bias_ih{sfx}", zeros), sd.get(f"rnn.bias_hh{sfx}", zeros)
             row = layer * len(directions) + d
-            h = data["h0"][row]
-            c = data["c0"][row] if data["c0"] is not None else None
-            order = range(len(xs)) if direction == "forward" else reversed(range(len(xs)))
-            record: dict[str, list] = {name: [None] * len(xs) for name in GATES[cell]}
-            for t in order:
-                a_i, a_h = w_ih @ xs[t] + b_ih, w_hh @ h + b_hh
-                if cell == "rnn":
-                    h = np.tanh(a_i + a_h) if nonlin == "tanh" else np.maximum(a_i + a_h, 0.0)
-                    values = {"h": h}
-                elif cell == "lstm":
-                    i, f, g, o = np.split(a_i + a_h, 4)
-                    i, f, g, o = sig(i), sig(f), np.tanh(g), sig(o)
-                    c = f * c + i * g
-                    h = o * np.tanh(c)
-                    values = {"i": i, "f": f, "g": g, "o": o, "c": c, "h": h}
-                else:
-                    (xr, xz, xn), (hr, hz, hn) = np.split(a_i, 3), np.split(a_h, 3)
-                    r, z = sig(xr + hr), sig(xz + hz)
-                    n = np.tanh(xn + r * hn)
-                    h = (1.0 - z) * n + z * h
-                    values = {"r": r, "z": z, "n": n, "h": h}
-                for name, value in values.items():
-                    record[name][t] = value
-            out[(layer, direction)] = {name: np.array(v) for name, v in record.items()}
+            c0 = data["c0"][row] if data["c0"] is not None else None
+            steps = ref.run_sequence(cell, xs, data["h0"][row], c0, w_ih, w_hh, b_ih, b_hh, nonlin,
+                                     reverse=direction == "reverse")
+            out[(layer, direction)] = {name: np.array([step[name] for step in steps]) for name in GATES[cell]}
             outputs.append(out[(layer, direction)]["h"])
-        xs = np.concatenate(outputs, axis=1)
+        xs = list(np.concatenate(outputs, axis=1))
     return out
 
 

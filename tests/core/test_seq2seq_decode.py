@@ -14,8 +14,8 @@ from core.seq2seq import Seq2SeqConfig, beam_decode, forward, greedy_decode, ini
 
 
 def config(**kw) -> Seq2SeqConfig:
-    base = dict(cell="lstm", src_vocab_size=7, tgt_vocab_size=8, embedding_size=4, hidden_size=5,
-                max_length=6)
+    base = {"cell": "lstm", "src_vocab_size": 7, "tgt_vocab_size": 8, "embedding_size": 4, "hidden_size": 5,
+            "max_length": 6}
     base.update(kw)
     return Seq2SeqConfig(**base)
 

@@ -86,10 +86,10 @@ def torch_loss(config: Seq2SeqConfig, params: dict[str, np.ndarray], source: np.
 
 
 CONFIGS = [
-    dict(cell="lstm", attention="additive", bidirectional=True, num_layers=2, decoder_hidden_size=5),
-    dict(cell="gru", attention="general", num_layers=1, decoder_hidden_size=4),
-    dict(cell="rnn", attention="dot", bidirectional=True),
-    dict(cell="lstm", attention="none", num_layers=2),
+    {"cell": "lstm", "attention": "additive", "bidirectional": True, "num_layers": 2, "decoder_hidden_size": 5},
+    {"cell": "gru", "attention": "general", "num_layers": 1, "decoder_hidden_size": 4},
+    {"cell": "rnn", "attention": "dot", "bidirectional": True},
+    {"cell": "lstm", "attention": "none", "num_layers": 2},
 ]
 
 
