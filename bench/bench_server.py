@@ -408,7 +408,7 @@ def one_client(server: subprocess.Popen, port: int, requests: int, turns: int) -
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     seed = next_first_seed()
-    spent = {e: 0.0 for e in ("identity", *ENCODINGS)}
+    spent = dict.fromkeys(("identity", *ENCODINGS), 0.0)
     for turn in range(turns):
         order = list(spent)[turn % len(spent):] + list(spent)[: turn % len(spent)]
         for encoding in order:
@@ -423,7 +423,7 @@ def one_client(server: subprocess.Popen, port: int, requests: int, turns: int) -
                 assert reply.status == 200 and reply.getheader("content-encoding", "identity") == encoding
             after = process_cpu_seconds(server.pid)
             if before is None or after is None:
-                return {e: None for e in spent}
+                return dict.fromkeys(spent)
             spent[encoding] += after - before
     conn.close()
     return {e: cpu / (requests * turns) * 1e3 for e, cpu in spent.items()}
