@@ -15,7 +15,7 @@ from app.limits import Limits
 from app.resolve import INPUT_LOC, Loc, resolve_inputs
 from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceBatchRequest, VectorsInput
 from app.service import TraceResult, run_sequences
-from app.store import ModelStore
+from app.storage.models import ModelStore
 
 INPUT_FORMS = {VectorsInput: "vectors", TextInput: "text", TokensInput: "tokens"}
 

@@ -24,7 +24,7 @@ from app.schemas.model import PresetWeights, StoredWeights
 from app.schemas.requests import TextInput
 from app.schemas.seq2seq import Seq2SeqModelSpec, Seq2SeqRequest, SequenceSpec
 from app.service import quantity_names
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from core.config import ConfigError
 from core.network import InputError
 

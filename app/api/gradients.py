@@ -16,7 +16,7 @@ from app.schemas.requests import GradientRequest
 from app.schemas.responses import GradientResponse
 from app.serialize import dumps, gradients_payload
 from app.service import run_gradients
-from app.store import ModelStore
+from app.storage.models import ModelStore
 
 router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404)})
 

@@ -28,7 +28,7 @@ from app.schemas.requests import TraceBatchRequest, TraceRequest
 from app.schemas.responses import BatchTraceResponse, StepResponse, TraceResponse
 from app.serialize import API_VERSION, dumps, step_payload
 from app.service import run_trace, seeded_forward_cost
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.what_if_payload import trace_reply
 
 EXPORT_MEDIA = ("application/json", "text/csv", "application/octet-stream")

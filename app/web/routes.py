@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.errors import StoreUnavailableError
 from app.limits import Limits
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.web import (
     cellview,
     docs_routes,

@@ -20,8 +20,8 @@ def test_health_and_ready_answer_head_probes_without_a_body(client: TestClient) 
 
 
 def test_ready_reports_an_unreadable_store_as_503(client: TestClient) -> None:
-    client.app.state.store.path.unlink()
-    client.app.state.store.path.mkdir()  # a directory where the database file should be
+    client.app.state.database.path.unlink()
+    client.app.state.database.path.mkdir()  # a directory where the database file should be
     response = client.get("/api/v1/ready")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
