@@ -101,6 +101,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
     yield
     app.state.heavy.close()
+    app.state.database.close()  # a pool's connections end now, not when the server notices
 
 
 def _include_web(app: FastAPI) -> None:

@@ -29,6 +29,9 @@ from app.storage.database import Connection, Database
 #: The advisory lock migrations hold (any fixed 64-bit number; this one spells "unroled" in ASCII).
 MIGRATION_LOCK = 0x756E726F6C6564
 _inherited: list[ConnectionPool[Any]] = []  # pools a forked child found in its parent: kept, never used
+# Databases whose pool is open, held until closed: a pool dropped unclosed would be collected in one of its own
+# threads, which cannot join itself.
+_opened: set[PostgresDatabase] = set()
 
 
 def display_name(url: str) -> str:
@@ -68,6 +71,7 @@ class PostgresDatabase(Database):
                     open=True,
                 )
                 self._pid = os.getpid()
+                _opened.add(self)
             return self._pool
 
     @contextmanager
@@ -97,3 +101,10 @@ class PostgresDatabase(Database):
             if self._pool is not None and self._pid == os.getpid():
                 self._pool.close()
             self._pool = None
+            _opened.discard(self)
+
+
+def close_all() -> None:
+    """Close every pool this process opened (at exit, or between tests that each built a server)."""
+    for database in list(_opened):
+        database.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -19,6 +20,7 @@ def test_health_and_ready_answer_head_probes_without_a_body(client: TestClient) 
         assert response.content == b""
 
 
+@pytest.mark.sqlite_only
 def test_ready_reports_an_unreadable_store_as_503(client: TestClient) -> None:
     client.app.state.database.path.unlink()
     client.app.state.database.path.mkdir()  # a directory where the database file should be

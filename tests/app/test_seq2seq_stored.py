@@ -136,6 +136,7 @@ def test_each_api_refuses_the_other_kind_and_an_unknown_id(client, stored_ids) -
     assert with_model.status_code == 422 and "configuration is fixed" in with_model.text
 
 
+@pytest.mark.sqlite_only  # the other server has its own file; on PostgreSQL both would share one database
 @pytest.mark.parametrize("format", ["npz", "safetensors"])
 def test_a_downloaded_seq2seq_model_uploads_to_another_server(client, make_client, stored_ids, format) -> None:
     weights = client.get(f"/api/v1/models/{stored_ids['seq2seq']}/weights", params={"format": format}).content
