@@ -115,3 +115,33 @@ def test_integrity_errors_pass_through_and_store_failures_name_the_store(backend
     with pytest.raises(StoreUnavailableError) as down, database.connect() as db:
         db.execute("SELECT * FROM no_such_table")
     assert database.name in down.value.message
+
+
+def _session(database: Database) -> int:
+    """Which server session a connection of ``database`` belongs to (PostgreSQL's backend PID; 0 for SQLite)."""
+    if database.dialect != "postgres":
+        return 0
+    with database.connect() as db:
+        return int(db.execute("SELECT pg_backend_pid()").fetchone()[0])
+
+
+def _write_in_forked_child(database: Database) -> None:
+    """In a child forked from a process whose pool is open: the same object must open a pool of its own."""
+    with database.connect() as db:
+        db.execute("INSERT INTO ready_probe (id) VALUES (?)", (_session(database) + 1,))
+
+
+def test_a_forked_child_opens_its_own_pool_and_the_parent_keeps_its_connections(backend, database_url, tmp_path):
+    database = open_database(target(backend, database_url, tmp_path))
+    parent = _session(database)  # the parent's pool (PostgreSQL) is open and holds this session now
+    child = multiprocessing.get_context("fork").Process(target=_write_in_forked_child, args=(database,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    with database.connect() as db:
+        (written,) = db.execute("SELECT id FROM ready_probe").fetchone()
+    if backend == "postgres":
+        assert written - 1 != parent  # the child spoke through a session of its own, not the parent's socket
+    for _ in range(3):  # and the parent's connections still work
+        assert _session(database) == parent
+        database.check_writable()
