@@ -75,7 +75,8 @@ def trace(args: argparse.Namespace) -> int:
     from app.schemas.requests import TraceRequest
     from app.services.trace import run_trace
     from app.settings import Settings
-    from app.store import ModelStore
+    from app.storage import open_database
+    from app.storage.models import ModelStore
     from app.wire.export import export
 
     raw = sys.stdin.read() if args.request == "-" else Path(args.request).read_text(encoding="utf-8")
@@ -85,7 +86,7 @@ def trace(args: argparse.Namespace) -> int:
         print(f"unrolled trace: invalid request:\n{exc}", file=sys.stderr)
         return 2
     settings = Settings.from_env()
-    store = ModelStore(settings.database) if req.weights.source == "stored" else None
+    store = ModelStore(open_database(settings)) if req.weights.source == "stored" else None
     try:
         result = run_trace(req, store=store, limits=settings.limits)
     except ApiError as exc:

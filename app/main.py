@@ -26,10 +26,11 @@ from app.http.ratelimit import RateLimit
 from app.http.security import BodySizeLimit, HeadAsGet, SecurityHeaders
 from app.lti.router import router as lti_router
 from app.lti.service import LtiService
-from app.lti.store import SQLiteLtiStore
+from app.lti.store import DatabaseLtiStore
 from app.services.training import JobManager
 from app.settings import Settings
-from app.store import ModelStore
+from app.storage import open_database
+from app.storage.models import ModelStore
 
 DESCRIPTION = """Unrolled records every hidden state, cell state and gate activation of a recurrent network
 (vanilla RNN, LSTM, GRU) at every timestep. Requests are validated strictly (unknown fields, booleans for
@@ -50,13 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
-    app.state.store = ModelStore(settings.database)
+    app.state.database = database = open_database(settings)  # migrated to the current schema
+    app.state.store = ModelStore(database)
     app.state.cache = ResponseCache(settings.cache_bytes)
     app.state.codecs = Codecs(settings.zstd_level, settings.brotli_quality, settings.gzip_level)
     app.state.jobs = JobManager(
         app.state.store, settings.limits, max_running=settings.limits.max_training_jobs
     )
-    app.state.lti = LtiService.from_env(SQLiteLtiStore(settings.database))
+    app.state.lti = LtiService.from_env(DatabaseLtiStore(database))
     app.state.heavy = HeavyLane(settings)
     handlers.install(app)
     app.include_router(api_router)
@@ -99,6 +101,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
     yield
     app.state.heavy.close()
+    app.state.database.close()  # a pool's connections end now, not when the server notices
 
 
 def _include_web(app: FastAPI) -> None:

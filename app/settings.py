@@ -34,6 +34,11 @@ class Settings:
     workers: int = 1
     data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
     db_path: Path | None = None  # None: data_dir / models.sqlite3
+    # A PostgreSQL server instead of the SQLite file (app.storage.postgres), e.g. postgresql://user:pw@host/db; the
+    # connections each process may hold, and the seconds a request waits for one before it is a 503.
+    database_url: str = ""
+    database_pool: int = 4
+    database_wait: int = 5
     max_body_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 32 * 1024 * 1024
     rate_limit_per_minute: int = 600  # 0 turns the limiter off
@@ -75,6 +80,7 @@ class Settings:
 
     @property
     def database(self) -> Path:
+        """The SQLite file (used unless database_url names a server)."""
         return self.db_path if self.db_path is not None else self.data_dir / "models.sqlite3"
 
     @classmethod
@@ -118,12 +124,16 @@ POSITIVE = (
     "heavy_compute",
     "heavy_numbers",
     "heavy_cpu_seconds",
+    "database_pool",
+    "database_wait",
 )
 
 
 def _parse(var: str, raw: str, current: object, name: str) -> object:
     if name in ("data_dir", "db_path"):
         return Path(raw).expanduser()
+    if name == "database_url" and raw and not raw.startswith(("postgresql://", "postgres://")):
+        raise SettingsError(f"{var} must be a postgresql:// URL, got {raw.split('://')[0]!r}://...")
     if isinstance(current, tuple):
         return tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
     if isinstance(current, bool):

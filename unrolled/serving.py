@@ -75,14 +75,15 @@ def serve(trace: Trace, model: Model, *, t: int = 0, open_browser: bool = True) 
 
     from app.main import create_app
     from app.settings import Settings
-    from app.store import ModelStore
+    from app.storage import open_database
+    from app.storage.models import ModelStore
 
     text, meta = typed_input(trace, model)
     if model.output_labels is not None:
         meta["output_labels"] = model.output_labels
     directory = tempfile.TemporaryDirectory(prefix="unrolled-serve-")
     settings = Settings(data_dir=Path(directory.name), rate_limit_per_minute=0)
-    model_id = ModelStore(settings.database).put(model.config, model.params, meta)
+    model_id = ModelStore(open_database(settings.database)).put(model.config, model.params, meta)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))  # the system picks a free port; the socket is handed to uvicorn as it is
     port = listener.getsockname()[1]

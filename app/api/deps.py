@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from app.http.cache import ResponseCache
 from app.settings import Settings
-from app.store import ModelStore
+from app.storage.models import ModelStore
 
 
 async def get_settings(request: Request) -> Settings:

@@ -15,7 +15,7 @@ from app.schemas.requests import GradientRequest
 from app.schemas.responses import GradientResponse
 from app.services.limits import Limits
 from app.services.trace import run_gradients
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.wire.serialize import dumps, gradients_payload
 
 router = APIRouter(tags=["gradients"], responses={**BODY_ERRORS, **errors(404)})

@@ -12,14 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from app.settings import Settings
-from app.store import ModelStore
+from app.storage import open_database
+from app.storage.models import ModelStore
 
 _context: dict[str, Any] = {}
 
 
 def configure(settings: Settings) -> None:
     """Once per child: the store and the limits its jobs use."""
-    _context["store"] = ModelStore(settings.database)
+    _context["store"] = ModelStore(open_database(settings, migrate=False))  # the server migrated it
     _context["limits"] = settings.limits
 
 

@@ -26,7 +26,7 @@ from app.schemas.responses import BatchTraceResponse, StepResponse, TraceRespons
 from app.services.batches import run_batch
 from app.services.limits import Limits
 from app.services.trace import run_trace, seeded_forward_cost
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.wire.export import MEDIA_TYPES, export
 from app.wire.serialize import API_VERSION, dumps, step_payload
 from app.wire.what_if_payload import trace_reply

@@ -5,7 +5,7 @@
 413  body over the size limit (app.http.security)
 422  the body is JSON but does not validate, or the service cannot run it as asked (field named in loc)
 429  rate limit (app.http.ratelimit)
-503  the store cannot be used (app.sqlite_file); pages get a short HTML page saying so
+503  the store cannot be used (app.storage); pages get a short HTML page saying so
 500  a bug: a generic message; the traceback goes to the server log only
 """
 

@@ -19,13 +19,14 @@ from urllib.parse import urlsplit
 
 from app.lti.keys import ToolKeys
 from app.lti.service import ToolUrls
-from app.lti.store import Platform, SQLiteLtiStore
+from app.lti.store import DatabaseLtiStore, Platform
 
 
-def _store() -> SQLiteLtiStore:
+def _store() -> DatabaseLtiStore:
     from app.settings import Settings
+    from app.storage import open_database
 
-    return SQLiteLtiStore(Settings.from_env().database)
+    return DatabaseLtiStore(open_database(Settings.from_env()))
 
 
 def _url(value: str) -> str:

@@ -1,7 +1,7 @@
 """What the LTI tool keeps: registered platforms, pending logins, launches, the tool's keys and score attempts.
 
-:class:`LtiStore` is the interface the rest of app.lti uses; :class:`SQLiteLtiStore` keeps it in the server's
-SQLite file (its own ``lti_*`` tables), so another back-end only has to implement the same methods.
+:class:`LtiStore` is the interface the rest of app.lti uses; :class:`DatabaseLtiStore` keeps it in the server's
+database (its own ``lti_*`` tables, made by app.storage.migrations), on either app.storage back-end.
 
 A login's ``state`` row is the only record of a login in progress: the launch deletes it as it reads it, so a
 state (and the nonce bound to it) is used at most once, without a cookie in the LMS frame.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from app.sqlite_file import SQLiteFile
+from app.storage.database import Database
 
 #: A login that has not come back as a launch after this long is refused (and swept).
 LOGIN_TTL_S = 600.0
@@ -83,30 +83,21 @@ class LtiStore(Protocol):
     def set_attempt_status(self, attempt_id: str, status: str, detail: str = "") -> None: ...
 
 
-class SQLiteLtiStore(SQLiteFile):
-    schema = (
-        """CREATE TABLE IF NOT EXISTS lti_platforms (
-            issuer TEXT NOT NULL, client_id TEXT NOT NULL, deployment_ids TEXT NOT NULL,
-            auth_login_url TEXT NOT NULL, auth_token_url TEXT NOT NULL, jwks_url TEXT NOT NULL,
-            name TEXT NOT NULL DEFAULT '', frame_origins TEXT NOT NULL DEFAULT '[]',
-            PRIMARY KEY (issuer, client_id))""",
-        """CREATE TABLE IF NOT EXISTS lti_logins (
-            state TEXT PRIMARY KEY, nonce TEXT NOT NULL, issuer TEXT NOT NULL, client_id TEXT NOT NULL,
-            created REAL NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS lti_launches (
-            launch_id TEXT PRIMARY KEY, claims TEXT NOT NULL, created REAL NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS lti_keys (
-            kid TEXT PRIMARY KEY, private_pem TEXT NOT NULL, created REAL NOT NULL, retired REAL)""",
-        """CREATE TABLE IF NOT EXISTS lti_attempts (
-            attempt_id TEXT PRIMARY KEY, launch_id TEXT NOT NULL, score REAL NOT NULL, maximum REAL NOT NULL,
-            status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')""",
-    )
+class DatabaseLtiStore:
+    """The ``lti_*`` tables of ``db``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def add_platform(self, platform: Platform) -> None:
         """Register a platform, or replace the registration with the same issuer and client_id."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             db.execute(
-                "INSERT OR REPLACE INTO lti_platforms VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                # An upsert both engines spell alike (SQLite since 3.24).
+                "INSERT INTO lti_platforms VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issuer, client_id) DO UPDATE "
+                "SET deployment_ids = excluded.deployment_ids, auth_login_url = excluded.auth_login_url, "
+                "auth_token_url = excluded.auth_token_url, jwks_url = excluded.jwks_url, name = excluded.name, "
+                "frame_origins = excluded.frame_origins",
                 (
                     platform.issuer,
                     platform.client_id,
@@ -120,13 +111,13 @@ class SQLiteLtiStore(SQLiteFile):
             )
 
     def platforms(self) -> list[Platform]:
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute("SELECT * FROM lti_platforms ORDER BY issuer, client_id").fetchall()
         return [_platform(row) for row in rows]
 
     def find_platform(self, issuer: str, client_id: str | None = None) -> Platform | None:
         """The registration for ``issuer`` and ``client_id``; without a client_id, the issuer's only one."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             if client_id:
                 rows = db.execute(
                     "SELECT * FROM lti_platforms WHERE issuer = ? AND client_id = ?", (issuer, client_id)
@@ -136,7 +127,7 @@ class SQLiteLtiStore(SQLiteFile):
         return _platform(rows[0]) if len(rows) == 1 else None
 
     def save_login(self, login: PendingLogin) -> None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             db.execute("DELETE FROM lti_logins WHERE created < ?", (time.time() - LOGIN_TTL_S,))
             db.execute(
                 "INSERT INTO lti_logins VALUES (?, ?, ?, ?, ?)",
@@ -145,7 +136,7 @@ class SQLiteLtiStore(SQLiteFile):
 
     def take_login(self, state: str) -> PendingLogin | None:
         """The pending login for ``state``, deleted in the same statement so two launches cannot share it."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             row = db.execute(
                 "DELETE FROM lti_logins WHERE state = ? RETURNING state, nonce, issuer, client_id, created",
                 (state,),
@@ -153,18 +144,18 @@ class SQLiteLtiStore(SQLiteFile):
         return PendingLogin(*row) if row else None
 
     def save_launch(self, launch_id: str, claims: dict[str, Any]) -> None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             db.execute(
                 "INSERT INTO lti_launches VALUES (?, ?, ?)", (launch_id, json.dumps(claims), time.time())
             )
 
     def launch(self, launch_id: str) -> dict[str, Any] | None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             row = db.execute("SELECT claims FROM lti_launches WHERE launch_id = ?", (launch_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def add_key(self, key: ToolKey) -> None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             db.execute(
                 "INSERT OR IGNORE INTO lti_keys VALUES (?, ?, ?, ?)",
                 (key.kid, key.private_pem, key.created, key.retired),
@@ -172,18 +163,18 @@ class SQLiteLtiStore(SQLiteFile):
 
     def tool_keys(self) -> list[ToolKey]:
         """Every key, newest first."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute("SELECT * FROM lti_keys ORDER BY created DESC, kid").fetchall()
         return [ToolKey(*row) for row in rows]
 
     def retire_key(self, kid: str, when: float) -> bool:
-        with self._connect() as db:
+        with self.db.connect() as db:
             cur = db.execute("UPDATE lti_keys SET retired = ? WHERE kid = ? AND retired IS NULL", (when, kid))
         return cur.rowcount == 1
 
     def claim_attempt(self, attempt: Attempt) -> bool:
         """Record an attempt; False when the attempt id is taken (its score was submitted already)."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO lti_attempts VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -198,12 +189,12 @@ class SQLiteLtiStore(SQLiteFile):
         return cur.rowcount == 1
 
     def attempt(self, attempt_id: str) -> Attempt | None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             row = db.execute("SELECT * FROM lti_attempts WHERE attempt_id = ?", (attempt_id,)).fetchone()
         return Attempt(*row) if row else None
 
     def set_attempt_status(self, attempt_id: str, status: str, detail: str = "") -> None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             db.execute(
                 "UPDATE lti_attempts SET status = ?, detail = ? WHERE attempt_id = ?",
                 (status, detail, attempt_id),

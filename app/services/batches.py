@@ -15,7 +15,7 @@ from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceBatchRe
 from app.services.limits import Limits
 from app.services.resolve import INPUT_LOC, Loc, resolve_inputs
 from app.services.trace import TraceResult, run_sequences
-from app.store import ModelStore
+from app.storage.models import ModelStore
 
 INPUT_FORMS = {VectorsInput: "vectors", TextInput: "text", TokensInput: "tokens"}
 

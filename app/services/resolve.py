@@ -18,7 +18,7 @@ from app.errors import NotFoundError, UnprocessableError
 from app.schemas.model import InlineWeights, ModelSpec, PresetWeights, SeedWeights, StoredWeights
 from app.schemas.requests import InputSpec, TextInput, TokensInput, TraceOptions, TraceRequest, VectorsInput
 from app.services.limits import Limits, check_config
-from app.store import ModelStore, StoredModel
+from app.storage.models import ModelStore, StoredModel
 from core import presets
 from core.config import ConfigError, NetworkConfig
 from core.params import Params, init_params

@@ -24,7 +24,7 @@ from app.schemas.seq2seq import Seq2SeqModelSpec, Seq2SeqRequest, SequenceSpec
 from app.services.limits import Limits, check_config, forward_cost
 from app.services.resolve import fold_token, stored_of_kind, tokenize, vocab_folding, vocab_tokens
 from app.services.trace import quantity_names
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from core.config import ConfigError
 from core.network import InputError
 

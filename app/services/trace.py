@@ -38,7 +38,7 @@ from app.services.resolve import (
     tokenize,
 )
 from app.services.states import initial_states
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from core import bptt, losses
 from core.bptt import Gradients
 from core.cells import kernel_for

@@ -6,7 +6,7 @@
     finished run -> its weights go into the model store (networks and encoder-decoders alike);
                     ``result_id`` is their content id
 
-Every job is also kept in the shared SQLite file (app.job_store): the running worker writes its progress
+Every job is also kept in the shared database (app.storage.jobs): the running worker writes its progress
 there at least every FLUSH_SECONDS and polls a cancel flag at the same moments, so status, events and cancel
 work from any worker process (no sticky sessions). The worker that runs a job answers from memory; the others
 read the file, and report a job whose worker has written nothing for LOST_AFTER_SECONDS as failed (its worker
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import ApiError, NotFoundError, UnprocessableError
-from app.job_store import JobStore
 from app.services.limits import Limits
 from app.services.resolve import vocab_tokens
 from app.services.training_model import model_config
-from app.store import ModelStore
+from app.storage.jobs import JobStore
+from app.storage.models import ModelStore
 from core.config import NetworkConfig
 
 #: Longest wait before a running job's progress reaches the file and a cancel from another worker is seen.
@@ -89,7 +89,7 @@ class JobManager:
         self.max_kept = max_kept
         self.jobs: OrderedDict[str, Job] = OrderedDict()  # the jobs this process runs or ran
         self.lock = threading.Lock()
-        self.shared = JobStore(store.path)
+        self.shared = JobStore(store.db)
 
     def start(
         self,

@@ -26,7 +26,7 @@ from app.errors import UnprocessableError
 from app.schemas.common import MAX_LIST, WHOLE, StrictModel
 from app.schemas.model import Token
 from app.services.limits import Limits, check_config
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from core.config import ConfigError, NetworkConfig
 from core.params import Params
 from core.seq2seq.config import Seq2SeqConfig

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from app.services.limits import Limits
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.web import seq2seq
 from app.web.seq2seq import Seq2SeqInputError, Seq2SeqView
 from core import bottleneck

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.errors import StoreUnavailableError
 from app.services.limits import Limits
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.web import (
     cellview,
     evidence,

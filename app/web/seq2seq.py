@@ -17,7 +17,7 @@ The state becomes the same body POST /api/v1/seq2seq/trace takes and runs throug
 (app.services.seq2seq.run_seq2seq), so the page shows exactly the API's numbers. Random weights keep the
 preset's vocabularies and sizes (cell, hidden size and attention as chosen), so an untrained and a trained
 model can be compared on the same sentence. A stored model (``?model=<id>``, e.g. a finished training run in
-app.store) stands in for a preset: its description is reshaped like a preset's (config, vocabularies with their
+app.storage.models) stands in for a preset: its description is reshaped like a preset's (config, vocabularies with their
 joiners, task) so the rest of the view does not tell them apart. Every number and colour is placed here;
 templates only lay out.
 """
@@ -35,7 +35,7 @@ from app.errors import ApiError
 from app.schemas.seq2seq import Seq2SeqRequest
 from app.services.limits import Limits
 from app.services.seq2seq import run_seq2seq
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.web.colors import Scale, text_colour
 from app.web.seq2seq_state import MAX_SOURCE_TOKENS, Seq2SeqState
 from app.web.simulation import stored_tokenizer

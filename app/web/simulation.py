@@ -23,7 +23,7 @@ from app.errors import ApiError
 from app.schemas.requests import TraceRequest
 from app.services.limits import Limits
 from app.services.trace import TraceResult, run_trace
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.web.state import (
     DEFAULT_PRESET,
     BadInputError,

@@ -37,7 +37,7 @@ MAX_UNIT = 1023  # presets can be wider than MAX_HIDDEN
 MAX_SHOWN_LAYER = 15  # stored models can be deeper than MAX_LAYERS; the simulation clamps it to the model
 PART_KEY = re.compile(r"^[a-z][a-z_-]{0,23}$")
 PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-MODEL_ID = re.compile(r"^[0-9a-f]{64}$")  # a stored model's content id (app.store)
+MODEL_ID = re.compile(r"^[0-9a-f]{64}$")  # a stored model's content id (app.storage.models)
 
 #: What ``/`` opens on: a trained next-character model (core.tasks.english) reading an English sentence.
 DEFAULT_PRESET = "english"

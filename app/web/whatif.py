@@ -26,7 +26,7 @@ from app.errors import ApiError
 from app.schemas.requests import TraceRequest
 from app.services.limits import Limits
 from app.services.trace import run_trace
-from app.store import ModelStore
+from app.storage.models import ModelStore
 from app.web.simulation import Simulation, api_request, show_char
 from app.web.whatif_state import FORGET, GATES, Edit, format_iv, parse_iv, to_specs, token_text
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -20,16 +21,19 @@ LIGHT = {"model": {"cell": "gru", "hidden_size": 8}, "input": {"text": "hello"}}
 THRESHOLD = 5_000_000  # HEAVY costs about 2e7 multiply-adds, LIGHT about 2e3
 
 
-def settings(tmp_path: Path, **changes: int) -> Settings:
-    return Settings(data_dir=tmp_path, rate_limit_per_minute=0, cache_bytes=0, heavy_compute=THRESHOLD, **changes)
+def lane_settings(base: Settings | Path, **changes: int) -> Settings:
+    """``base`` (the conftest's settings, on either back-end; or a directory for a SQLite file) for these tests."""
+    if isinstance(base, Path):
+        base = Settings(data_dir=base, rate_limit_per_minute=0)
+    return replace(base, cache_bytes=0, heavy_compute=THRESHOLD, **changes)
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, TestClient]]:
     """The same app with the lane (one child) and without it."""
     tmp = tmp_path_factory.mktemp("heavy")
-    without = create_app(settings(tmp, heavy_processes=0))
-    with TestClient(create_app(settings(tmp))) as lane, TestClient(without) as here:
+    without = create_app(lane_settings(tmp, heavy_processes=0))
+    with TestClient(create_app(lane_settings(tmp))) as lane, TestClient(without) as here:
         yield lane, here
 
 
@@ -81,8 +85,8 @@ def test_over_budget_is_refused_in_the_worker_before_any_child_is_asked(pair) ->
     assert completed(lane) == before
 
 
-def test_a_full_lane_answers_503_with_retry_after(tmp_path: Path) -> None:
-    app = create_app(settings(tmp_path, heavy_queue=0))
+def test_a_full_lane_answers_503_with_retry_after(settings: Settings) -> None:
+    app = create_app(lane_settings(settings, heavy_queue=0))
 
     async def both() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
@@ -103,8 +107,8 @@ def test_a_full_lane_answers_503_with_retry_after(tmp_path: Path) -> None:
     assert "UNROLLED_HEAVY_PROCESSES + UNROLLED_HEAVY_QUEUE = 1" in second.json()["detail"]
 
 
-def test_a_job_over_its_cpu_time_is_stopped_and_the_child_goes_on(tmp_path: Path) -> None:
-    with TestClient(create_app(settings(tmp_path, heavy_cpu_seconds=1))) as client:
+def test_a_job_over_its_cpu_time_is_stopped_and_the_child_goes_on(settings: Settings) -> None:
+    with TestClient(create_app(lane_settings(settings, heavy_cpu_seconds=1))) as client:
         # About 2e6 numbers written as CSV after a 3e8 multiply-add run: several seconds of CPU.
         big = {"model": {"cell": "lstm", "hidden_size": 256}, "input": {"text": "abcdefghij" * 100}}
         stopped = client.post("/api/v1/trace/export?format=csv", json=big)
@@ -113,10 +117,10 @@ def test_a_job_over_its_cpu_time_is_stopped_and_the_child_goes_on(tmp_path: Path
         assert client.post("/api/v1/trace", json=HEAVY).status_code == 200  # the same child, next job
 
 
-def test_a_reply_of_many_numbers_is_heavy_whatever_its_compute(tmp_path: Path) -> None:
+def test_a_reply_of_many_numbers_is_heavy_whatever_its_compute(settings: Settings) -> None:
     """16,000 numbers from a run of under 1e6 multiply-adds: the writing, not the arithmetic, is the work."""
     long_light = {"model": {"cell": "gru", "hidden_size": 8}, "input": {"text": "abcde" * 100}}
-    with TestClient(create_app(settings(tmp_path, heavy_numbers=10_000))) as client:
+    with TestClient(create_app(lane_settings(settings, heavy_numbers=10_000))) as client:
         assert client.post("/api/v1/trace", json=long_light).status_code == 200
         assert completed(client) == 1
         assert client.post("/api/v1/trace", json=LIGHT).status_code == 200
@@ -137,8 +141,8 @@ def test_a_slide_png_is_drawn_by_a_child_with_the_same_pixels(pair) -> None:
     assert refused.status_code == 422 and completed(lane) == before + 1
 
 
-def test_a_slide_png_gets_503_when_the_lane_is_full(tmp_path: Path) -> None:
-    app = create_app(settings(tmp_path, heavy_queue=0))
+def test_a_slide_png_gets_503_when_the_lane_is_full(settings: Settings) -> None:
+    app = create_app(lane_settings(settings, heavy_queue=0))
 
     async def both() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)

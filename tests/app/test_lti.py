@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -33,12 +32,16 @@ def lms() -> Iterator[TestLms]:
 
 
 @pytest.fixture
-def tool(lms: TestLms, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+def tool(lms: TestLms, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     """The tool with the LMS registered through the CLI, and the LMS holding the tool's keyset."""
-    monkeypatch.setenv("UNROLLED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("UNROLLED_DATA_DIR", str(settings.data_dir))
     monkeypatch.delenv("UNROLLED_DB", raising=False)
+    if settings.database_url:  # the CLI registers the platform in the server's database, whichever it is
+        monkeypatch.setenv("UNROLLED_DATABASE_URL", settings.database_url)
+    else:
+        monkeypatch.delenv("UNROLLED_DATABASE_URL", raising=False)
     assert cli.main(["lti", "add-platform", *lms.tool_platform_args()]) == 0
-    client = TestClient(create_app(Settings(data_dir=tmp_path / "data", rate_limit_per_minute=0)))
+    client = TestClient(create_app(settings))
     lms.tool_jwks = client.get("/lti/jwks").json()
     lms.scores.clear()
     lms.score_failures = 0

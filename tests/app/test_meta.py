@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -19,9 +20,10 @@ def test_health_and_ready_answer_head_probes_without_a_body(client: TestClient) 
         assert response.content == b""
 
 
+@pytest.mark.sqlite_only
 def test_ready_reports_an_unreadable_store_as_503(client: TestClient) -> None:
-    client.app.state.store.path.unlink()
-    client.app.state.store.path.mkdir()  # a directory where the database file should be
+    client.app.state.database.path.unlink()
+    client.app.state.database.path.mkdir()  # a directory where the database file should be
     response = client.get("/api/v1/ready")
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"

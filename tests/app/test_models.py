@@ -12,7 +12,8 @@ import pytest
 from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 
-from app.store import ModelStore, content_id
+from app.storage import open_database
+from app.storage.models import ModelStore, content_id
 from core.config import NetworkConfig
 from core.network import forward
 from core.params import init_params
@@ -89,8 +90,9 @@ def test_the_same_model_gets_the_same_id(client: TestClient) -> None:
 
 def test_stored_models_survive_a_restart(make_client: Callable[..., TestClient], settings) -> None:
     model_id = upload(make_client(), torch_style_file("npz"), UPLOAD_CONFIG).json()["id"]
-    assert Path(settings.database).is_file()
-    restarted = make_client()  # a new app on the same SQLite file
+    if not settings.database_url:
+        assert Path(settings.database).is_file()
+    restarted = make_client()  # a new app on the same store
     assert restarted.get(f"/api/v1/models/{model_id}").status_code == 200
     body = {"weights": {"source": "stored", "id": model_id}, "input": {"tokens": [0, 1]}}
     assert restarted.post("/api/v1/trace", json=body).status_code == 200
@@ -132,7 +134,7 @@ def test_uploads_have_their_own_size_limit(make_client: Callable[..., TestClient
 
 
 def test_store_is_safe_across_threads(tmp_path: Path) -> None:
-    store = ModelStore(tmp_path / "m.sqlite3")
+    store = ModelStore(open_database(tmp_path / "m.sqlite3"))
     ids: list[str] = []
     errors: list[BaseException] = []
 
@@ -151,7 +153,7 @@ def test_store_is_safe_across_threads(tmp_path: Path) -> None:
         t.join()
     assert not errors
     assert store.count() == 4 and len(set(ids)) == 4
-    reopened = ModelStore(tmp_path / "m.sqlite3")
+    reopened = ModelStore(open_database(tmp_path / "m.sqlite3"))
     stored = reopened.get(ids[0])
     assert stored is not None and stored.config.cell == "rnn"
     assert content_id(stored.config, stored.params) == ids[0]
@@ -160,7 +162,7 @@ def test_store_is_safe_across_threads(tmp_path: Path) -> None:
 def test_npz_blob_round_trip_keeps_dtype(tmp_path: Path) -> None:
     config = NetworkConfig(cell="lstm", input_size=2, hidden_size=2, dtype="float32")
     params = init_params(config, 0)
-    store = ModelStore(tmp_path / "m.sqlite3")
+    store = ModelStore(open_database(tmp_path / "m.sqlite3"))
     stored = store.get(store.put(config, params, {"name": "f32"}))
     assert stored is not None and stored.meta == {"name": "f32"}
     assert all(stored.params[k].dtype == np.float32 for k in params)

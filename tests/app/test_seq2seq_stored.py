@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.store import ModelStore, _pack, content_id
+from app.storage import open_database
+from app.storage.models import ModelStore, _pack, content_id
 from core.config import NetworkConfig
 from core.params import init_params as network_params
 from core.seq2seq import Seq2SeqConfig, beam_decode, greedy_decode
@@ -37,9 +38,9 @@ def network_model() -> tuple[NetworkConfig, dict[str, np.ndarray]]:
 
 def test_a_seq2seq_model_survives_a_restart_on_a_real_file(tmp_path: Path) -> None:
     config, params = seq2seq_model()
-    model_id = ModelStore(tmp_path / "models.sqlite").put(config, params, META)
+    model_id = ModelStore(open_database(tmp_path / "models.sqlite")).put(config, params, META)
     assert model_id == content_id(config, params)
-    reopened = ModelStore(tmp_path / "models.sqlite")  # a new process: only the file is shared
+    reopened = ModelStore(open_database(tmp_path / "models.sqlite"))  # a new process: only the file is shared
     stored = reopened.get(model_id)
     assert stored is not None and stored.kind == "seq2seq" and stored.config == config
     assert stored.meta == META
@@ -64,12 +65,12 @@ def test_a_file_from_before_kinds_stays_readable_and_takes_seq2seq_models(tmp_pa
         db.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)",
                    (old_id, json.dumps(config.to_dict()), "{}", _pack(params), 1.0))
     db.close()
-    store = ModelStore(path)
+    store = ModelStore(open_database(path))
     old = store.get(old_id)
     assert old is not None and old.kind == "network" and old.config == config
     assert store.describe(old_id)["kind"] == "network"
     new_id = store.put(*seq2seq_model(), META)
-    assert ModelStore(path).get(new_id).kind == "seq2seq"  # opening a migrated file again changes nothing
+    assert ModelStore(open_database(path)).get(new_id).kind == "seq2seq"  # opening a migrated file again: no change
     assert store.count() == 2
 
 
@@ -135,6 +136,7 @@ def test_each_api_refuses_the_other_kind_and_an_unknown_id(client, stored_ids) -
     assert with_model.status_code == 422 and "configuration is fixed" in with_model.text
 
 
+@pytest.mark.sqlite_only  # the other server has its own file; on PostgreSQL both would share one database
 @pytest.mark.parametrize("format", ["npz", "safetensors"])
 def test_a_downloaded_seq2seq_model_uploads_to_another_server(client, make_client, stored_ids, format) -> None:
     weights = client.get(f"/api/v1/models/{stored_ids['seq2seq']}/weights", params={"format": format}).content

@@ -39,6 +39,9 @@ def test_every_setting_reads_its_variable() -> None:
         "UNROLLED_CACHE_BYTES": "0",
         "UNROLLED_MAX_STEPS": "50",
         "UNROLLED_MAX_COMPUTE": "1000",
+        "UNROLLED_DATABASE_URL": "postgresql://u:pw@db:5432/unrolled",
+        "UNROLLED_DATABASE_POOL": "8",
+        "UNROLLED_DATABASE_WAIT": "2",
     }
     s = Settings.from_env(env)
     assert (s.host, s.port, s.workers) == ("0.0.0.0", 9000, 4)
@@ -55,6 +58,7 @@ def test_every_setting_reads_its_variable() -> None:
     assert (s.compress_min_bytes, s.gzip_level, s.threads, s.cache_bytes) == (500, 2, 3, 0)
     assert (s.zstd_level, s.brotli_quality) == (-5, 4)
     assert (s.limits.max_steps, s.limits.max_compute) == (50, 1000)
+    assert (s.database_url, s.database_pool, s.database_wait) == ("postgresql://u:pw@db:5432/unrolled", 8, 2)
 
 
 @pytest.mark.parametrize(
@@ -73,6 +77,9 @@ def test_every_setting_reads_its_variable() -> None:
         {"UNROLLED_ZSTD_LEVEL": "20"},
         {"UNROLLED_MAX_PRECISION": "18"},
         {"UNROLLED_DEFAULT_PRECISION": "9", "UNROLLED_MAX_PRECISION": "8"},
+        {"UNROLLED_DATABASE_URL": "mysql://db/unrolled"},
+        {"UNROLLED_DATABASE_POOL": "0"},
+        {"UNROLLED_DATABASE_WAIT": "0"},
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str]) -> None:

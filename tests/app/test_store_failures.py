@@ -14,6 +14,8 @@ from app_bodies import lstm_request
 from fastapi.testclient import TestClient
 from test_models import torch_style_file
 
+pytestmark = pytest.mark.sqlite_only  # the SQLite file deleted or frozen; PostgreSQL: test_store_failures_pg.py
+
 
 @pytest.fixture
 def stored(make_client: Callable[..., TestClient], settings) -> tuple[TestClient, str, Path]:

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.job_store import JobStore
 from app.services.limits import Limits
 from app.services.training import LOST_AFTER_SECONDS, Job
+from app.storage import open_database
+from app.storage.jobs import JobStore
 
 
 @pytest.fixture
@@ -170,7 +171,7 @@ def _orphan_job(client: TestClient, job_id: str, heartbeat: float | None) -> Non
     shared = client.app.state.jobs.shared
     shared.create({"id": job_id, "task": "chars", "options": {}, "settings": {"steps": 10}, "model": {}})
     shared.append_progress(job_id, 0, [{"step": 1, "loss": 2.5}])
-    with shared._connect() as db:
+    with shared.db.connect() as db:
         db.execute("UPDATE training_jobs SET heartbeat = ? WHERE id = ?", (heartbeat, job_id))
 
 
@@ -206,7 +207,7 @@ def test_the_job_file_gains_the_heartbeat_column(tmp_path: Path) -> None:
         )
         db.execute("INSERT INTO training_jobs VALUES ('old', 'chars', '{}', '{}', '{}', 0, 'done', 'abc', NULL, 0)")
     db.close()
-    store = JobStore(path)
-    JobStore(path)  # opening it again (another worker) changes nothing
+    store = JobStore(open_database(path))
+    JobStore(open_database(path))  # opening it again (another worker) changes nothing
     row = store.load("old")
     assert row is not None and row["state"] == "done" and row["heartbeat"] is None

@@ -1,14 +1,14 @@
-"""Stored models (uploaded or trained) in one SQLite file, addressed by the hash of their content.
+"""Stored models (uploaded or trained), addressed by the hash of their content.
 
     id = sha256( canonical JSON of the config  ||  for each tensor, by name: name, dtype, shape, raw bytes )
 
 so the same weights and configuration always get the same id, on any replica, and storing twice is a no-op.
 A row's ``kind`` says what the config describes: "network" (core.config.NetworkConfig, run by the trace API)
 or "seq2seq" (core.seq2seq.Seq2SeqConfig, run by the Seq2Seq API). Files written before the column existed
-hold networks only; opening one adds the column with that default, so old databases stay readable.
-Each operation opens its own connection (cheap for SQLite), which makes the store safe to share between
-threads and between worker processes; WAL lets readers run while a writer commits, and the busy timeout
-makes concurrent writers wait instead of failing. Tensors are kept as an .npz blob (no pickle).
+hold networks only; migration 2 (app.storage.migrations) adds the column with that default, so old databases
+stay readable. The table lives in whichever app.storage back-end the server uses; every method is one
+transaction, so the store is safe to share between threads, worker processes and replicas. Tensors are kept
+as an .npz blob (no pickle).
 """
 
 from __future__ import annotations
@@ -22,24 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from app.sqlite_file import SQLiteFile
+from app.storage.database import Database
 from core.config import NetworkConfig
 from core.params import Params
 from core.seq2seq.config import Seq2SeqConfig
 
 KINDS: dict[str, type[NetworkConfig] | type[Seq2SeqConfig]] = {"network": NetworkConfig, "seq2seq": Seq2SeqConfig}
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    id TEXT PRIMARY KEY,
-    config TEXT NOT NULL,
-    meta TEXT NOT NULL,
-    weights BLOB NOT NULL,
-    created REAL NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'network'
-)
-"""
-
 
 @dataclass
 class StoredModel:
@@ -80,9 +68,15 @@ def _unpack(blob: bytes) -> Params:
         return {name: npz[name] for name in npz.files}
 
 
-class ModelStore(SQLiteFile):
-    schema = (SCHEMA,)
-    added_columns = (("models", "kind", "TEXT NOT NULL DEFAULT 'network'"),)  # rows from before are networks
+class ModelStore:
+    """The ``models`` table of ``db``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def check_writable(self) -> None:
+        """For /ready: raise StoreUnavailableError unless a write would succeed now."""
+        self.db.check_writable()
 
     def put(
         self, config: NetworkConfig | Seq2SeqConfig, params: Params, meta: dict[str, Any] | None = None
@@ -97,7 +91,7 @@ class ModelStore(SQLiteFile):
             time.time(),
             kind_of(config),
         )
-        with self._connect() as db:
+        with self.db.connect() as db:
             db.execute(
                 "INSERT OR IGNORE INTO models (id, config, meta, weights, created, kind) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -106,7 +100,7 @@ class ModelStore(SQLiteFile):
         return model_id
 
     def get(self, model_id: str) -> StoredModel | None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             row = db.execute(
                 "SELECT config, meta, weights, created, kind FROM models WHERE id = ?", (model_id,)
             ).fetchone()
@@ -119,7 +113,7 @@ class ModelStore(SQLiteFile):
 
     def describe(self, model_id: str) -> dict[str, Any] | None:
         """Kind, config and meta of a stored model without reading its weights."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             row = db.execute(
                 "SELECT config, meta, created, length(weights), kind FROM models WHERE id = ?", (model_id,)
             ).fetchone()
@@ -135,6 +129,6 @@ class ModelStore(SQLiteFile):
         }
 
     def count(self) -> int:
-        """Number of stored models; also the readiness probe (it fails if the file is unreadable)."""
-        with self._connect() as db:
+        """Number of stored models; also the readiness probe (it fails if the store is unreadable)."""
+        with self.db.connect() as db:
             return int(db.execute("SELECT count(*) FROM models").fetchone()[0])

@@ -1,4 +1,4 @@
-"""Training jobs in the shared SQLite file, so any worker process can report on and stop any job.
+"""Training jobs in the shared database, so any worker process (or replica) can report on and stop any job.
 
     training_jobs      one row per job: what was asked, its state, result id or error, and a cancel flag
     training_progress  one row per progress record, numbered from 0 within its job
@@ -6,8 +6,9 @@
 The worker running a job inserts its row, appends progress rows as the run goes (in batches), polls the
 cancel flag between batches and writes the final state; every other worker only reads, except to raise the
 cancel flag. Each batch also renews the job's ``heartbeat`` (a timestamp), so a job left 'running' by a
-worker that was killed can be told from a live one: ``give_up_if_silent`` marks it failed. Like app.store,
-each operation opens its own connection (WAL, busy timeout), which is safe across threads and processes.
+worker that was killed can be told from a live one: ``give_up_if_silent`` marks it failed. Like
+app.storage.models, every method is one transaction of the app.storage back-end, safe across threads and
+processes; the tables are made by app.storage.migrations.
 """
 
 from __future__ import annotations
@@ -17,33 +18,8 @@ from typing import Any
 
 import orjson
 
-from app.sqlite_file import SQLiteFile
+from app.storage.database import Database
 
-SCHEMA = (
-    """
-    CREATE TABLE IF NOT EXISTS training_jobs (
-        id TEXT PRIMARY KEY,
-        task TEXT NOT NULL,
-        options TEXT NOT NULL,
-        settings TEXT NOT NULL,
-        model TEXT NOT NULL,
-        created REAL NOT NULL,
-        state TEXT NOT NULL,
-        result_id TEXT,
-        error TEXT,
-        cancel INTEGER NOT NULL DEFAULT 0,
-        heartbeat REAL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS training_progress (
-        job_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        record TEXT NOT NULL,
-        PRIMARY KEY (job_id, seq)
-    )
-    """,
-)
 #: The columns a job row is read back with, in this order.
 JOB_COLUMNS = ("id", "task", "options", "settings", "model", "created", "state", "result_id", "error", "heartbeat")
 JSON_COLUMNS = ("options", "settings", "model")
@@ -54,14 +30,16 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
-class JobStore(SQLiteFile):
-    schema = SCHEMA
-    added_columns = (("training_jobs", "heartbeat", "REAL"),)
+class JobStore:
+    """The ``training_jobs`` and ``training_progress`` tables of ``db``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def create(self, job: dict[str, Any]) -> None:
         """Insert a running job (``job`` holds JOB_COLUMNS minus the outcome)."""
         created = job.get("created", time.time())
-        with self._connect() as db:
+        with self.db.connect() as db:
             db.execute(
                 "INSERT INTO training_jobs (id, task, options, settings, model, created, state, heartbeat) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
@@ -71,7 +49,7 @@ class JobStore(SQLiteFile):
     def append_progress(self, job_id: str, first_seq: int, records: list[dict[str, Any]]) -> bool:
         """Add ``records`` numbered from ``first_seq`` and renew the job's heartbeat; True if someone asked
         for the job to stop."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             if records:
                 db.executemany(
                     "INSERT INTO training_progress (job_id, seq, record) VALUES (?, ?, ?)",
@@ -85,7 +63,7 @@ class JobStore(SQLiteFile):
         """Mark the job failed with ``error`` if it is still 'running' but its worker has not written for
         ``silent_s`` seconds (or never wrote a heartbeat); True if it did. One statement, so two workers
         looking at once cannot both change it, and a worker that wrote meanwhile keeps its job."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             changed = db.execute(
                 "UPDATE training_jobs SET state = 'failed', error = ? WHERE id = ? AND state = 'running' "
                 "AND (heartbeat IS NULL OR heartbeat < ?)",
@@ -94,7 +72,7 @@ class JobStore(SQLiteFile):
         return changed > 0
 
     def finish(self, job_id: str, state: str, result_id: str | None, error: str | None) -> None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             db.execute(
                 "UPDATE training_jobs SET state = ?, result_id = ?, error = ? WHERE id = ?",
                 (state, result_id, error, job_id),
@@ -102,12 +80,12 @@ class JobStore(SQLiteFile):
 
     def request_cancel(self, job_id: str) -> bool:
         """Raise the job's cancel flag; False if there is no such job."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             return db.execute("UPDATE training_jobs SET cancel = 1 WHERE id = ?", (job_id,)).rowcount > 0
 
     def load(self, job_id: str) -> dict[str, Any] | None:
         """The job's row (JOB_COLUMNS, JSON decoded), or None."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             row = db.execute(
                 f"SELECT {', '.join(JOB_COLUMNS)} FROM training_jobs WHERE id = ?", (job_id,)
             ).fetchone()
@@ -120,7 +98,7 @@ class JobStore(SQLiteFile):
 
     def progress(self, job_id: str, after: int = 0) -> list[dict[str, Any]]:
         """The job's progress records from number ``after`` on, in order."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute(
                 "SELECT record FROM training_progress WHERE job_id = ? AND seq >= ? ORDER BY seq",
                 (job_id, after),
@@ -129,7 +107,7 @@ class JobStore(SQLiteFile):
 
     def forget_finished(self, keep: int) -> None:
         """Delete all but the ``keep`` newest finished jobs and their progress."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             old = [
                 r[0]
                 for r in db.execute(
