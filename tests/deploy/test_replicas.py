@@ -1,6 +1,7 @@
-"""Two replicas sharing one store behind nginx (deploy/nginx.conf), all real processes on loopback: what one
-replica stores or starts, the other serves, follows and stops; a replica killed mid-job does not leave the job
-stuck; concurrent uploads through the proxy are stored once; restarts lose nothing."""
+"""Two replicas sharing one store (SQLite, then PostgreSQL) behind nginx (deploy/nginx.conf), all real
+processes on loopback: what one replica stores or starts, the other serves, follows and stops; a replica killed
+mid-job does not leave the job stuck; concurrent uploads through the proxy are stored once; restarts lose
+nothing."""
 
 from __future__ import annotations
 
