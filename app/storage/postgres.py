@@ -7,7 +7,10 @@ left alone, not closed: closing it from the child would end the parent's session
 connection is tested first (``check_connection``), so one the server dropped is replaced, not used.
 
 A request that gets no connection within ``wait_s`` (the server is down or unreachable, every connection is
-busy) fails as StoreUnavailableError naming the server, as does any driver error except IntegrityError.
+busy) fails as StoreUnavailableError naming the server, as does any driver error except IntegrityError. Such
+a timeout also retires the pool (at most once per ``wait_s``): psycopg_pool retries a lost server with a
+doubling back-off, so after an outage of a minute a pool could wait another minute before it tried again,
+while a fresh pool connects at once, and a server that is back serves the next request.
 Migrations hold ``pg_advisory_xact_lock`` for their transaction, so replicas starting at once take turns.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,6 +58,7 @@ class PostgresDatabase(Database):
         self._lock = threading.Lock()
         self._pool: ConnectionPool[Any] | None = None
         self._pid = 0
+        self._opened_at = 0.0  # time.monotonic() when this process's pool was opened
 
     def pool(self) -> ConnectionPool[Any]:
         """This process's pool, opened the first time it is needed."""
@@ -71,17 +76,32 @@ class PostgresDatabase(Database):
                     open=True,
                 )
                 self._pid = os.getpid()
+                self._opened_at = time.monotonic()
                 _opened.add(self)
             return self._pool
 
+    def _retire(self, pool: ConnectionPool[Any]) -> None:
+        """Drop ``pool`` after it timed out, unless it is no longer ours or was opened within ``wait_s``
+        (then it has had no time to connect yet, and a new one would only add threads during an outage)."""
+        with self._lock:
+            if self._pool is not pool or time.monotonic() - self._opened_at < self.wait_s:
+                return
+            self._pool = None
+        # Connections still checked out return to the closed pool and are closed there; waiting clients fail.
+        threading.Thread(target=pool.close, kwargs={"timeout": 0}, daemon=True).start()
+
     @contextmanager
     def connect(self) -> Iterator[Connection]:
+        pool = self.pool()
         try:
-            with self.pool().connection() as raw:  # commits when the block ends, rolls back if it raises
+            with pool.connection() as raw:  # commits when the block ends, rolls back if it raises
                 yield Connection(raw, dialect.postgres)
         except psycopg.IntegrityError:
             raise
-        except (psycopg.Error, PoolTimeout) as exc:
+        except PoolTimeout as exc:
+            self._retire(pool)
+            raise self.unavailable(exc) from exc
+        except psycopg.Error as exc:  # PoolClosed too (a retired pool), an OperationalError
             raise self.unavailable(exc) from exc
 
     @contextmanager

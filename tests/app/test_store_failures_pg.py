@@ -4,6 +4,7 @@ server is back the same app serves the same models again, its pool having replac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +66,9 @@ def test_a_stopped_server_is_503_where_the_store_is_needed_and_a_restart_loses_n
     assert client.post("/api/v1/trace", json=lstm_request()).status_code == 200
     assert client.get("/api/v1/health").status_code == 200
 
+    # A longer outage: psycopg_pool's own retries back off (1, 2, 4, 8 s, ...); the first request after the
+    # restart must still find the server within UNROLLED_DATABASE_WAIT, not at the pool's next retry.
+    time.sleep(20)
     server.start()
     assert client.get("/api/v1/ready").status_code == 200
     assert client.get(f"/api/v1/models/{model_id}").status_code == 200
