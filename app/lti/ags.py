@@ -66,9 +66,10 @@ def _request(url: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
         with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:  # noqa: S310 (the platform's own URL)
             body = resp.read()
     except urllib.error.HTTPError as exc:
-        if exc.code == 429 or exc.code >= 500:
-            raise TransientError(f"{url} answered {exc.code}") from None
-        raise PermanentError(f"{url} answered {exc.code}: {exc.read()[:200]!r}") from None
+        with exc:  # an HTTPError holds the reply, and with it the connection
+            if exc.code == 429 or exc.code >= 500:
+                raise TransientError(f"{url} answered {exc.code}") from None
+            raise PermanentError(f"{url} answered {exc.code}: {exc.read()[:200]!r}") from None
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         raise TransientError(f"{url} could not be reached: {exc}") from None
     return json.loads(body) if body.strip() else {}

@@ -45,6 +45,7 @@ def _http_json(url: str, body: dict[str, Any] | None = None, token: str = "") ->
         with urllib.request.urlopen(req, timeout=FETCH_TIMEOUT_S) as resp:  # noqa: S310
             raw = resp.read(MAX_REPLY_BYTES + 1)
     except urllib.error.HTTPError as exc:
+        exc.close()  # an HTTPError holds the reply, and with it the connection
         raise LtiError(502, f"{url} answered {exc.code}.") from None
     except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as exc:
         raise LtiError(502, f"{url} could not be reached: {exc}.") from None

@@ -58,11 +58,12 @@ class PostgresServer:
                  "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
                 check=True, capture_output=True,
             )
+        self.log = open(self.root / "server.log", "ab")  # noqa: SIM115  # the server's stderr; closed by stop()
         self.process = subprocess.Popen(
             [*self.as_user, str(self.bindir / "postgres"), "-D", str(self.data), "-k", str(self.root),
              "-p", str(PORT), "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
              "-c", "full_page_writes=off", "-c", "max_connections=400"],
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "server.log", "ab"),  # noqa: SIM115
+            stdout=subprocess.DEVNULL, stderr=self.log,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -94,6 +95,9 @@ class PostgresServer:
                     os.kill(pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
             self.process = None
+        if getattr(self, "log", None) is not None:
+            self.log.close()
+            self.log = None
 
     def remove(self) -> None:
         self.stop()

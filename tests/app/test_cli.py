@@ -115,6 +115,7 @@ def statuses(base: str, forwarded_for: list[str]) -> list[int]:
             with urllib.request.urlopen(request, timeout=10) as response:
                 codes.append(response.status)
         except urllib.error.HTTPError as refused:
+            refused.close()
             codes.append(refused.code)
     return codes
 

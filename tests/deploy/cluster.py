@@ -41,6 +41,7 @@ def wait_for(url: str, proc: subprocess.Popen, timeout_s: float = 30.0, status: 
                 if reply.status == status:
                     return
         except urllib.error.HTTPError as exc:
+            exc.close()
             if exc.code == status:
                 return
         except OSError:
