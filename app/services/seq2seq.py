@@ -75,7 +75,7 @@ def _labels(
 @dataclass(frozen=True)
 class Resolved:
     config: Any  # core.seq2seq.Seq2SeqConfig
-    params: dict | None  # None: seeded, drawn once the run is known to be within the budget
+    params: dict[str, Any] | None  # None: seeded, drawn once the run is known to be within the budget
     src_vocab: list[str] | None
     tgt_vocab: list[str] | None
     source: dict[str, Any]
