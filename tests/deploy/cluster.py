@@ -126,3 +126,5 @@ def nginx(upstream_ports: list[int], workdir: Path, rate_limit: bool = True) -> 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        if proc.stderr is not None:
+            proc.stderr.close()
