@@ -113,21 +113,20 @@ def trio_model(sim: Simulation) -> str:
     return f"RNN, LSTM and GRU, {layers}{bi}, hidden size {cfg.hidden_size}, random weights, seed {sim.state.seed}"
 
 
+def add_influence(found: Any, t: int, parts: list[Part], scales: list[slides.LegendSpec]) -> None:
+    """The trained evidence's influence row (||dy_T/dx_t|| over t) and its legend, under the slide's chart."""
+    now = influence_now(found.influence, t)
+    parts.append(Part("influence", found.influence, "‖∂y_T/∂x_t‖: how far back each model looks", now=now))
+    scales.append(influence_legend(found.influence))
+
+
 def gradients_slide(ctx: dict, title: str) -> Built:
     sim, t, found = ctx["sim"], ctx["state"].t, ctx.get("evidence")
     chart = found.gradients if found is not None else ctx["chart"]
     parts = [Part("log", chart, "‖∂L/∂h_t‖ per step, log scale", now=chart_now(chart, t))]
     scales: list[slides.LegendSpec] = []
     if found is not None:
-        parts.append(
-            Part(
-                "influence",
-                found.influence,
-                "‖∂y_T/∂x_t‖: how far back each model looks",
-                now=influence_now(found.influence, t),
-            )
-        )
-        scales.append(influence_legend(found.influence))
+        add_influence(found, t, parts, scales)
     laid, width, height = placed(parts)
     keys = [(line.colour, line.dash, line.title) for line in chart.lines]
     ctx.update(parts=laid)
@@ -144,15 +143,7 @@ def compare_slide(ctx: dict, title: str) -> Built:
     scales: list[slides.LegendSpec] = [("hidden state h, all three cells", ctx["shared_scale"])]
     scales += [(f"{name} cell state c", d.scales["c"]) for name, d in ctx["diagrams"] if "c" in d.scales]
     if found is not None:
-        parts.append(
-            Part(
-                "influence",
-                found.influence,
-                "‖∂y_T/∂x_t‖: how far back each model looks",
-                now=influence_now(found.influence, t),
-            )
-        )
-        scales.append(influence_legend(found.influence))
+        add_influence(found, t, parts, scales)
     laid, width, height = placed(parts)
     ctx.update(parts=laid)
     model = found.summary if found is not None else trio_model(sim)

@@ -1,5 +1,5 @@
 """/api/docs in Chromium: axe-clean at desktop width and at 320 px (no sideways scroll), and the table of
-contents is reached and followed with the keyboard alone."""
+contents of it and of /api/recipes is reached and followed with the keyboard alone."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ def test_reference_is_axe_clean_and_fits(page, server, axe, width) -> None:
     assert page.errors_seen == []
 
 
-def test_toc_by_keyboard(page, server) -> None:
-    page.goto(f"{server}/api/docs")
+@pytest.mark.parametrize("path", ["/api/docs", "/api/recipes"])
+def test_contents_by_keyboard(page, server, path) -> None:
+    """Both reference pages share the contents list (.ref-toc): Tab reaches it, Enter follows a link."""
+    page.goto(f"{server}{path}")
     for _ in range(40):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.closest('.ref-toc') !== null"):
@@ -25,3 +27,4 @@ def test_toc_by_keyboard(page, server) -> None:
     assert href and href.startswith("#")
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == href
+    assert page.evaluate(f"document.querySelector('{href}') !== null")

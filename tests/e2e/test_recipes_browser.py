@@ -1,6 +1,6 @@
 """/api/recipes in Chromium: axe-clean at desktop width and at 320 px (the code blocks wrap, nothing scrolls
-sideways), the table of contents is reached and followed with the keyboard alone, and the footer link of
-another page leads there by keyboard."""
+sideways), and the footer link of another page leads there by keyboard (its contents list: see
+test_api_docs_browser)."""
 
 from __future__ import annotations
 
@@ -23,19 +23,6 @@ def test_recipes_are_axe_clean_and_fit(page, server, axe, width) -> None:
     assert first.startswith("import io\nimport json\n\nimport httpx\n")
     assert "\n        super().__init__()\n" in page.locator("pre.recipe-code").nth(1).inner_text()
     assert page.errors_seen == []
-
-
-def test_contents_by_keyboard(page, server) -> None:
-    page.goto(f"{server}/api/recipes")
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.closest('.ref-toc') !== null"):
-            break
-    href = page.evaluate("document.activeElement.getAttribute('href')")
-    assert href and href.startswith("#")
-    page.keyboard.press("Enter")
-    assert page.evaluate("location.hash") == href
-    assert page.evaluate(f"document.querySelector('{href}').tagName") == "H2"
 
 
 def test_footer_link_by_keyboard(page, server) -> None:

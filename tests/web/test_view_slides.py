@@ -5,26 +5,19 @@ from __future__ import annotations
 
 import html
 import re
-import struct
 import xml.etree.ElementTree as ET
 
 import pytest
 from fastapi.testclient import TestClient
+from test_slides import SVG, png_size
 
 from app.main import create_app
 from app.settings import Settings
-
-SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> TestClient:
     return TestClient(create_app(Settings(data_dir=tmp_path_factory.mktemp("d"), rate_limit_per_minute=0)))
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
 
 
 def svg_of(client: TestClient, url: str) -> tuple[ET.Element, list[str], list[str]]:
