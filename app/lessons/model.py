@@ -87,7 +87,6 @@ class Step:
             if not isinstance(value, tuple) or not all(isinstance(p, str) for p in value):
                 raise TypeError(f"step {self.title!r}: {name} must be a tuple of strings")
 
-
     @property
     def compared_cells(self) -> tuple[str, ...]:
         """The cells a keeps:<cells> prediction compares (empty for the other kinds)."""

@@ -48,7 +48,8 @@ def test_the_unknown_token_in_the_output_is_marked_and_explained(client) -> None
     assert view.writes_unknown and "UNK" in [d.output for d in view.decoder]
     page = client.get("/seq2seq", params=query).text
     marked = '<span class="unk" title="The unknown-word token: written where no word'
-    assert page.count(marked) == 4  # the output line, its decoder column, the step narration, the attention row
+    # The output line, the decoder column that writes it and the one fed it, both steps' narration, the attention row.
+    assert page.count(marked) == 6
     assert "The output holds the unknown-word token" in page
     assert "&lt;unk&gt;</strong></p>" not in page and "voit un oiseau &lt;unk&gt;</caption>" not in page
     plain = client.get("/seq2seq", params={"input": "She sees the dog ."}).text
