@@ -47,10 +47,11 @@ def test_the_unknown_token_in_the_output_is_marked_and_explained(client) -> None
     view = seq2seq.build(Seq2SeqState(**query))
     assert view.writes_unknown and "UNK" in [d.output for d in view.decoder]
     page = client.get("/seq2seq", params=query).text
-    marked = '<span class="unk" title="The unknown-word token: written where no word'
-    # The output line, the decoder column that writes it and the one fed it, both steps' narration, the attention row.
-    assert page.count(marked) == 6
+    marked = '<span class="unk" title="The unknown-word token: it stands for a word'
+    # The output line, the decoder column that writes it and the one fed it, both steps' narration, the attention
+    # row, and the reference and the output in the comparison with and without attention.
+    assert page.count(marked) == 8
     assert "The output holds the unknown-word token" in page
-    assert "&lt;unk&gt;</strong></p>" not in page and "voit un oiseau &lt;unk&gt;</caption>" not in page
+    assert "&lt;unk&gt;" not in page  # never the raw token
     plain = client.get("/seq2seq", params={"input": "She sees the dog ."}).text
     assert "The output holds the unknown-word token" not in plain
