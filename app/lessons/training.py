@@ -307,6 +307,22 @@ GRU = Lesson(
             "Read the t = 0 row of the table: how many times larger is the GRU's gradient than the RNN's?",
             Live("gradients", {"cell": "gru", "input": LONG, "t": 0}),
         ),
+        Step(
+            "Predict: one state against two",
+            (
+                "Back to the adding problem and the three models trained on it in lesson 7, on a sequence "
+                "they have not been shown in a lesson yet. The LSTM keeps its numbers in a cell state that "
+                "only the forget and input gates touch; the GRU has a single state that is also its output, "
+                "and one gate fewer.",
+                "Does that simpler design cost it memory? Guess whether the trained GRU's final answer "
+                "depends on the first marked number as much as the trained LSTM's does, then check on the "
+                "influence row.",
+            ),
+            "After the reveal, compare the GRU's and the LSTM's rows of the influence chart between the two "
+            "marked steps: where do they differ most?",
+            Live("gradients", {**TRAINED, "seed": 6}),
+            predict="keeps:lstm,gru",
+        ),
     ),
 )
 

@@ -73,6 +73,12 @@ def test_the_trained_lstm_keeps_the_marker_the_rnn_does_not() -> None:
     assert "the LSTM kept it" in q.why
 
 
+def test_the_trained_gru_keeps_it_about_as_well_as_the_lstm() -> None:
+    q = lesson_questions.question(ASKING["keeps:lstm,gru"])
+    assert q is not None and q.choices[q.answer] == "both about the same (within 10×)"
+    assert "neither kept it clearly longer" in q.why
+
+
 def test_the_keeps_question_is_a_function_of_its_seed() -> None:
     first = keeps_question("adding", 3, ("rnn", "lstm"))
     evidence._build.cache_clear()
