@@ -16,9 +16,13 @@ from app.http.security import embed_url
 from app.web.seq2seq_state import Seq2SeqState
 from app.web.state import ViewState
 from app.web.views import VIEW_PATHS
+from core.evidence import CELLS
 
-#: What a lesson step may ask the student to predict (app.web.lesson_questions builds the question).
-PREDICTIONS = ("gate:f", "gate:i", "gate:o", "memory", "next")
+#: What a lesson step may ask the student to predict (app.web.lesson_questions builds the question): about a
+#: trained character model's step (gate:*, memory, next), the trained decoder's next word (write), or which of
+#: an evidence set's trained cells keeps its first marked input longer (keeps:<cell>,<cell>[,<cell>]).
+PREDICTIONS = ("gate:f", "gate:i", "gate:o", "memory", "next", "write")
+KEEPS = "keeps:"
 #: The URL state of each view: the encoder-decoder has its own (app.web.seq2seq_state), the others share one.
 STATE_TYPES: dict[str, type] = {"seq2seq": Seq2SeqState}
 
@@ -75,15 +79,36 @@ class Step:
     predict: str = ""
 
     def __post_init__(self) -> None:
-        if self.predict and self.predict not in PREDICTIONS:
-            raise ValueError(f"step {self.title!r}: predict must be one of {', '.join(PREDICTIONS)}")
-        if self.predict and (self.live.preset is not None or not self.live.state.get("preset")):
-            raise ValueError(f"step {self.title!r}: a prediction needs a trained network preset in a view's state")
+        if self.predict:
+            self.check_prediction()
         # One paragraph in parentheses without a trailing comma is a str, which a template prints per letter.
         for name in ("text", "equations"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not all(isinstance(p, str) for p in value):
                 raise TypeError(f"step {self.title!r}: {name} must be a tuple of strings")
+
+    @property
+    def compared_cells(self) -> tuple[str, ...]:
+        """The cells a keeps:<cells> prediction compares (empty for the other kinds)."""
+        return tuple(self.predict[len(KEEPS) :].split(",")) if self.predict.startswith(KEEPS) else ()
+
+    def check_prediction(self) -> None:
+        """A question needs a live state with trained weights of the kind it asks about."""
+        problem = f"step {self.title!r}: "
+        state, view = self.live.state, self.live.view if self.live.preset is None else "preset"
+        if self.predict.startswith(KEEPS):
+            cells = self.compared_cells
+            if len(set(cells)) != len(cells) or len(cells) < 2 or not set(cells) <= set(CELLS):
+                raise ValueError(problem + f"keeps: names 2 or 3 different cells of {', '.join(CELLS)}")
+            if view not in ("gradients", "compare") or not state.get("evidence"):
+                raise ValueError(problem + "keeps: needs an evidence set in the gradients or compare view")
+        elif self.predict == "write":
+            if view != "seq2seq" or state.get("weights") == "random" or state.get("decode", "greedy") != "greedy":
+                raise ValueError(problem + "write needs the trained encoder-decoder, decoding greedily")
+        elif self.predict not in PREDICTIONS:
+            raise ValueError(problem + f"predict must be one of {', '.join(PREDICTIONS)} or {KEEPS}<cells>")
+        elif view == "seq2seq" or not state.get("preset"):
+            raise ValueError(problem + "a prediction needs a trained network preset in a view's state")
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,21 @@ ENCODER_DECODER = Lesson(
             Live("seq2seq", {"input": WATCHING, "t": 7}),
         ),
         Step(
+            "Predict: the next word",
+            (
+                "The trained model is translating “She sees the dog .” and has written three words so far. "
+                "At every step the decoder reads the word it wrote last, updates its state and scores every "
+                "French word it knows; greedy decoding writes the best-scored one.",
+                "Before the picture is shown, guess what comes next. The choices are the model's own three "
+                "favourites at this step and one word it finds unlikely here.",
+            ),
+            "After the reveal, open the decoder column's list of candidates: how far behind is the second "
+            "choice?",
+            Live("seq2seq", {"input": DOG, "t": 8}),
+            ("y_t = argmax_w softmax(W_o o_t + b_o)_w",),
+            predict="write",
+        ),
+        Step(
             "Teacher forcing: fed the right words, or its own",
             (
                 "Here a model without attention translates an 18-word sentence, with teacher forcing on: every "

@@ -193,6 +193,23 @@ LSTM_VS_RNN = Lesson(
             Live("compare", TRAINED),
         ),
         Step(
+            "Predict: which cell keeps the marker?",
+            (
+                "Here is a new sequence for the trained RNN and LSTM. Its first marked number arrives early, "
+                "and the answer is only read at the last step, so a model that solves the task must carry "
+                "that number across thirty steps and more.",
+                "The question is asked without any loss: nudge the input at the marked step and measure how "
+                "far the final answer moves, ‖∂y_T/∂x_t‖. A model that kept the number answers differently "
+                "when it changes; a model that forgot it barely moves. Commit a guess, then read the "
+                "influence row and the gradient chart of this very sequence.",
+            ),
+            "After the reveal, find the marked step in the table under the influence row: how many powers of "
+            "ten lie between the two models?",
+            Live("gradients", {**TRAINED, "seed": 3}),
+            ("‖∂y_T/∂x_t‖_F = sqrt(Σ_{k,i} (∂y_{T,k}/∂x_{t,i})²)",),
+            predict="keeps:rnn,lstm",
+        ),
+        Step(
             "Where the RNN's gradient goes",
             (
                 "The same three trained models, one sequence, the task's own loss at the last step. The "
@@ -289,6 +306,22 @@ GRU = Lesson(
             ),
             "Read the t = 0 row of the table: how many times larger is the GRU's gradient than the RNN's?",
             Live("gradients", {"cell": "gru", "input": LONG, "t": 0}),
+        ),
+        Step(
+            "Predict: one state against two",
+            (
+                "Back to the adding problem and the three models trained on it in lesson 7, on a sequence "
+                "they have not been shown in a lesson yet. The LSTM keeps its numbers in a cell state that "
+                "only the forget and input gates touch; the GRU has a single state that is also its output, "
+                "and one gate fewer.",
+                "Does that simpler design cost it memory? Guess whether the trained GRU's final answer "
+                "depends on the first marked number as much as the trained LSTM's does, then check on the "
+                "influence row.",
+            ),
+            "After the reveal, compare the GRU's and the LSTM's rows of the influence chart between the two "
+            "marked steps: where do they differ most?",
+            Live("gradients", {**TRAINED, "seed": 6}),
+            predict="keeps:lstm,gru",
         ),
     ),
 )

@@ -168,6 +168,20 @@ def _within(value: int, limit: int, name: str, env: str) -> None:
         )
 
 
+def read_words(words: list[str], vocab: list[str], folding: Folding) -> list[str]:
+    """Each typed word as the vocabulary reads it: itself, else (folding case) the token equal to it in lower
+    case, else the unknown-word token when the vocabulary has one; a word it cannot read comes back unchanged,
+    so it is the one not in ``vocab``."""
+    index = {token: k for k, token in enumerate(vocab)}
+    fold_case, unknown_token = folding
+    if unknown_token not in index:
+        unknown_token = None  # a token the vocabulary lacks cannot stand in for others
+    lowered: dict[str, str] = {}
+    for token in vocab if fold_case else ():
+        lowered.setdefault(token.lower(), token)
+    return [w if w in index else lowered.get(w.lower()) or fold_token(w, index, False, unknown_token) for w in words]
+
+
 def _ids(
     seq: SequenceSpec, vocab: list[str] | None, size: int, loc: str, limits: Limits, folding: Folding
 ) -> Read:
@@ -180,14 +194,8 @@ def _ids(
             raise UnprocessableError("this model has no vocabulary labels; give tokens", ("body", loc))
         index = {token: k for k, token in enumerate(vocab)}
         words = tokenize(seq.text, seq.tokenizer)
-        fold_case, unknown_token = folding
-        if unknown_token not in index:
-            unknown_token = None  # a token the vocabulary lacks cannot stand in for others
-        lowered: dict[str, str] = {}
-        for token in vocab if fold_case else ():
-            lowered.setdefault(token.lower(), token)
-        read = [w if w in index else lowered.get(w.lower()) or fold_token(w, index, False, unknown_token)
-                for w in words]
+        read = read_words(words, vocab, folding)
+        unknown_token = folding[1] if folding[1] in index else None
         unknown = sorted({w for w, r in zip(words, read, strict=True) if r not in index})
         if unknown:
             raise UnprocessableError(f"tokens not in the vocabulary: {unknown[:20]}", ("body", loc, "text"))

@@ -4,7 +4,9 @@ The question is built from the real trace of the step's own live state (a traine
 shows, by the same builders as the exercises page (app.web.exercises), so its answer and its "why" are read off
 the model's numbers, never typed in. Which unit it asks about is read off the trace too: the one whose value is
 clearest at that step (farthest from 0.5 for a gate, the largest change for the memory), so no question is a
-coin flip. The picture revealed after the answer is the view at that unit.
+coin flip. The picture revealed after the answer is the view at that unit. Two kinds compare trained models
+instead: which cell keeps a marked input longer (app.web.keeps_question, on an evidence set) and which word the
+trained decoder writes next (app.web.decoder_question).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import numpy as np
 
 from app.lessons.model import Step
 from app.web import exercises
+from app.web.decoder_question import write_question
 from app.web.exercises import Question
+from app.web.keeps_question import keeps_question
 from app.web.query import whole_number
+from app.web.seq2seq_state import Seq2SeqState
 from app.web.simulation import simulate
 from app.web.state import ViewState
 
@@ -26,8 +31,21 @@ def question(step: Step) -> Question | None:
     if not step.predict:
         return None
     state = step.live.view_state()
-    assert isinstance(state, ViewState)
+    if isinstance(state, Seq2SeqState):
+        return _write_question(state)
+    if step.compared_cells:
+        return _keeps_question(state.evidence, state.seed, step.compared_cells)
     return _question(state, step.predict)
+
+
+@lru_cache(maxsize=16)
+def _write_question(state: Seq2SeqState) -> Question:
+    return write_question(state)
+
+
+@lru_cache(maxsize=16)
+def _keeps_question(name: str, seed: int, cells: tuple[str, ...]) -> Question:
+    return keeps_question(name, seed, cells)
 
 
 @lru_cache(maxsize=64)

@@ -34,7 +34,8 @@ from pydantic import ValidationError
 from app.errors import ApiError
 from app.schemas.seq2seq import Seq2SeqRequest
 from app.services.limits import Limits
-from app.services.seq2seq import run_seq2seq
+from app.services.resolve import tokenize, vocab_folding, vocab_tokens
+from app.services.seq2seq import read_words, run_seq2seq
 from app.storage.models import ModelStore
 from app.web.colors import Scale, text_colour
 from app.web.seq2seq_state import MAX_SOURCE_TOKENS, Seq2SeqState
@@ -47,6 +48,31 @@ SPECIAL = {"<start>": "START", "<end>": "END", "<pad>": "PAD", "<unk>": "UNK"}
 
 class Seq2SeqInputError(ValueError):
     """A source or model the view cannot run; the message is shown as is."""
+
+
+class UnknownWordsError(Seq2SeqInputError):
+    """Typed words the model cannot read: not in its source vocabulary, which has no unknown-word token to read
+    them as. The form shows the message beside the source field."""
+
+    def __init__(self, words: list[str], meta: dict[str, Any]) -> None:
+        self.words = words
+        quoted = ", ".join(f"“{w}”" for w in words[:10]) + (" …" if len(words) > 10 else "")
+        known = len([w for w in vocab_tokens(meta["vocab"]) or () if w not in SPECIAL])
+        super().__init__(
+            f"{'These words are' if len(words) > 1 else 'This word is'} not in the model's vocabulary: {quoted}. "
+            f"It has no unknown-word token to read {'them' if len(words) > 1 else 'it'} as, so nothing was "
+            f"translated. Use only the {known} words it knows: the example sentences below are made of them."
+        )
+
+
+def unknown_words(source: str, meta: dict[str, Any]) -> list[str]:
+    """The typed tokens the model cannot read at all, read as the API reads them (read_words); empty when
+    its vocabulary has an unknown-word token, which stands in for any of them."""
+    vocab = vocab_tokens(meta["vocab"]) or []
+    typed = tokenize(source, "chars" if meta["vocab"].get("joiner") == "" else "words")
+    read = read_words(typed, vocab, vocab_folding(meta["vocab"]))
+    known = set(vocab)
+    return list(dict.fromkeys(w for w, r in zip(typed, read, strict=True) if r not in known)) if vocab else []
 
 
 @dataclass(frozen=True)
@@ -157,6 +183,13 @@ class Seq2SeqView:
     result: Any = None  # the app.services.seq2seq.Seq2SeqResult drawn (the cell view reads its traces)
     reference: str = ""  # teacher forcing: the reference the decoder was fed
     free_output: str = ""  # teacher forcing: what the same model writes free-running
+    written: tuple[str, ...] = ()  # the output's tokens as shown (UNK for the unknown-word token), END left out
+    output_joiner: str = " "
+
+    @property
+    def writes_unknown(self) -> bool:
+        """Whether the output holds the unknown-word token (the page marks it and says what it means)."""
+        return SPECIAL["<unk>"] in self.written
 
     @property
     def teacher_forced(self) -> bool:
@@ -456,6 +489,8 @@ def _build(key: tuple, state: Seq2SeqState, limits: Limits, store: ModelStore | 
         result=result,
         reference=api_request(state, meta)["targets"]["text"] if state.tf else "",
         free_output=free.output if free is not None else "",
+        written=tuple(shown(w) for w in written),
+        output_joiner=joiner,
     )
 
 
@@ -474,6 +509,9 @@ def build(state: Seq2SeqState, limits: Limits | None = None, store: ModelStore |
     count = len(state.input) if meta["vocab"].get("joiner") == "" else len(state.input.split())
     if count > MAX_SOURCE_TOKENS:
         raise Seq2SeqInputError(f"The source may hold at most {MAX_SOURCE_TOKENS} tokens, got {count}.")
+    unreadable = unknown_words(state.input, meta)
+    if unreadable:
+        raise UnknownWordsError(unreadable, meta)
     plain = replace(state, t=0, panel="", unit=None, s=None)  # what the run depends on, and no more
     view = _build(state.model_key(), plain, limits or Limits(), store)
     return replace(view, state=replace(state, t=min(state.t, view.steps - 1)))

@@ -24,10 +24,12 @@ def context(request: Request) -> dict:
     names = seq2seq.seq2seq_presets()
     state, errors = parse(request.query_params, names)
     limits, store = request.app.state.settings.limits, request.app.state.store
-    view, stored = None, None
+    view, stored, source_problem = None, None, ""
     try:
         view = seq2seq.build(state, limits, store)
         state = view.state
+    except seq2seq.UnknownWordsError as problem:
+        source_problem = str(problem)  # shown beside the source field it is about
     except seq2seq.Seq2SeqInputError as problem:
         errors.append(str(problem))
     metas = {name: seq2seq.preset_meta(name) for name in names}
@@ -43,6 +45,7 @@ def context(request: Request) -> dict:
         "keep_query": False,  # the other views have their own state: their links open them afresh
         "s2": state,
         "errors": errors,
+        "source_problem": source_problem,
         "sim": view,
         "s2s": view,
         "title": "Encoder-decoder (Seq2Seq)",

@@ -116,7 +116,8 @@ def build(view: Seq2SeqView) -> Seq2SeqPicture:
         )
         x += COL_W
     writes_y = STATE_Y + state_h + 18
-    title = f"Encoder-decoder: {view.source_text} → {view.output or '(nothing)'}"
+    written = view.output_joiner.join(view.written)  # UNK as the page writes it, not the raw token
+    title = f"Encoder-decoder: {view.source_text} → {written or '(nothing)'}"
     description = (
         f"{S} encoder steps read the source; the context vector (its last state) starts the decoder, whose "
         f"{len(view.decoder)} steps each read a token and write one. Each square is one unit of a state "

@@ -8,7 +8,10 @@ What is drawn, all geometry computed here (the template only places it):
   * a line chart per state of the chosen unit (h_t[j], and c_t[j] for an LSTM) over t: the original as a
     dashed grey ghost, the intervened run solid, the intervened step marked;
   * a bar per step of how far h moved, max_j |h'_t[j] - h_t[j]| over the chosen layer and direction;
-  * the outputs per step: the original and the new top guess, changed ones marked in words and by a symbol.
+  * the outputs per step: the original and the new top guess, changed ones marked in words and by a symbol;
+  * the numbers of the current step t (the page's player moves t, and sim.js shows that step's readout):
+    for each drawn state, s_t[j] in the original run, s'_t[j] in the what-if run and Δ = s'_t[j] - s_t[j],
+    and the two top guesses at t.
 
 Without ``iv`` in the URL the page opens on :func:`default_edit`: "forget everything here", the forget gate
 of every unit (GRU: the update gate z, which keeps h_{t-1}; RNN: h itself) set to 0 at the step where that
@@ -89,6 +92,29 @@ class OutputRow:
 
 
 @dataclass(frozen=True)
+class StepValue:
+    name: str  # e.g. 'h_5[3]'
+    original: str
+    intervened: str
+    delta: str  # s'_t[j] - s_t[j], signed
+    changed: bool
+
+
+@dataclass(frozen=True)
+class StepReadout:
+    """What the current step's panel says at step t; the player shows one of these at a time."""
+
+    t: int
+    input: str
+    replaced: str | None
+    values: tuple[StepValue, ...]
+    original: str  # the top guesses, as the outputs table writes them
+    intervened: str
+    changed: bool
+    intervened_here: bool  # one of the edits is at this step
+
+
+@dataclass(frozen=True)
 class Choice:
     value: str
     label: str
@@ -111,6 +137,7 @@ class WhatIf:
     bar_width: float
     bars_label_y: float
     rows: tuple[OutputRow, ...]
+    readouts: tuple[StepReadout, ...]
     changed_steps: tuple[int, ...]
     first_changed: int | None
     # The form: one edit chosen (the first), its target, unit, step and value.
@@ -224,6 +251,15 @@ def line_chart(
     )
 
 
+def step_values(t: int, unit: int, states: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[StepValue, ...]:
+    """The drawn states of ``unit`` at step t in both runs, and how far the what-if moved them."""
+    values = []
+    for key, (old, new) in states.items():
+        a, b = float(old[t]), float(new[t])
+        values.append(StepValue(f"{key}_{t}[{unit}]", f"{a:.4f}", f"{b:.4f}", f"{b - a:+.4f}", a != b))
+    return tuple(values)
+
+
 def _choices(pairs, selected) -> tuple[Choice, ...]:
     return tuple(Choice(str(v), label, str(v) == str(selected)) for v, label in pairs)
 
@@ -251,17 +287,14 @@ def build(
     # The unit drawn: the one changed, else the one that moved most.
     unit = first.unit if first.unit is not None and first.unit < H else int(per_unit.argmax())
     t_mark = first.t if edits else None
-    states = ("h", "c") if sim.config.has_cell_state else ("h",)
-    charts = tuple(
-        line_chart(
-            key,
+    states = {
+        key: (
             old_layer.quantities((key,))[key][:, 0, unit].astype(float),
             new_layer.quantities((key,))[key][:, 0, unit].astype(float),
-            sim.labels,
-            t_mark,
         )
-        for key in states
-    )
+        for key in (("h", "c") if sim.config.has_cell_state else ("h",))
+    }
+    charts = tuple(line_chart(key, old, new, sim.labels, t_mark) for key, (old, new) in states.items())
     with np.errstate(invalid="ignore"):
         moved = np.abs(new_layer.h[:, 0] - old_layer.h[:, 0]).max(axis=-1)
     moved = np.where(np.isfinite(moved), moved, 0.0)
@@ -284,6 +317,14 @@ def build(
             changed.append(t)
         replaced = new.labels[t] if new.labels[t] != sim.labels[t] else None
         rows.append(OutputRow(t, sim.labels[t], replaced, before, after, is_changed, f"{moved[t]:.3f}"))
+    edited_steps = {e.t for e in edits}
+    readouts = tuple(
+        StepReadout(
+            r.t, r.input, r.replaced, step_values(r.t, unit, states), r.original, r.intervened, r.changed,
+            r.t in edited_steps,
+        )
+        for r in rows
+    )
     differs = np.flatnonzero(moved > 0)
     targets = [(g, GATE_TITLES[g]) for g in sim.config.gates if g in GATES] + [("h", GATE_TITLES["h"])]
     if sim.config.has_cell_state:
@@ -307,6 +348,7 @@ def build(
             CELL_W - 8,
             TOP + BAR_H + 18,
             tuple(rows),
+            readouts,
             tuple(changed),
             int(differs[0]) if differs.size else None,
             _choices(targets, first.target),

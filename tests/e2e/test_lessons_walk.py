@@ -105,7 +105,7 @@ def test_stepping_inside_a_lesson_frame_by_keyboard(server, page, until):
     page.keyboard.press("ArrowLeft")
     assert int(frame.get_attribute("#sim", "data-t")) == start - 1
     # A trained model's frame: stepping back also fetches the gate view of the new step.
-    page.goto(server + "/lessons/lstm-vs-rnn/3")
+    page.goto(server + "/lessons/lstm-vs-rnn/4")
     frame = live_frame(page)
     assert frame.get_attribute("#cellview .cellview", "data-t") == "18"
     frame.locator("#step-label").click()  # a quiet spot: keys now go to the frame

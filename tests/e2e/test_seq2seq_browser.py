@@ -121,3 +121,25 @@ def test_the_share_panel_names_the_seq2seq_embed(server, page, axe, screenshot):
     assert page.locator("main .share").count() == 0  # an embed has no panel of its own
     assert page.locator("[data-t]").count() > 0
     assert page.errors_seen == []
+
+
+def test_unknown_words_in_and_out_are_explained(server, browser, axe):
+    """A word the translation vocabulary cannot read is named beside the source field (the field is marked
+    invalid and described by the message); an output UNK is drawn marked and the page says what it is."""
+    for width in (1280, 320):
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        page = context.new_page()
+        page.goto(server + "/seq2seq?input=I+am+a+zebra")
+        field = page.locator("#s-input")
+        assert field.get_attribute("aria-invalid") == "true"
+        message = page.locator("#" + field.get_attribute("aria-describedby"))
+        assert "“zebra”" in message.inner_text() and "no unknown-word token" in message.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert axe(page) == []
+        page.goto(server + "/seq2seq?preset=sentences-attention&input=the+dog+sees+a+zebra&t=10")
+        out = page.locator(".s2x-output .unk")
+        assert out.inner_text() == "UNK" and "unknown-word token" in out.get_attribute("title")
+        assert "The output holds the unknown-word token" in page.locator(".unk-note").last.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert axe(page) == []
+        context.close()

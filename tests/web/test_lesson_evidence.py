@@ -34,8 +34,8 @@ def test_step_1_the_loss_curves():
         assert loss[-1] < 5e-3 * loss[0]  # "some three orders of magnitude lower"
 
 
-def test_step_2_the_gradient_lines_on_the_default_sequence():
-    shown = evidence.build("adding", LESSON.steps[1].live.view_state().seed)
+def test_step_3_the_gradient_lines_on_the_default_sequence():
+    shown = evidence.build("adding", LESSON.steps[2].live.view_state().seed)
     rnn, lstm, gru = (line.norms for line in shown.gradients.lines)
     assert rnn[0] / rnn[-1] < 1e-10  # "more than ten powers of ten"
     for gated in (lstm, gru):
@@ -43,8 +43,8 @@ def test_step_2_the_gradient_lines_on_the_default_sequence():
         assert gated[0] > 1e6 * rnn[0]  # the try-it question's threshold
 
 
-def test_step_3_the_lstm_keeps_the_first_marked_number_in_unit_14():
-    live = LESSON.steps[2].live
+def test_step_4_the_lstm_keeps_the_first_marked_number_in_unit_14():
+    live = LESSON.steps[3].live
     run = run_preset(live.preset, live.sample)
     marked = [t for t, label in enumerate(run.labels) if "✓" in label]
     assert marked == [18, 36] and live.t == 18
@@ -56,7 +56,7 @@ def test_step_3_the_lstm_keeps_the_first_marked_number_in_unit_14():
     assert np.abs(c[19:36] - c[18]).max() < 0.1  # holds still until the second mark
 
 
-def test_step_4_the_rnn_answers_about_the_same_whatever_the_numbers():
+def test_step_5_the_rnn_answers_about_the_same_whatever_the_numbers():
     answers = [float(run_preset("adding-rnn", k).output_label(39)) for k in range(3)]
     targets = [float(run_preset("adding-rnn", k).target) for k in range(3)]
     assert max(answers) - min(answers) < 0.02 < max(targets) - min(targets)

@@ -108,7 +108,7 @@ def test_random_weights_follow_the_chosen_cell_and_attention():
 
 
 def test_unknown_words_are_reported():
-    with pytest.raises(seq2seq.Seq2SeqInputError, match="not in the vocabulary"):
+    with pytest.raises(seq2seq.Seq2SeqInputError, match="not in the model's vocabulary"):
         seq2seq.build(Seq2SeqState(input="I am a zebra"))
     with pytest.raises(seq2seq.Seq2SeqInputError, match="at most 40 tokens"):
         seq2seq.build(Seq2SeqState(preset="reverse", input="ab" * 21))
@@ -135,6 +135,6 @@ def test_page_shows_the_run_and_matches_the_api(client):
 def test_page_keeps_working_with_bad_input(client):
     page = client.get("/seq2seq", params={"input": "zebra", "width": "0"})
     assert page.status_code == 200
-    assert "not in the vocabulary" in page.text and "Beam width must be between" in page.text
+    assert "not in the model&#39;s vocabulary" in page.text and "Beam width must be between" in page.text
     pushed = client.get("/seq2seq", params={"decode": "beam"}, headers={"HX-Request": "true"})
     assert pushed.headers["HX-Push-Url"] == "/seq2seq?decode=beam"

@@ -108,3 +108,26 @@ def test_a_diverged_run_is_drawn_without_nan() -> None:
     old = np.array([0.5, np.inf, np.nan, -2.0])
     chart = whatif.line_chart("h", old, old * 2, ("a", "b", "c", "d"), 1)
     assert "nan" not in " ".join(s.points for s in chart.series) and "inf" not in chart.series[0].points
+
+
+def test_each_steps_readout_holds_both_runs_numbers_of_the_drawn_unit(client) -> None:
+    """The current-step panel: at every t, h_t[j] and c_t[j] of the original and the API's what-if run."""
+    sim = simulate(ViewState())
+    page, _ = whatif.build(sim, "f@6=0", None, Limits())
+    body = {**api_request(sim.state), "interventions": [{"kind": "clamp", "t": 6, "gate": "f", "value": 0.0}]}
+    new = run_trace(TraceRequest.model_validate(body)).trace.layers[0][0].quantities()
+    old = sim.trace.layers[0][0].quantities()
+    j = page.unit
+    assert [r.t for r in page.readouts] == list(range(sim.steps))
+    for r in page.readouts:
+        by_name = {v.name: v for v in r.values}
+        for key in ("h", "c"):
+            v = by_name[f"{key}_{r.t}[{j}]"]
+            a, b = float(old[key][r.t, 0, j]), float(new[key][r.t, 0, j])
+            assert (v.original, v.intervened, v.delta) == (f"{a:.4f}", f"{b:.4f}", f"{b - a:+.4f}")
+            assert v.changed == (a != b)
+        assert r.intervened_here == (r.t == 6)
+        assert not any(v.changed for v in r.values) or r.t >= 6  # nothing before the change moves
+    html = client.get("/whatif?iv=f@6=0&t=7").text
+    assert html.count('class="whatif-step is-current"') == 1 and 'data-t="7"' in html
+    assert re.search(r'class="whatif-step is-current" data-t="7"', html)
