@@ -48,7 +48,7 @@ def status(base: str, job_id: str) -> dict:
 
 def wait_for_state(base: str, job_id: str, timeout_s: float) -> dict:
     deadline = time.monotonic() + timeout_s
-    while (now := status(base, job_id))["state"] == "running":
+    while (now := status(base, job_id))["state"] in ("queued", "running"):
         assert time.monotonic() < deadline, f"job {job_id} still running after {timeout_s} s: {now}"
         time.sleep(0.25)
     return now
