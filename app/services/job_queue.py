@@ -7,8 +7,9 @@ free slot starts on the first worker of any replica that has one, within ``poll_
 ``sweep_s`` seconds it also calls ``sweep``, which fails the running jobs whose worker has gone silent: a
 job that nobody looks at does not hold a place under the global limit for ever.
 
-A failure of the store (it is down for a while) is logged once per message and the thread keeps going; it
-never raises. ``stop`` ends the thread and joins it, so a process (or a test) that is done leaves no thread
+A failure of the store (it is down for a while) is logged once per message and the thread keeps going, at
+``sweep_s`` intervals until the store answers again (not adding a connection attempt every poll to an
+outage); it never raises. ``stop`` ends the thread and joins it, so a process (or a test) that is done leaves no thread
 behind.
 """
 
@@ -59,9 +60,9 @@ class Claimer:
 
     def _loop(self) -> None:
         next_sweep = 0.0
-        self._wake.set()  # a first look straight away
+        wait_s = 0.0  # a first look straight away
         while True:
-            self._wake.wait(self.poll_s)
+            self._wake.wait(wait_s)
             self._wake.clear()  # before the work: a wake during it is kept for the next wait
             if self._stopping:
                 return
@@ -70,7 +71,9 @@ class Claimer:
                     next_sweep = time.monotonic() + self.sweep_s
                     self.sweep()
                 self.fill()
-            except Exception as exc:  # the store is down, say: try again at the next poll
+                wait_s = self.poll_s
+            except Exception as exc:  # the store is down, say: look again after a sweep's interval
+                wait_s = self.sweep_s
                 message = f"{type(exc).__name__}: {exc}"
                 if message != self._logged:
                     self._logged = message

@@ -149,7 +149,6 @@ class JobManager:
             settings = TrainSettings(**{**settings.to_dict(), "steps": self.limits.max_train_steps})
         model = {name: value for name, value in (model or {}).items() if value is not None}
         model_config(task, model, self.limits)  # 422 now for a model the limits refuse, not when it runs
-        self.open()
         row: dict[str, Any] = {
             "id": uuid.uuid4().hex,
             "task": task_name,
@@ -174,6 +173,7 @@ class JobManager:
                 f"{found} training runs are queued or in progress on this server (the limit is "
                 f"{self.max_jobs}); try again when one finishes"
             )
+        self.open()  # this worker claims queued jobs from now on (if its app's startup has not begun to)
         if here:
             self._launch(row)
         self._forget_old()

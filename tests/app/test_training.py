@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -122,6 +123,7 @@ def test_a_job_started_on_a_full_worker_is_run_by_another(make_client: Callable[
     a = make_client(limits=LONG, training_threads=1)
     with make_client(limits=LONG, training_threads=1) as b:  # b's lifespan starts its claimer
         busy = a.post("/api/v1/training", json=LONG_RUN).json()
+        assert busy["state"] == "running", busy
         queued = a.post("/api/v1/training", json={"task": "sentiment", "settings": {"steps": 25, "seed": 3}})
         assert queued.status_code == 202 and queued.json()["state"] in ("queued", "running")
         job_id = queued.json()["id"]
@@ -129,6 +131,8 @@ def test_a_job_started_on_a_full_worker_is_run_by_another(make_client: Callable[
             events = parse_sse(stream.read().decode())
         assert [data["step"] for kind, data in events if kind == "progress"] == list(range(1, 26))
         assert events[-1][0] == "end" and events[-1][1]["state"] == "done" and events[-1][1]["result_id"]
+        still = a.get(f"/api/v1/training/{busy['id']}").json()
+        assert still["state"] == "running", still  # so a never had a free slot for the queued job
         rows = a.app.state.jobs.shared
         assert rows.load(job_id)["worker"] == b.app.state.jobs.worker and job_id in b.app.state.jobs.jobs
         assert rows.load(busy["id"])["worker"] == a.app.state.jobs.worker and job_id not in a.app.state.jobs.jobs
@@ -175,6 +179,26 @@ def test_racing_claimers_claim_each_job_exactly_once(settings: Settings) -> None
         assert taken == sorted(taken)  # each claimer got the oldest queued job each time
         assert all(stores[0].load(job_id)["worker"] == f"worker-{n}" for job_id in taken)
         assert all(stores[0].load(job_id)["state"] == "running" for job_id in taken)
+
+
+def test_workers_racing_for_the_last_places_never_pass_the_limit(settings: Settings) -> None:
+    stores = [JobStore(open_database(settings)) for _ in range(4)]  # four processes' connections
+    start = threading.Barrier(len(stores))
+
+    def enqueue(n: int) -> list[int]:
+        start.wait()
+        found = []
+        for k in range(5):
+            row = {"id": f"{n}{k:031x}", "task": "sine", "options": {}, "settings": {}, "model": {}}
+            found.append(stores[n].enqueue(row, 7, None if k % 2 else f"worker-{n}", LOST_AFTER_SECONDS, "lost"))
+        return found
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        counts = [c for found in pool.map(enqueue, range(len(stores))) for c in found]
+    accepted = sorted(c for c in counts if c < 7)
+    assert accepted == list(range(7))  # each count seen once: no two inserts read the same count
+    with stores[0].db.connect() as db:
+        assert db.execute("SELECT COUNT(*) FROM training_jobs").fetchone()[0] == 7
 
 
 @pytest.mark.parametrize(
