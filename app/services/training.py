@@ -173,7 +173,7 @@ class JobManager:
                 f"{found} training runs are queued or in progress on this server (the limit is "
                 f"{self.max_jobs}); try again when one finishes"
             )
-        self.open()  # this worker claims queued jobs from now on (if its app's startup has not begun to)
+        self.open()  # this worker claims queued jobs from now on (unless its app's startup did already)
         if here:
             self._launch(row)
         self._forget_old()
