@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = ResponseCache(settings.cache_bytes)
     app.state.codecs = Codecs(settings.zstd_level, settings.brotli_quality, settings.gzip_level)
     app.state.jobs = JobManager(
-        app.state.store, settings.limits, max_running=settings.limits.max_training_jobs
+        app.state.store, settings.limits, max_jobs=settings.limits.max_training_jobs, threads=settings.training_threads
     )
     app.state.lti = LtiService.from_env(DatabaseLtiStore(database))
     app.state.heavy = HeavyLane(settings)
@@ -97,9 +97,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Size the thread pool that runs the (CPU-bound, GIL-holding) routes: a few threads keep requests moving
-    without the convoy of dozens of threads taking turns at the GIL."""
+    without the convoy of dozens of threads taking turns at the GIL. Each worker claims queued training jobs
+    from its start to its end."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.settings.threads
+    app.state.jobs.open()
     yield
+    await anyio.to_thread.run_sync(app.state.jobs.close)  # its runs stop and write their final state
     app.state.heavy.close()
     app.state.database.close()  # a pool's connections end now, not when the server notices
 

@@ -44,6 +44,9 @@ class Settings:
     rate_limit_per_minute: int = 600  # 0 turns the limiter off
     rate_limit_burst: int = 120
     threads: int = 2  # threads per worker for sync routes (AnyIO default: 40); more only fight for the GIL
+    # training runs at once in one worker process (its slots; app.services.training): a job started where none
+    # is free waits in the store's queue for a worker of any replica that has one
+    training_threads: int = 2
     # a seeded /trace whose forward pass needs at most this many multiply-adds runs on the event loop, not in
     # the thread pool (0: never); see app/api/trace.py. 2e6 (an LSTM with T=50, H=64) holds the loop for about
     # a millisecond, less than the thread hop it saves costs in CPU under load.
@@ -120,6 +123,7 @@ POSITIVE = (
     "max_body_bytes",
     "max_upload_bytes",
     "threads",
+    "training_threads",
     "concurrency_limit",
     "heavy_compute",
     "heavy_numbers",

@@ -27,7 +27,8 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "No such preset, stored model or resource.",
         413: "The request body is over the size limit.",
         422: "Invalid body, or over a size limit or the compute budget; loc names the field.",
-        429: "Too many requests from this address, or every training slot is taken; see Retry-After.",
+        429: "Too many requests from this address, or the training queue is full (UNROLLED_MAX_TRAINING_JOBS jobs "
+        "queued or running); see Retry-After.",
     }
     return {
         s: {"model": ValidationFailure if s == 422 else Message, "description": text[s]} for s in statuses

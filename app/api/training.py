@@ -1,6 +1,6 @@
 """Training jobs: start one, follow its progress as Server-Sent Events, cancel it, read the result's id.
 
-    POST /training                  -> 202 {id, state, ...}
+    POST /training                  -> 202 {id, state, ...}  (state 'running', or 'queued' until a slot frees)
     GET  /training/{id}             -> status and the last progress record
     GET  /training/{id}/events      -> text/event-stream: one 'progress' event per step, then one 'end'
     POST /training/{id}/cancel      -> the run stops after its current step
@@ -22,6 +22,7 @@ from app.api.docs import BODY_ERRORS, COMMON, errors
 from app.http.responses import JSONBytes
 from app.schemas.training import TrainingRequest
 from app.services.training import JobManager
+from app.storage.jobs import ACTIVE
 
 router = APIRouter(prefix="/training", tags=["training"], responses=COMMON)
 
@@ -100,7 +101,7 @@ async def event_stream(manager: JobManager, job_id: str) -> AsyncIterator[bytes]
             yield sse("progress", record)
         quiet = 0 if records else quiet + 1
         sent += len(records)
-        if state != "running":
+        if state not in ACTIVE:  # a queued job's stream waits for its first record
             status = await anyio.to_thread.run_sync(manager.get, job_id)
             yield sse("end", status.status())
             return

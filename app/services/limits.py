@@ -40,7 +40,7 @@ class Limits:
     max_numbers: int = 2_000_000
     max_train_steps: int = 5000
     max_train_seconds: int = 120
-    max_training_jobs: int = 2  # running at once per worker process
+    max_training_jobs: int = 2  # queued or running at once, over all workers and replicas
     # What an uploaded weights file may unpack to (its headers are checked against these before any tensor is
     # read): real weights barely compress, so this is a few times the upload size, and it covers the largest
     # model the size limits above allow in float32.

@@ -1,37 +1,48 @@
-"""Training jobs: a core.train.Trainer run in a background thread, its progress kept for a live event stream.
+"""Training jobs: a queue in the shared store, worked by every worker process of every replica.
 
-    start(task, options, settings) -> Job      (at most ``max_running`` at once per worker process)
-    job.progress                                every Progress as a dict, appended as the run goes
-    cancel(id)                                  Trainer.stop(): the run ends after its current step
+    start(task, options, settings) -> Job   validated (404/422), then a row in the store: refused with 429
+                                            when ``max_jobs`` jobs are queued or running over ALL workers
+    the job runs                            in a thread of the worker that took the request if it has a free
+                                            slot (``threads`` per process), else it waits 'queued' until the
+                                            claimer (app.services.job_queue) of any worker with a free slot
+                                            claims it, oldest first, and runs it
+    job.progress                            every Progress as a dict, appended as the run goes
+    cancel(id)                              Trainer.stop(): the run ends after its current step (a queued
+                                            job is failed at once: it never ran)
     finished run -> its weights go into the model store (networks and encoder-decoders alike);
                     ``result_id`` is their content id
 
-Every job is also kept in the shared database (app.storage.jobs): the running worker writes its progress
-there at least every FLUSH_SECONDS and polls a cancel flag at the same moments, so status, events and cancel
-work from any worker process (no sticky sessions). The worker that runs a job answers from memory; the others
-read the file, and report a job whose worker has written nothing for LOST_AFTER_SECONDS as failed (its worker
-was killed or restarted mid-run). At most ``max_kept`` finished jobs are remembered; the oldest are forgotten first.
+A job's row holds all that is needed to rebuild it (task and options, TrainSettings.to_dict(), the model's
+changes), so any worker can run it. The running worker writes its progress there at least every
+FLUSH_SECONDS and polls a cancel flag at the same moments, so status, events and cancel work from any worker
+process (no sticky sessions). The worker that runs a job answers from memory; the others read the store.
+
+Dead-worker policy: a running job whose worker has written nothing for LOST_AFTER_SECONDS (it was killed or
+restarted mid-run) is failed, not retried: its steps so far were streamed to whoever followed it, and a
+second attempt from step 0 would contradict them. Whoever reads such a job fails it, and every claimer sweeps
+for them every SWEEP_SECONDS, so none holds a place under the limit for ever. A worker shutting down
+(``close``) stops its runs as a cancel would: they end 'done', their partial weights kept. At most
+``max_kept`` finished jobs are remembered; the oldest are forgotten first.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import ApiError, NotFoundError, UnprocessableError
+from app.services.job_queue import Claimer
 from app.services.limits import Limits
-from app.services.resolve import vocab_tokens
 from app.services.training_model import model_config
-from app.storage.jobs import JobStore
+from app.services.training_run import Job, run_job
+from app.storage.jobs import ACTIVE, JobStore
 from app.storage.models import ModelStore
-from core.config import NetworkConfig
 
-#: Longest wait before a running job's progress reaches the file and a cancel from another worker is seen.
-FLUSH_SECONDS = 0.2
 #: A job whose worker has written nothing (progress or heartbeat) for this long is taken to have lost its
 #: worker (killed, crashed, restarted) and is reported failed. Far above FLUSH_SECONDS: one training step of
 #: the largest model the limits allow takes well under a second.
@@ -39,57 +50,67 @@ LOST_AFTER_SECONDS = 30.0
 LOST_WORKER = (
     f"the worker process running this job stopped before it finished (nothing written for {LOST_AFTER_SECONDS:.0f} s)"
 )
+CANCELLED_QUEUED = "cancelled while queued, before any worker started it"
+#: How often an idle worker looks for queued jobs, and sweeps for jobs whose worker died.
+POLL_SECONDS = 0.5
+SWEEP_SECONDS = 5.0
+_open: set[JobManager] = set()  # managers whose claimer runs, until closed
 
 
 class BusyError(ApiError):
-    """Every training slot of this worker is taken: 429 with Retry-After, like the rate limit (a 5xx would
-    say the server failed; it did not, the client should come back later)."""
+    """Every training place is taken: 429 with Retry-After, like the rate limit (a 5xx would say the server
+    failed; it did not, the client should come back later)."""
 
     status = 429
     kind = "busy"
     headers = {"retry-after": "5"}
 
 
-@dataclass
-class Job:
-    id: str
-    task: str
-    options: dict[str, Any]
-    settings: dict[str, Any]
-    trainer: Any
-    created: float = field(default_factory=time.time)
-    state: str = "running"  # then "done" or "failed"
-    progress: list[dict[str, Any]] = field(default_factory=list)
-    result_id: str | None = None
-    error: str | None = None
-    model: dict[str, Any] = field(default_factory=dict)  # the fields changed from the task's default model
-
-    def status(self) -> dict[str, Any]:
-        last = self.progress[-1] if self.progress else None
-        return {
-            "id": self.id,
-            "task": self.task,
-            "options": self.options,
-            "settings": self.settings,
-            "model": self.model,
-            "state": self.state,
-            "steps_done": last["step"] if last else 0,
-            "last": last,
-            "result_id": self.result_id,
-            "error": self.error,
-            "created": self.created,
-        }
-
-
 class JobManager:
-    def __init__(self, store: ModelStore, limits: Limits, max_running: int = 2, max_kept: int = 100) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        limits: Limits,
+        max_jobs: int = 2,
+        threads: int = 2,
+        max_kept: int = 100,
+        poll_s: float = POLL_SECONDS,
+    ) -> None:
         self.store = store
         self.limits = limits
-        self.max_running = max_running
+        self.max_jobs = max_jobs  # queued or running at once, over every worker of every replica
+        self.threads = threads  # runs at once in this process
         self.max_kept = max_kept
         self.jobs: OrderedDict[str, Job] = OrderedDict()  # the jobs this process runs or ran
+        self.runs: dict[str, threading.Thread] = {}  # the threads of the runs in progress here
+        self.busy = 0  # slots taken: runs in progress, or being claimed
         self.lock = threading.Lock()
         self.shared = JobStore(store.db)
+        self.tag = uuid.uuid4().hex[:8]
+        self.claimer = Claimer(self._fill, self._sweep, poll_s, SWEEP_SECONDS, f"claimer-{self.tag}")
+
+    @property
+    def worker(self) -> str:
+        """What the store records as the claiming worker: host, process id, this manager."""
+        return f"{socket.gethostname()}:{os.getpid()}:{self.tag}"
+
+    def open(self) -> None:
+        """Start claiming queued jobs (at app startup, or at the first job started here)."""
+        _open.add(self)
+        self.claimer.start()
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop claiming, stop this process's runs after their current step, and wait for them to write
+        their final state."""
+        _open.discard(self)
+        self.claimer.stop(timeout_s)
+        with self.lock:
+            running = [(self.jobs[job_id], thread) for job_id, thread in self.runs.items()]
+        for job, _ in running:
+            job.trainer.stop()
+        deadline = time.monotonic() + timeout_s
+        for _, thread in running:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def start(
         self,
@@ -99,7 +120,7 @@ class JobManager:
         model: dict[str, Any] | None = None,
     ) -> Job:
         from core.tasks import TASKS, get_task
-        from core.train import Trainer, TrainSettings
+        from core.train import TrainSettings
 
         if task_name not in TASKS:
             raise NotFoundError(
@@ -127,30 +148,36 @@ class JobManager:
         if settings.steps > self.limits.max_train_steps:
             settings = TrainSettings(**{**settings.to_dict(), "steps": self.limits.max_train_steps})
         model = {name: value for name, value in (model or {}).items() if value is not None}
-        config = model_config(task, model, self.limits)
-        with self.lock:
-            running = sum(job.state == "running" for job in self.jobs.values())
-            if running >= self.max_running:
-                raise BusyError(
-                    f"{running} training runs are in progress on this worker (the limit is "
-                    f"{self.max_running}); try again when one finishes"
-                )
-            trainer = Trainer(task, settings, config)
-            job = Job(uuid.uuid4().hex, task_name, options, settings.to_dict(), trainer, model=model)
-            self.shared.create(
-                {
-                    "id": job.id,
-                    "task": job.task,
-                    "options": options,
-                    "settings": job.settings,
-                    "model": model,
-                    "created": job.created,
-                }
+        model_config(task, model, self.limits)  # 422 now for a model the limits refuse, not when it runs
+        row: dict[str, Any] = {
+            "id": uuid.uuid4().hex,
+            "task": task_name,
+            "options": options,
+            "settings": settings.to_dict(),
+            "model": model,
+            "created": time.time(),
+        }
+        here = self._reserve()  # a free slot: this worker runs the job at once, no claim needed
+        try:
+            found = self.shared.enqueue(
+                row, self.max_jobs, self.worker if here else None, LOST_AFTER_SECONDS, LOST_WORKER
             )
-            self.jobs[job.id] = job
-            self._forget_old()
-        threading.Thread(target=self._run, args=(job, task), name=f"train-{job.id[:8]}", daemon=True).start()
-        return job
+        except BaseException:
+            if here:
+                self._release()
+            raise
+        if found >= self.max_jobs:
+            if here:
+                self._release()
+            raise BusyError(
+                f"{found} training runs are queued or in progress on this server (the limit is "
+                f"{self.max_jobs}); try again when one finishes"
+            )
+        self.open()  # this worker claims queued jobs from now on (unless its app's startup did already)
+        if here:
+            self._launch(row)
+        self._forget_old()
+        return self.get(row["id"])
 
     def get(self, job_id: str) -> Job:
         """The job, from memory if this process runs it, else as the shared file last recorded it."""
@@ -193,79 +220,91 @@ class JobManager:
         heard = row["heartbeat"]
         silent = heard is None or heard < time.time() - LOST_AFTER_SECONDS
         # The row said so a moment ago; the store changes it only if that still holds (one write, and only then).
-        if row["state"] == "running" and silent and self.shared.give_up_if_silent(
-            job_id, LOST_AFTER_SECONDS, LOST_WORKER
+        if row["state"] == "running" and silent and self.shared.give_up_silent(
+            LOST_AFTER_SECONDS, LOST_WORKER, job_id
         ):
             row = {**row, "state": "failed", "error": LOST_WORKER}
         return row
 
     def cancel(self, job_id: str) -> Job:
-        """Stop the job: at once if this process runs it, else at its worker's next flush."""
+        """Stop the job: at once if this process runs it, else at its worker's next flush; a job still queued
+        is failed at once."""
         with self.lock:
             job = self.jobs.get(job_id)
         if job is not None:
             job.trainer.stop()
-        if not self.shared.request_cancel(job_id) and job is None:
+        if not self.shared.request_cancel(job_id, CANCELLED_QUEUED) and job is None:
             raise NotFoundError(f"no training job {job_id!r}")
         return self.get(job_id)
 
     def _forget_old(self) -> None:
-        finished = [job_id for job_id, job in self.jobs.items() if job.state != "running"]
-        while len(self.jobs) > self.max_kept and finished:
-            self.jobs.pop(finished.pop(0))
+        with self.lock:
+            finished = [job_id for job_id, job in self.jobs.items() if job.state not in ACTIVE]
+            while len(self.jobs) > self.max_kept and finished:
+                self.jobs.pop(finished.pop(0))
         self.shared.forget_finished(self.max_kept)
 
+    def _reserve(self) -> bool:
+        """Take one of this process's slots if one is free."""
+        with self.lock:
+            if self.busy >= self.threads:
+                return False
+            self.busy += 1
+            return True
+
+    def _release(self) -> None:
+        with self.lock:
+            self.busy -= 1
+        self.claimer.wake()  # a slot is free: a queued job may take it
+
+    def _fill(self) -> None:
+        """Claim queued jobs, oldest first, while a slot is free (the claimer's work)."""
+        while self._reserve():
+            try:
+                row = self.shared.claim(self.worker)
+            except BaseException:
+                self._release()
+                raise
+            if row is None:
+                with self.lock:
+                    self.busy -= 1
+                return
+            self._launch(row)
+
+    def _sweep(self) -> None:
+        self.shared.give_up_silent(LOST_AFTER_SECONDS, LOST_WORKER)
+
+    def _launch(self, row: dict[str, Any]) -> None:
+        """Run the job of ``row`` (claimed by this worker, a slot reserved for it) in a thread of its own."""
+        from core.tasks import get_task
+        from core.train import Trainer, TrainSettings
+
+        try:
+            task = get_task(row["task"], **row["options"])
+            trainer = Trainer(task, TrainSettings(**row["settings"]), model_config(task, row["model"], self.limits))
+        except Exception as exc:  # a row this version cannot rebuild (written by another, say): not run
+            self._release()
+            self.shared.finish(row["id"], "failed", None, f"the job could not be set up: {type(exc).__name__}: {exc}")
+            return
+        job = Job(
+            row["id"], row["task"], row["options"], row["settings"], trainer, created=row["created"], model=row["model"]
+        )
+        thread = threading.Thread(target=self._run, args=(job, task), name=f"train-{job.id[:8]}", daemon=True)
+        with self.lock:
+            self.jobs[job.id] = job
+            self.runs[job.id] = thread
+        thread.start()
+
     def _run(self, job: Job, task: Any) -> None:
-        flushed, last_flush = 0, time.monotonic()
-
-        def flush() -> None:
-            nonlocal flushed, last_flush
-            available = len(job.progress)
-            if self.shared.append_progress(job.id, flushed, job.progress[flushed:available]):
-                job.trainer.stop()  # another worker asked
-            flushed, last_flush = available, time.monotonic()
-
         try:
-            for progress in job.trainer.run():
-                job.progress.append(progress.to_dict())
-                if time.monotonic() - last_flush >= FLUSH_SECONDS:
-                    flush()
-            flush()
-            job.result_id = self._store_result(job, task)
-            state = "done"
-        except Exception as exc:  # the thread must always end in a final state the client can see
-            job.error = f"{type(exc).__name__}: {exc}"
-            state = "failed"
-        try:
-            if state == "failed":
-                flush()  # what progress there was, before the final state (readers rely on that order)
-            self.shared.finish(job.id, state, job.result_id, job.error)
-        except Exception as exc:  # the file is unwritable: this worker still reports the outcome itself
-            job.error = job.error or f"{type(exc).__name__}: {exc}"
-            state = "failed"
-        job.state = state
+            run_job(job, task, self.shared, self.store)
+        finally:
+            with self.lock:
+                self.runs.pop(job.id, None)
+            self._release()
 
-    def _store_result(self, job: Job, task: Any) -> str:
-        """Keep the trained model in the store with what its views need: the task, the vocabularies (an
-        encoder-decoder also its target vocabulary) and how typed text splits into tokens."""
-        config = job.trainer.config
-        last = job.progress[-1] if job.progress else {}
-        meta = {
-            "name": f"{job.task} (trained)",
-            "task": job.task,
-            "task_options": job.options,
-            "settings": job.settings,
-            "metrics": last.get("eval") or last.get("metrics"),
-            "vocab": vocab_tokens(None if task.vocab is None else list(task.vocab.tokens)),
-            # how typed text splits into those tokens (the simulator's input form for this model)
-            "tokenizer": None if task.vocab is None else ("chars" if task.vocab.joiner == "" else "words"),
-            # how typed tokens outside it are read (app.services.resolve.vocab_folding)
-            "fold_case": task.vocab is not None and task.vocab.fold_case,
-            "unknown": None if task.vocab is None else task.vocab.unknown,
-            "output_labels": None if task.output_labels is None else list(task.output_labels),
-            "model": job.model,
-        }
-        if not isinstance(config, NetworkConfig):  # an encoder-decoder writes the target vocabulary's tokens
-            meta["target_vocab"] = list(task.target_vocab.tokens)
-            meta["target_joiner"] = task.target_vocab.joiner
-        return self.store.put(config, job.trainer.params, meta)
+
+def close_all() -> None:
+    """Close every manager whose claimer runs (between tests that each built an app)."""
+    for manager in list(_open):
+        manager.close()

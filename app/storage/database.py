@@ -24,6 +24,9 @@ from app.errors import StoreUnavailableError
 log = logging.getLogger("unrolled.store")
 _logged: set[str] = set()  # failures this process has logged already
 
+#: The lock migrations hold (any fixed 64-bit number; this one spells "unroled" in ASCII).
+MIGRATION_LOCK = 0x756E726F6C6564
+
 
 class Cursor(Protocol):
     """What a statement gives back: rows as tuples, and how many rows it changed."""
@@ -68,9 +71,16 @@ class Database(ABC):
         """One transaction: committed when the block ends, rolled back if it raises."""
 
     @abstractmethod
+    def locked(self, key: int) -> AbstractContextManager[Connection]:
+        """One transaction holding the exclusive lock named ``key`` (a 64-bit number) from its first statement
+        to its end, so that the same block run by several processes or replicas at once runs one after the
+        other: what it reads cannot change before it writes. SQLite has one such lock per file (its write
+        lock), so there every key is the same lock."""
+
     def migration(self) -> AbstractContextManager[Connection]:
-        """One transaction holding the back-end's migration lock, so that processes or replicas starting at
-        the same moment change the schema one after the other."""
+        """One transaction holding the migration lock, so that processes or replicas starting at the same
+        moment change the schema one after the other."""
+        return self.locked(MIGRATION_LOCK)
 
     @abstractmethod
     def check_writable(self) -> None:

@@ -1,6 +1,11 @@
 """The one place where SQLite's SQL and PostgreSQL's differ, as our stores use them.
 
-The stores and the migrations write SQLite's spelling; :func:`postgres` rewrites a statement for psycopg:
+The stores and the migrations write SQLite's spelling, with one PostgreSQL clause that :func:`sqlite` drops:
+
+    SELECT ... FOR UPDATE SKIP LOCKED   →  SELECT ...    (a row lock; SQLite has one writer at a time, so the
+                                                          statement that writes must check the row is still free)
+
+and :func:`postgres` rewrites a statement for psycopg:
 
     ?                           →  %s                        (psycopg's placeholder; a literal % becomes %%)
     INSERT OR IGNORE INTO ...   →  INSERT INTO ... ON CONFLICT DO NOTHING
@@ -26,11 +31,13 @@ _NO_LIMIT = re.compile(r"\bLIMIT\s+-1\b", re.IGNORECASE)
 _DDL = re.compile(r"^\s*(CREATE|ALTER)\b", re.IGNORECASE)
 _TYPES = {"BLOB": "BYTEA", "REAL": "DOUBLE PRECISION"}
 _TYPE = re.compile(r"\b(" + "|".join(_TYPES) + r")\b")
+_SKIP_LOCKED = re.compile(r"\s+FOR\s+UPDATE\s+SKIP\s+LOCKED\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=512)
 def sqlite(sql: str) -> str:
-    """SQLite runs the stores' SQL as written."""
-    return sql
+    """SQLite runs the stores' SQL as written, without PostgreSQL's row locks."""
+    return _SKIP_LOCKED.sub("", sql)
 
 
 @lru_cache(maxsize=512)

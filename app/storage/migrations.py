@@ -67,6 +67,17 @@ MIGRATIONS: tuple[tuple[int, str, tuple[Step, ...]], ...] = (
     (2, "a model's kind: network or seq2seq", (AddColumn("models", "kind", "TEXT NOT NULL DEFAULT 'network'"),)),
     # Renewed by the worker running a job, so a job left 'running' by a killed worker can be told apart.
     (3, "a training job's heartbeat", (AddColumn("training_jobs", "heartbeat", "REAL"),)),
+    # Jobs wait as 'queued' rows until a worker claims one (app.storage.jobs): which worker, and since when;
+    # the index serves the claim (the oldest queued job) and the count of queued and running jobs.
+    (
+        4,
+        "training jobs as a queue: the claiming worker, when it started",
+        (
+            AddColumn("training_jobs", "worker", "TEXT"),
+            AddColumn("training_jobs", "started", "REAL"),
+            "CREATE INDEX IF NOT EXISTS training_jobs_by_state ON training_jobs (state, created)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -11,7 +11,8 @@ busy) fails as StoreUnavailableError naming the server, as does any driver error
 a timeout also retires the pool (at most once per ``wait_s``): psycopg_pool retries a lost server with a
 doubling back-off, so after an outage of a minute a pool could wait another minute before it tried again,
 while a fresh pool connects at once, and a server that is back serves the next request.
-Migrations hold ``pg_advisory_xact_lock`` for their transaction, so replicas starting at once take turns.
+Migrations (and any ``locked`` block) hold ``pg_advisory_xact_lock`` for their transaction, so replicas starting
+at once take turns.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from app.storage import dialect
 from app.storage.database import Connection, Database
 
-#: The advisory lock migrations hold (any fixed 64-bit number; this one spells "unroled" in ASCII).
-MIGRATION_LOCK = 0x756E726F6C6564
 _inherited: list[ConnectionPool[Any]] = []  # pools a forked child found in its parent: kept, never used
 # Databases whose pool is open, held until closed: a pool dropped unclosed would be collected in one of its own
 # threads, which cannot join itself.
@@ -105,9 +104,9 @@ class PostgresDatabase(Database):
             raise self.unavailable(exc) from exc
 
     @contextmanager
-    def migration(self) -> Iterator[Connection]:
+    def locked(self, key: int) -> Iterator[Connection]:
         with self.connect() as db:
-            db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))  # released at commit or rollback
+            db.execute("SELECT pg_advisory_xact_lock(?)", (key,))  # released at commit or rollback
             yield db
 
     def check_writable(self) -> None:

@@ -2,8 +2,8 @@
 
 Each operation opens its own connection (cheap for SQLite), committed on success and always closed, so no
 connection crosses a thread or process. WAL lets readers run while a writer commits; the busy timeout makes
-concurrent writers wait instead of failing. Migrations run inside ``BEGIN IMMEDIATE``, SQLite's write lock,
-so processes opening a new file at once build it one after the other.
+concurrent writers wait instead of failing. Migrations (and any ``locked`` block) run inside ``BEGIN IMMEDIATE``,
+SQLite's write lock, so processes opening a new file at once build it one after the other.
 
 A file that cannot be used (made read-only, deleted, damaged, locked past the timeout) raises
 StoreUnavailableError naming the file, a 503. Only the first connection may create the file; later ones open
@@ -39,7 +39,8 @@ class SQLiteDatabase(Database):
             yield Connection(db, dialect.sqlite)
 
     @contextmanager
-    def migration(self) -> Iterator[Connection]:
+    def locked(self, key: int) -> Iterator[Connection]:
+        """BEGIN IMMEDIATE takes the file's write lock before the first read (every ``key`` is that lock)."""
         with self._open() as db:
             db.isolation_level = None  # we say where the transaction begins: before the first read
             db.execute("BEGIN IMMEDIATE")

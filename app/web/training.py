@@ -249,7 +249,9 @@ def live_view(job: Any, embed: bool = False) -> dict[str, Any]:
     shown = thinned(records)
     evals = [r for r in records if r.get("eval")]
     last = records[-1] if records else None
-    if last is None:
+    if status["state"] == "queued":
+        summary = "Waiting for a free training slot (other runs are in progress); it starts when one finishes…"
+    elif last is None:
         summary = "Starting…"
     else:
         held = f", held-out {label} {last['eval'][metric]:.3g}" if last.get("eval") else ""

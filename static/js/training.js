@@ -51,11 +51,16 @@
 
   function connect() {
     var r = run();
-    if (!r || r.dataset.state !== 'running' || !window.EventSource) { return; }
+    // A queued run's stream waits for its first step, then goes on like a running one's.
+    if (!r || (r.dataset.state !== 'running' && r.dataset.state !== 'queued') || !window.EventSource) { return; }
     var total = parseInt(r.dataset.steps || '1', 10);
     source = new EventSource('/api/v1/training/' + encodeURIComponent(r.dataset.job) + '/events');
     source.addEventListener('progress', function (e) {
       var p = JSON.parse(e.data);
+      if (r.dataset.state === 'queued') {  // a worker has claimed the run: its first step is in
+        r.dataset.state = 'running';
+        say('The run has started.');
+      }
       schedule();
       var quarter = Math.floor(4 * p.step / total);
       if (quarter > spokenQuarter && !p.done) {

@@ -90,13 +90,16 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def make_client(settings: Settings) -> Callable[..., TestClient]:
-    """A TestClient for an app built with ``settings`` changed by the keyword arguments."""
+def make_client(settings: Settings) -> Iterator[Callable[..., TestClient]]:
+    """A TestClient for an app built with ``settings`` changed by the keyword arguments. At the end the apps'
+    training queues are closed (their claimers stopped, their runs stopped and joined) before the store goes."""
+    from app.services.training import close_all
 
     def build(**changes: object) -> TestClient:
         return TestClient(create_app(replace(settings, **changes)), raise_server_exceptions=False)
 
-    return build
+    yield build
+    close_all()
 
 
 @pytest.fixture

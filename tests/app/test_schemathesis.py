@@ -4,8 +4,8 @@ Every default check runs: no 5xx, status codes and content types as documented, 
 schemas, invalid data rejected, valid data accepted. "Valid" here means valid by the schema, which states this
 server's size limits (app/api/schema_limits.py); 422 is also an accepted answer to schema-valid data, because
 some rules cannot be written in OpenAPI (app/README.md lists them: a vocabulary must fit its tokens, output_size
-must match the targets, the compute budget); so is 429 when the fuzzer has already filled this worker's training
-slots.
+must match the targets, the compute budget); so is 429 when the fuzzer has already filled the training queue's
+places.
 """
 
 from __future__ import annotations

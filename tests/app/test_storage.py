@@ -107,9 +107,9 @@ def test_integrity_errors_pass_through_and_store_failures_name_the_store(backend
     database = open_database(target(backend, database_url, tmp_path))
     jobs = JobStore(database)
     job = {"id": "j1", "task": "sine", "options": {}, "settings": {}, "model": {}}
-    jobs.create(job)
+    jobs.enqueue(job, 10, None, 30.0, "lost")
     with pytest.raises(Exception) as raised:
-        jobs.create(job)  # the same id again: the caller's mistake, not the store's failure
+        jobs.enqueue(job, 10, None, 30.0, "lost")  # the same id again: the caller's mistake, not the store's failure
     assert "IntegrityError" in type(raised.value).__name__ or "UniqueViolation" in type(raised.value).__name__
     assert not isinstance(raised.value, StoreUnavailableError)
     with pytest.raises(StoreUnavailableError) as down, database.connect() as db:

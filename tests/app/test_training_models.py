@@ -20,7 +20,7 @@ def trainer_client(make_client: Callable[..., TestClient]) -> TestClient:
 
 def wait_until_finished(client: TestClient, job_id: str) -> dict:
     deadline = time.monotonic() + 60  # only keeps a broken run from hanging the suite
-    while (status := client.get(f"/api/v1/training/{job_id}").json())["state"] == "running":
+    while (status := client.get(f"/api/v1/training/{job_id}").json())["state"] in ("queued", "running"):
         assert time.monotonic() < deadline, "the training job did not finish within 60 s"
         time.sleep(0.05)
     return status

@@ -67,7 +67,10 @@ class Replica:
         self.proc = subprocess.Popen(
             [str(unrolled), "serve", "--port", str(self.port), "--log-level", "warning"],
             cwd=ROOT,
-            env={**os.environ, **self.env},
+            # The console script puts its own directory first on sys.path, not the cwd: without this a
+            # checkout other than the one the virtualenv installed (a git worktree) would serve the installed one.
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
+                 **self.env},
         )
         wait_for(self.url + "/api/v1/ready", self.proc)
         return self

@@ -48,7 +48,7 @@ def status(base: str, job_id: str) -> dict:
 
 def wait_for_state(base: str, job_id: str, timeout_s: float) -> dict:
     deadline = time.monotonic() + timeout_s
-    while (now := status(base, job_id))["state"] == "running":
+    while (now := status(base, job_id))["state"] in ("queued", "running"):
         assert time.monotonic() < deadline, f"job {job_id} still running after {timeout_s} s: {now}"
         time.sleep(0.25)
     return now
@@ -129,6 +129,28 @@ def test_a_job_whose_replica_is_killed_is_failed_within_the_heartbeat_window_and
     assert httpx.get(f"{a.url}/api/v1/models/{model_id}").status_code == 200
     assert status(b.url, job_id)["state"] == "failed"
     assert trace(proxy, model_id)["input"]["labels"] == list("xyzzy")
+
+
+def test_a_job_started_on_a_full_replica_runs_on_another_and_the_limit_counts_every_replica(cluster) -> None:
+    proxy, (a, b) = cluster
+    full = Replica({**a.env, "UNROLLED_TRAINING_THREADS": "1"}).start()  # one slot; the default limit of 2 jobs
+    try:
+        first = httpx.post(f"{full.url}/api/v1/training", json=LONG_RUN, timeout=10).json()
+        second = httpx.post(f"{full.url}/api/v1/training", json=LONG_RUN, timeout=10).json()
+        assert first["state"] == "running" and second["state"] == "queued", (first, second)  # no slot left here
+        deadline = time.monotonic() + 20
+        while status(full.url, second["id"])["steps_done"] == 0:  # claimed and run by a or b
+            assert time.monotonic() < deadline, "the queued job was not run by another replica"
+            time.sleep(0.2)
+        for base in (a.url, b.url, proxy):  # each of them has free slots, but the store holds 2 jobs
+            refused = httpx.post(f"{base}/api/v1/training", json=LONG_RUN, timeout=10)
+            assert refused.status_code == 429 and refused.headers["retry-after"] == "5", refused.text
+        for job in (first, second):
+            assert httpx.post(f"{proxy}/api/v1/training/{job['id']}/cancel", timeout=10).status_code == 202
+        for job in (first, second):
+            assert wait_for_state(proxy, job["id"], timeout_s=30)["last"]["reason"] == "stopped"
+    finally:
+        full.stop()
 
 
 def test_the_proxy_rate_limits_each_client_whatever_forwarded_for_it_sends(cluster) -> None:

@@ -129,3 +129,27 @@ def test_train_reverse_then_step_through_the_stored_encoder_decoder(server, page
     screenshot(page, "stored-seq2seq")
     assert axe(page) == []
     assert page.errors_seen == []
+
+
+def test_a_run_queued_behind_a_full_worker_says_so_then_streams_when_a_slot_frees(browser, tmp_path, axe, until):
+    from liveserver import live_server
+
+    with live_server(str(tmp_path / "data"), UNROLLED_TRAINING_THREADS="1") as base:  # one run at a time
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        first, second = context.new_page(), context.new_page()
+        first.goto(base + "/train?task=chars&steps=2000")
+        first.click("#t-start")
+        first.wait_for_url("**job=*")
+        second.goto(base + "/train?task=sine&steps=30")
+        second.click("#t-start")
+        second.wait_for_url("**job=*")
+        assert second.get_attribute("#training", "data-state") == "queued"
+        assert "Waiting for a free training slot" in second.inner_text("#train-status")
+        assert second.locator("#t-stop").is_visible()  # a queued run can be called off too
+        assert axe(second) == []
+        job = first.get_attribute("#training", "data-job")
+        assert first.locator("#t-stop").is_visible(), first.request.get(f"{base}/api/v1/training/{job}").json()
+        first.click("#t-stop")  # its slot frees: the queued run starts there and streams to the end
+        until(second, "document.querySelector('#training').dataset.state === 'done'", 60000)
+        until(second, "document.querySelector('#train-status').textContent.includes('Finished after 30 steps')", 10000)
+        context.close()

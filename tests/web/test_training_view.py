@@ -109,6 +109,19 @@ def test_stop_ends_a_run_early(client):
     assert status["steps_done"] < 2000
 
 
+def test_a_queued_run_says_it_waits_and_can_be_stopped(tmp_path):
+    from app.services.training import LOST_AFTER_SECONDS
+    from app.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=0))  # its claimer is not started
+    job = "9" * 32
+    row = {"id": job, "task": "sine", "options": {}, "settings": {"steps": 30}, "model": {}}
+    app.state.jobs.shared.enqueue(row, 10, None, LOST_AFTER_SECONDS, "lost")
+    page = TestClient(app).get("/train", params={"task": "sine", "steps": "30", "job": job}).text
+    assert 'data-state="queued"' in page and 'id="t-stop"' in page
+    assert "Waiting for a free training slot" in page
+
+
 def test_bad_start_is_refused_with_the_reasons(client):
     page = client.post("/train", data={"task": "sine", "steps": "99999"})
     assert page.status_code == 422
