@@ -14,6 +14,7 @@ back empty. Not for a network filesystem: SQLite's locks are not reliable there 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -30,8 +31,27 @@ class SQLiteDatabase(Database):
         self.name = str(self.path)
         self.busy_timeout_s = busy_timeout_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._open(create=True) as db:
-            db.execute("PRAGMA journal_mode=WAL")  # kept in the file: every later connection uses it too
+        self._use_wal()
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (kept in the file: every later connection uses it too). The switch needs the
+        file to itself and SQLite does not wait for that with the busy timeout: when processes open a new file
+        at once, one may get "database is locked" here while another switches or migrates. So try again until
+        the timeout, and stop as soon as the file is in WAL mode, whoever put it there."""
+        deadline, uri = time.monotonic() + self.busy_timeout_s, self.path.resolve().as_uri()
+        while True:
+            try:
+                with closing(sqlite3.connect(uri, timeout=self.busy_timeout_s, uri=True)) as db:
+                    if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                        return
+                    db.execute("PRAGMA journal_mode=WAL")
+                    return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise self.unavailable(exc) from exc
+                time.sleep(0.02)
+            except sqlite3.Error as exc:
+                raise self.unavailable(exc) from exc
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
