@@ -9,7 +9,7 @@ with a bounded number of requests), and writes bench/results/server.md and serve
 * bytes per recorded number of one default JSON trace (precision 4), plain and in each encoding,
 * the server's CPU per computed trace with the client asking for zstd, br, gzip or nothing (target: a
   compressed reply at most 1.2x the plain reply's CPU), and per cached reply in each (whose compressed bytes
-  are cached too),
+  are cached too), and the CPU per request of a static file (STATIC_FILE) in each encoding,
 * the server's CPU time per request (from /proc, Linux only): on a shared machine the throughput moves with
   whatever else runs, the CPU cost per request much less.
 
@@ -62,6 +62,9 @@ CACHED = "trace (same request: cached reply)"
 CACHED_ENCODED = {encoding: f"trace {encoding} (same request: cached reply)" for encoding in ENCODINGS}
 MANY = "trace, many clients (new seed each request)"
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+#: A static file of the pages, asked for plain and in each encoding (compressed once, then sent from memory).
+STATIC_FILE = "/static/js/sim.js"
 TEXT = "the quick brown fox jumps over the lazy dog; then the"[:50]
 VOCAB = sorted(set(TEXT))
 TRACE_BODY = {
@@ -412,6 +415,18 @@ def one_round(
     }
 
 
+def static_files(server: subprocess.Popen, base: str, seconds: int, connections: int, turns: int) -> dict:
+    """GET STATIC_FILE plain and in each encoding, in interleaved turns as the traces: requests/s and server
+    CPU per request."""
+    order = ["identity", *ENCODINGS]
+    runs: dict[str, list[dict]] = {e: [] for e in order}
+    each = max(1, round(seconds / turns))
+    for turn in range(turns):
+        for encoding in order[turn % len(order):] + order[: turn % len(order)]:
+            runs[encoding].append(measured(server, base + STATIC_FILE, "GET", None, each, connections, encoding))
+    return {e: merged(r) for e, r in runs.items()}
+
+
 def one_client(server: subprocess.Popen, port: int, requests: int, turns: int) -> dict[str, float | None]:
     """Server CPU milliseconds per computed trace, plain and in each encoding, with one keep-alive client
     sending one request at a time (``requests`` per turn, the encodings interleaved over ``turns``).
@@ -517,6 +532,7 @@ def main() -> int:
             rounds = [one_round(server, base, args.seconds, args.connections, args.many, args.slices)
                       for _ in range(args.rounds)]
             time.sleep(3)
+            static = static_files(server, base, args.seconds, args.connections, args.slices)
             alone = one_client(server, port, args.one_client_requests, args.slices)
         finally:
             server.terminate()
@@ -544,6 +560,8 @@ def main() -> int:
         "best_round": best,
         "trace_phases_ms": phases,
         "one_client_cpu_ms": alone,
+        "static_file": {"path": STATIC_FILE, "bytes": (ROOT / STATIC_FILE.lstrip("/")).stat().st_size,
+                        "scenarios": static},
         "trace_numbers": numbers,
         "trace_bytes": len(raw),
         "trace_bytes_encoded": {e: len(body) for e, body in encoded.items()},
@@ -603,6 +621,24 @@ def _encoding_row(r: dict, encoding: str) -> str:
         f"| {encoding} | {shown} | {shown_ratio} | {one_shown} | {one_ratio} | {_fixed(cached)} | "
         f"{_fixed(cached_ratio)} | {size} | {per_number:.2f} |"
     )
+
+
+def _static_rows(r: dict) -> str:
+    """The static file's table (runs before the static-file measurement have none)."""
+    static = r.get("static_file")
+    if static is None:
+        return ""
+    rows = "\n".join(f"| {e} | {v['rps']:.0f} | {_cpu(v)} |" for e, v in static["scenarios"].items())
+    connections = r["setup"]["connections"]
+    return f"""A static file, `{static["path"]}` ({static["bytes"]} bytes), {connections} connections, plain
+and in each encoding in interleaved turns (compressed once per encoding, then sent from memory; plain, it
+is read from disk):
+
+| Accept-Encoding | req/s | server CPU ms/request |
+|---|---:|---:|
+{rows}
+
+"""
 
 
 def report(r: dict) -> str:
@@ -685,7 +721,7 @@ the benchmark's own process after the load rounds; `phase_costs`):
 |---|---:|
 {phase_rows}
 
-- Many clients ({setup.get("many_connections")} connections, every reply computed):
+{_static_rows(r)}- Many clients ({setup.get("many_connections")} connections, every reply computed):
   {s[MANY]["rps"]:.0f} requests/s, p99 {s[MANY]["p99_ms"]:.0f} ms, **{s[MANY]["errors"]} errors** (503s included).
 - One default JSON trace: {r["trace_numbers"]} numbers in {r["trace_bytes"]} bytes =
   **{r["bytes_per_number"]:.2f} bytes per number** plain; {sizes}.

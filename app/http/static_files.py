@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, State
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
@@ -49,12 +49,9 @@ class CompressedFiles:
 class PrecompressedStaticFiles(StaticFiles):
     """StaticFiles whose text-like files go out compressed from memory (see the module docstring).
 
-    The codecs and the threshold are the application's (``app.state.codecs``, ``compress_min_bytes``), read
-    from the request's scope: the mount is made once, at import, for every application."""
-
-    def __init__(self, *, directory: PathLike) -> None:
-        super().__init__(directory=directory)
-        self.compressed = CompressedFiles()
+    The codecs, the threshold and the compressed bytes are the application's (``app.state.codecs``,
+    ``settings.compress_min_bytes``, ``app.state.compressed_files``), read from the request's scope: the mount
+    is made once, at import, for every application, and two applications may compress at different levels."""
 
     def file_response(
         self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
@@ -67,7 +64,7 @@ class PrecompressedStaticFiles(StaticFiles):
             encoding = negotiate(request_headers.get("accept-encoding"))
             large = stat_result.st_size >= state.settings.compress_min_bytes
             if encoding is not None and large and status_code == 200 and "range" not in request_headers:
-                return self._compressed(plain, str(full_path), stat_result, encoding, state.codecs, request_headers)
+                return self._compressed(plain, str(full_path), stat_result, encoding, state, request_headers)
         if self.is_not_modified(plain.headers, request_headers):
             return NotModifiedResponse(plain.headers)
         return plain
@@ -78,7 +75,7 @@ class PrecompressedStaticFiles(StaticFiles):
         path: str,
         stat_result: os.stat_result,
         encoding: str,
-        codecs: Codecs,
+        state: State,
         request_headers: Headers,
     ) -> Response:
         headers = Headers(
@@ -92,4 +89,5 @@ class PrecompressedStaticFiles(StaticFiles):
         )
         if self.is_not_modified(headers, request_headers):
             return NotModifiedResponse(headers)
-        return Response(self.compressed.get(path, stat_result, encoding, codecs), headers=dict(headers))
+        body = state.compressed_files.get(path, stat_result, encoding, state.codecs)
+        return Response(body, headers=dict(headers))

@@ -257,6 +257,16 @@ def test_each_representation_of_a_static_file_revalidates_against_its_own_etag(c
     assert weak.status_code == 304  # If-None-Match compares weakly
 
 
+def test_each_application_compresses_static_files_at_its_own_levels(make_client: Callable[..., TestClient]) -> None:
+    sizes = []
+    for quality in (0, 9, 0):  # the third app compresses anew: no bytes are shared between applications
+        with make_client(brotli_quality=quality).stream(
+            "GET", "/static/js/sim.js", headers={"accept-encoding": "br"}
+        ) as r:
+            sizes.append(len(b"".join(r.iter_raw())))
+    assert sizes[1] < sizes[0] == sizes[2]
+
+
 def test_a_changed_static_file_is_compressed_anew(tmp_path: Path) -> None:
     from app.http.static_files import CompressedFiles
 
