@@ -234,6 +234,9 @@ def test_static_files_are_compressed_once_then_sent_from_memory(
     # Its own strong ETag: the plain file's, the coding appended inside the quotes.
     assert headers["etag"] == plain.headers["etag"][:-1] + f'-{encoding}"'
     assert "accept-ranges" not in headers  # ranges are offered on the plain bytes only
+    head = client.head("/static/js/sim.js", headers={"accept-encoding": encoding})
+    assert head.content == b"" and head.headers["content-length"] == headers["content-length"]
+    assert head.headers["etag"] == headers["etag"] and head.headers["content-encoding"] == encoding
 
 
 def test_each_representation_of_a_static_file_revalidates_against_its_own_etag(client: TestClient) -> None:
