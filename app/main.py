@@ -24,6 +24,7 @@ from app.http.compression import Codecs
 from app.http.heavy_lane import HeavyLane
 from app.http.ratelimit import RateLimit
 from app.http.security import BodySizeLimit, HeadAsGet, SecurityHeaders
+from app.http.static_files import CompressedFiles
 from app.lti.router import router as lti_router
 from app.lti.service import LtiService
 from app.lti.store import DatabaseLtiStore
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = ModelStore(database)
     app.state.cache = ResponseCache(settings.cache_bytes)
     app.state.codecs = Codecs(settings.zstd_level, settings.brotli_quality, settings.gzip_level)
+    app.state.compressed_files = CompressedFiles()  # static files, once per encoding (app.http.static_files)
     app.state.jobs = JobManager(
         app.state.store, settings.limits, max_jobs=settings.limits.max_training_jobs, threads=settings.training_threads
     )

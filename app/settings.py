@@ -72,9 +72,9 @@ class Settings:
     # none, so the client address is the connection's and no client can pick its own rate-limit bucket.
     trusted_proxies: tuple[str, ...] = ()
     cache_bytes: int = 64 * 1024 * 1024  # rendered replies kept per worker; 0 turns the cache off
-    # Replies from this size are compressed as Accept-Encoding asks (app.http.compression), at levels where a
-    # compressed trace costs at most 1.2x the plain one's CPU (bench/results/server.md): on a 170 kB trace
-    # reply gzip (ISA-L, levels 0-3) 1 costs ~0.55 ms, zstd -12 ~0.6 ms, brotli 0 ~0.65 ms.
+    # Replies from this size are compressed as Accept-Encoding asks (app.http.compression), at each coder's
+    # fastest level that keeps most of the saving (bench/results/server.md): on a 170 kB trace reply gzip
+    # (ISA-L, levels 0-3) 1 costs ~0.35 ms, zstd -12 ~0.39 ms, brotli 0 ~0.42 ms.
     compress_min_bytes: int = 1000
     zstd_level: int = -12
     brotli_quality: int = 0

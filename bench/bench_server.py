@@ -8,7 +8,8 @@ with a bounded number of requests), and writes bench/results/server.md and serve
 * p50 / p99 latency of the trace (target p99 <= 150 ms),
 * bytes per recorded number of one default JSON trace (precision 4), plain and in each encoding,
 * the server's CPU per computed trace with the client asking for zstd, br, gzip or nothing (target: a
-  compressed reply at most 1.2x the plain reply's CPU),
+  compressed reply at most 1.2x the plain reply's CPU), and per cached reply in each (whose compressed bytes
+  are cached too), and the CPU per request of a static file (STATIC_FILE) in each encoding,
 * the server's CPU time per request (from /proc, Linux only): on a shared machine the throughput moves with
   whatever else runs, the CPU cost per request much less.
 
@@ -58,8 +59,12 @@ UNCACHED = "trace (new seed each request)"
 ENCODINGS = ("zstd", "br", "gzip")
 UNCACHED_ENCODED = {encoding: f"trace {encoding} (new seed each request)" for encoding in ENCODINGS}
 CACHED = "trace (same request: cached reply)"
+CACHED_ENCODED = {encoding: f"trace {encoding} (same request: cached reply)" for encoding in ENCODINGS}
 MANY = "trace, many clients (new seed each request)"
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+#: A static file of the pages, asked for plain and in each encoding (compressed once, then sent from memory).
+STATIC_FILE = "/static/js/sim.js"
 TEXT = "the quick brown fox jumps over the lazy dog; then the"[:50]
 VOCAB = sorted(set(TEXT))
 TRACE_BODY = {
@@ -355,17 +360,31 @@ def merged(runs: list[dict]) -> dict:
     }
 
 
-def interleaved(server: subprocess.Popen, url: str, seconds: int, connections: int, slices: int) -> dict:
-    """The computed trace asked for plain and in each encoding, in ``slices`` turns of seconds/slices each
-    (at least 1 s), the order rotated every turn. Other work on a shared machine comes and goes over seconds:
-    run back to back, the encodings would each meet a different load, and the CPU ratio would measure that."""
+def interleaved(
+    server: subprocess.Popen, url: str, seconds: int, connections: int, slices: int, distinct: bool = True
+) -> dict:
+    """The trace asked for plain and in each encoding, in ``slices`` turns of seconds/slices each (at least
+    1 s), the order rotated every turn: computed every time (``distinct``: a new seed per request) or the same
+    request, answered from the cache. Other work on a shared machine comes and goes over seconds: run back to
+    back, the encodings would each meet a different load, and the CPU ratio would measure that."""
     order = ["identity", *ENCODINGS]
     runs: dict[str, list[dict]] = {e: [] for e in order}
     each = max(1, round(seconds / slices))
     for turn in range(slices):
         for encoding in order[turn % len(order):] + order[: turn % len(order)]:
-            runs[encoding].append(measured(server, url, "POST", TRACE_BODY, each, connections, encoding, True))
-    return {UNCACHED if e == "identity" else UNCACHED_ENCODED[e]: merged(r) for e, r in runs.items()}
+            runs[encoding].append(measured(server, url, "POST", TRACE_BODY, each, connections, encoding, distinct))
+    plain, encoded = (UNCACHED, UNCACHED_ENCODED) if distinct else (CACHED, CACHED_ENCODED)
+    return {plain if e == "identity" else encoded[e]: merged(r) for e, r in runs.items()}
+
+
+def cpu_ratios(scenarios: dict, plain: str, encoded: dict[str, str]) -> dict[str, float | None]:
+    """Server CPU per request of each encoding's scenario over the plain one's."""
+    base = scenarios[plain].get("server_cpu_ms")
+    ratios: dict[str, float | None] = {}
+    for e in ENCODINGS:
+        cpu = scenarios[encoded[e]].get("server_cpu_ms")
+        ratios[e] = None if base is None or cpu is None else cpu / base
+    return ratios
 
 
 def one_round(
@@ -376,26 +395,36 @@ def one_round(
     scenarios = {
         "health": measured(server, health_url, "GET", None, t, n),
         **interleaved(server, trace_url, t, n, slices),
-        CACHED: measured(server, trace_url, "POST", TRACE_BODY, t, n),
+        # The same request in each encoding: every reply's bytes, plain or compressed, come from the cache.
+        **interleaved(server, trace_url, t, n, slices, distinct=False),
         # Far more keep-alive clients than the CPU can serve at once: they should wait, not get 503s.
         MANY: measured(server, trace_url, "POST", TRACE_BODY, t, many, distinct=True),
     }
     time.sleep(3)  # let the server finish what the many clients left queued before the next round starts
     health = scenarios["health"]["rps"]
-    plain_cpu = scenarios[UNCACHED].get("server_cpu_ms")
     return {
         "load_average_1min": [load_before, os.getloadavg()[0]],
         "scenarios": scenarios,
         "throughput_ratio": scenarios[UNCACHED]["rps"] / health,
         "throughput_ratio_encoded": {e: scenarios[UNCACHED_ENCODED[e]]["rps"] / health for e in ENCODINGS},
         # Server CPU of a computed trace sent compressed, over the same sent plain (target <= 1.2).
-        "cpu_ratio_encoded": {
-            e: None if plain_cpu is None or scenarios[UNCACHED_ENCODED[e]].get("server_cpu_ms") is None
-            else scenarios[UNCACHED_ENCODED[e]]["server_cpu_ms"] / plain_cpu
-            for e in ENCODINGS
-        },
+        "cpu_ratio_encoded": cpu_ratios(scenarios, UNCACHED, UNCACHED_ENCODED),
+        # The same for a cached reply: its compressed bytes are cached too, so nothing is compressed.
+        "cpu_ratio_cached_encoded": cpu_ratios(scenarios, CACHED, CACHED_ENCODED),
         "throughput_ratio_cached": scenarios[CACHED]["rps"] / health,
     }
+
+
+def static_files(server: subprocess.Popen, base: str, seconds: int, connections: int, turns: int) -> dict:
+    """GET STATIC_FILE plain and in each encoding, in interleaved turns as the traces: requests/s and server
+    CPU per request."""
+    order = ["identity", *ENCODINGS]
+    runs: dict[str, list[dict]] = {e: [] for e in order}
+    each = max(1, round(seconds / turns))
+    for turn in range(turns):
+        for encoding in order[turn % len(order):] + order[: turn % len(order)]:
+            runs[encoding].append(measured(server, base + STATIC_FILE, "GET", None, each, connections, encoding))
+    return {e: merged(r) for e, r in runs.items()}
 
 
 def one_client(server: subprocess.Popen, port: int, requests: int, turns: int) -> dict[str, float | None]:
@@ -503,6 +532,7 @@ def main() -> int:
             rounds = [one_round(server, base, args.seconds, args.connections, args.many, args.slices)
                       for _ in range(args.rounds)]
             time.sleep(3)
+            static = static_files(server, base, args.seconds, args.connections, args.slices)
             alone = one_client(server, port, args.one_client_requests, args.slices)
         finally:
             server.terminate()
@@ -524,11 +554,14 @@ def main() -> int:
             "slices": args.slices,
             "one_client_requests": args.one_client_requests,
             "trace": "LSTM, T=50, H=64, one-hot chars, softmax output, precision 4, default include",
+            "command": " ".join([".venv/bin/python bench/bench_server.py", *sys.argv[1:]]),
         },
         "rounds": rounds,
         "best_round": best,
         "trace_phases_ms": phases,
         "one_client_cpu_ms": alone,
+        "static_file": {"path": STATIC_FILE, "bytes": (ROOT / STATIC_FILE.lstrip("/")).stat().st_size,
+                        "scenarios": static},
         "trace_numbers": numbers,
         "trace_bytes": len(raw),
         "trace_bytes_encoded": {e: len(body) for e, body in encoded.items()},
@@ -546,8 +579,8 @@ def _cpu(v: dict) -> str:
     return "" if v.get("server_cpu_ms") is None else f"{v['server_cpu_ms']:.2f}"
 
 
-def _ratios(rnd: dict) -> str:
-    ratios = rnd["cpu_ratio_encoded"]
+def _ratios(rnd: dict, key: str = "cpu_ratio_encoded") -> str:
+    ratios = rnd[key]
     return ", ".join("" if ratios[e] is None else f"{ratios[e]:.2f}" for e in ENCODINGS)
 
 
@@ -558,14 +591,24 @@ def _median(values: list[float | None]) -> float | None:
 
 ENCODING_HEADER = (
     "| Accept-Encoding | server CPU ms/request (median) | / plain (median) | one client: CPU ms/request | "
-    "/ plain | bytes per reply | bytes per number |\n|---|---:|---:|---:|---:|---:|---:|"
+    "/ plain | cached reply: CPU ms/request (median) | / plain cached (median) | bytes per reply | "
+    "bytes per number |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
+
+
+def _fixed(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def _encoding_row(r: dict, encoding: str) -> str:
     name = UNCACHED if encoding == "identity" else UNCACHED_ENCODED[encoding]
     cpu = _median([rnd["scenarios"][name].get("server_cpu_ms") for rnd in r["rounds"]])
     ratio = 1.0 if encoding == "identity" else _median([rnd["cpu_ratio_encoded"][encoding] for rnd in r["rounds"]])
+    cached_name = CACHED if encoding == "identity" else CACHED_ENCODED[encoding]
+    cached = _median([rnd["scenarios"][cached_name].get("server_cpu_ms") for rnd in r["rounds"]])
+    cached_ratio = 1.0 if encoding == "identity" else _median(
+        [rnd["cpu_ratio_cached_encoded"][encoding] for rnd in r["rounds"]]
+    )
     size = r["trace_bytes"] if encoding == "identity" else r["trace_bytes_encoded"][encoding]
     per_number = r["bytes_per_number"] if encoding == "identity" else r["bytes_per_number_encoded"][encoding]
     shown = "" if cpu is None else f"{cpu:.2f}"
@@ -574,7 +617,28 @@ def _encoding_row(r: dict, encoding: str) -> str:
     one, plain = alone.get(encoding), alone.get("identity")
     one_shown = "" if one is None else f"{one:.2f}"
     one_ratio = "" if one is None or not plain else f"{one / plain:.2f}"
-    return f"| {encoding} | {shown} | {shown_ratio} | {one_shown} | {one_ratio} | {size} | {per_number:.2f} |"
+    return (
+        f"| {encoding} | {shown} | {shown_ratio} | {one_shown} | {one_ratio} | {_fixed(cached)} | "
+        f"{_fixed(cached_ratio)} | {size} | {per_number:.2f} |"
+    )
+
+
+def _static_rows(r: dict) -> str:
+    """The static file's table (runs before the static-file measurement have none)."""
+    static = r.get("static_file")
+    if static is None:
+        return ""
+    rows = "\n".join(f"| {e} | {v['rps']:.0f} | {_cpu(v)} |" for e, v in static["scenarios"].items())
+    connections = r["setup"]["connections"]
+    return f"""A static file, `{static["path"]}` ({static["bytes"]} bytes), {connections} connections, plain
+and in each encoding in interleaved turns (compressed once per encoding, then sent from memory; plain, it
+is read from disk):
+
+| Accept-Encoding | req/s | server CPU ms/request |
+|---|---:|---:|
+{rows}
+
+"""
 
 
 def report(r: dict) -> str:
@@ -590,7 +654,8 @@ def report(r: dict) -> str:
         + " | ".join(f"{rnd['throughput_ratio_encoded'][e]:.0%}" for e in ENCODINGS)
         + " | "
         f"{_ratios(rnd)} | "
-        f"{rnd['throughput_ratio_cached']:.0%} | {rnd['scenarios'][UNCACHED]['p99_ms']:.0f} |"
+        f"{rnd['throughput_ratio_cached']:.0%} | {_ratios(rnd, 'cpu_ratio_cached_encoded')} | "
+        f"{rnd['scenarios'][UNCACHED]['p99_ms']:.0f} |"
         for k, rnd in enumerate(r["rounds"])
     )
     best = r["rounds"][r["best_round"]]
@@ -610,7 +675,8 @@ def report(r: dict) -> str:
                       f"{server_cpu - in_process:.3f} |"
         phase_rows += f"\n| health request (server CPU, best round) | {_cpu(s['health'])} |"
     phase_rows += "".join(
-        f"\n| {name}, on top (in process: {(in_process + ms) / in_process:.2f}x the work) | {ms:.3f} |"
+        f"\n| {name}, on top (in process: {(in_process + ms) / in_process:.2f}x the work; "
+        f"{r['trace_bytes'] / ms / 1e3:.0f} MB/s) | {ms:.3f} |"
         for name, ms in compress.items()
     )
     return f"""# Server benchmark
@@ -620,14 +686,14 @@ def report(r: dict) -> str:
 UNROLLED_INLINE_COMPUTE={setup.get("inline_compute", 0)}: traces up to that many multiply-adds computed on the
 event loop), {setup["connections"]} connections on 127.0.0.1, {setup["seconds"]} s per scenario (the plain and the
 compressed computed traces in {setup.get("slices", 1)} interleaved turns each); the load generator runs on the
-same CPUs. Trace: {setup["trace"]}. Command: `.venv/bin/python bench/bench_server.py`
+same CPUs. Trace: {setup["trace"]}. Command: `{setup.get("command", ".venv/bin/python bench/bench_server.py")}`
 
 | round | scenario | tool | requests | req/s | p50 ms | p99 ms | server CPU ms/request | RSS MiB start -> end | errors |
 |---|---|---|---|---|---|---|---|---|---|
 {rows}
 
-| round | 1-min load | trace / health | zstd | br | gzip | CPU zstd, br, gzip / plain | cached | p99 ms |
-|---|---|---|---|---|---|---|---|---|
+| round | 1-min load | trace / health | zstd | br | gzip | CPU zstd, br, gzip / plain | cached | cached: CPU | p99 ms |
+|---|---|---|---|---|---|---|---|---|---|
 {ratios}
 
 Best round ({r["best_round"] + 1}):
@@ -638,6 +704,8 @@ Best round ({r["best_round"] + 1}):
 
 Compressed replies, every reply computed (server CPU per request: median over the rounds; the ratio is
 taken within each round, against that round's plain trace). Target: at most 1.2x the plain reply's CPU.
+The cached columns send the same request in each encoding: its compressed bytes are cached beside the
+plain ones, so a hit compresses nothing.
 
 {ENCODING_HEADER}
 {encoding_rows}
@@ -653,7 +721,7 @@ the benchmark's own process after the load rounds; `phase_costs`):
 |---|---:|
 {phase_rows}
 
-- Many clients ({setup.get("many_connections")} connections, every reply computed):
+{_static_rows(r)}- Many clients ({setup.get("many_connections")} connections, every reply computed):
   {s[MANY]["rps"]:.0f} requests/s, p99 {s[MANY]["p99_ms"]:.0f} ms, **{s[MANY]["errors"]} errors** (503s included).
 - One default JSON trace: {r["trace_numbers"]} numbers in {r["trace_bytes"]} bytes =
   **{r["bytes_per_number"]:.2f} bytes per number** plain; {sizes}.

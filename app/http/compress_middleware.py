@@ -1,10 +1,17 @@
 """Compresses replies as the client's Accept-Encoding asks (app.http.compression): zstd, br or gzip.
 
 A reply is compressed when its media type is text-like (JSON, HTML, CSS, JavaScript, SVG, CSV) and it is at
-least ``minimum_size`` bytes; replies that already carry a Content-Encoding (the cached trace replies of
-app.api.replies, compressed once per encoding) pass untouched, and so do binary files (npz, safetensors) and
-Server-Sent Events (each event must reach the client when it is sent). Every compressible reply says
-``Vary: Accept-Encoding``, compressed or not, so that caches keep one copy per encoding.
+least ``minimum_size`` bytes (its one body message, or its Content-Length when it comes in pieces): below ~1 kB
+the coding's header and trailer take most of what it saves. A body in one message (every JSON reply and page)
+is compressed in one call; only replies sent in pieces go through a streaming compressor.
+
+Passed untouched: replies that already carry a Content-Encoding (the cached trace replies of app.api.replies
+and the static files of app.http.static_files, each compressed once per encoding), partial content (206: a
+byte range counts bytes of the plain file) and empty statuses, binary files (npz, safetensors), and
+Server-Sent Events (sent plain, so each event reaches the client when it is written, with no compressor
+holding it back). Every compressible reply says ``Vary: Accept-Encoding``, compressed or not, so that caches
+keep one copy per encoding; a strong ETag on a reply compressed here becomes weak, as the compressed bytes
+differ from the plain ones it was computed for.
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.http.compression import Codecs, StreamCompressor, compressible, negotiate
+
+#: Statuses whose body is not the whole representation (a byte range of the plain one) or is empty.
+NOT_WHOLE = (204, 206, 304)
 
 
 class CompressReplies:
@@ -57,16 +67,21 @@ class _Reply:
     async def _first_body(self, start: Message, message: Message) -> None:
         headers = MutableHeaders(scope=start)
         media = headers.get("content-type")
-        if "content-encoding" in headers or not compressible(media):
+        partial = start["status"] in NOT_WHOLE or "content-range" in headers
+        if "content-encoding" in headers or partial or not compressible(media):
             await self._pass(start, message)
             return
         _vary_on_encoding(headers)
         body, more = message.get("body", b""), message.get("more_body", False)
+        size = len(body) if not more else int(headers.get("content-length", self.owner.minimum_size))
         streaming_events = (media or "").startswith("text/event-stream")
-        if self.encoding is None or streaming_events or (not more and len(body) < self.owner.minimum_size):
+        if self.encoding is None or streaming_events or size < self.owner.minimum_size:
             await self._pass(start, message)
             return
         headers["content-encoding"] = self.encoding
+        etag = headers.get("etag")
+        if etag is not None and not etag.startswith("W/"):
+            headers["etag"] = f"W/{etag}"  # the plain bytes' tag: these bytes are only equivalent to them
         if not more:
             compressed = self.owner.codecs.compress(body, self.encoding)
             headers["content-length"] = str(len(compressed))

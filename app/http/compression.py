@@ -5,18 +5,27 @@ Negotiation follows RFC 9110 §12.5.3: each coding in Accept-Encoding carries a 
 unless excluded. The coding with the highest q wins; among equal weights the one cheapest per byte saved
 does; identity (no encoding) wins only when the client names it with a higher q.
 
-Levels are chosen so that a compressed reply costs the server at most 1.2x the CPU of the plain one
-(bench/results/server.md): computing a trace and sending it plain costs ~3.4 ms, so compressing its 170 kB
-reply may take ~0.7 ms at most. Measured on that reply (bench/bench_server.py, ``phase_costs``):
+Levels are each coder's fastest that still saves most of the bytes. On the benchmark's 170 kB trace reply
+(bench/results/server.md, ``phase_costs``; 22,000 numbers):
 
-    gzip, ISA-L level 1   ~0.55 ms   2.9 bytes per number   (zlib level 1: ~1.7 ms, 3.0)
-    br, quality 0         ~0.65 ms   3.1                    (quality 1: ~1.1 ms, 2.8)
-    zstd, level -12       ~0.6 ms    4.4                    (level 1: ~1.0 ms, 2.6; -3: ~0.8 ms, 3.6; -7: ~0.7 ms, 4.0)
+    coder, level          compress   throughput   bytes per number   (plain: 7.8)
+    gzip, ISA-L level 1   ~0.35 ms   ~490 MB/s    2.9                (level 0: ~8% faster, 3.3)
+    zstd, level -12       ~0.39 ms   ~440 MB/s    4.3                (-20: ~15% faster, 4.9; -30: 5.8)
+    br, quality 0         ~0.42 ms   ~400 MB/s    3.1                (quality 1: ~2.5x the time, 2.8)
 
-against 7.8 bytes per number plain. gzip is written by ISA-L's igzip (the ``isal`` package: a deflate encoder
-built for speed, levels 0-3), which makes it both the cheapest and the smallest of the three here, so a client
-weighing them equally (Chromium sends ``gzip, deflate, br, zstd``) gets gzip, then br, then zstd. zstd's
-negative ("fast") levels skip ahead over unmatched input, the further the lower the level.
+The numbers' digits are what costs: they barely repeat, so every coder spends its time entropy-coding
+literals, and the zstd command-line tool measures the same ~490 MB/s at -12 on this reply. Against a computed
+trace that costs ~1.2 ms of work in process (~1.5-1.8 ms of server CPU with HTTP), a compressed reply costs
+1.2-1.3x the plain one for one client and 1.3-1.4x under 64 connections, at or over the 1.2x target; lower
+levels give up most of the saving for little CPU (bench/README.md has the profile). What
+can be saved is saved: a reply is compressed once, in one call on the whole body, and cached compressed
+(app.api.replies), so a cache hit costs less than a plain one (fewer bytes to write); static files are
+compressed once per encoding (app.http.static_files).
+
+gzip is written by ISA-L's igzip (the ``isal`` package: a deflate encoder built for speed, levels 0-3),
+which makes it both the cheapest and the smallest of the three here, so a client weighing them equally
+(Chromium sends ``gzip, deflate, br, zstd``) gets gzip, then br, then zstd. zstd's negative ("fast") levels
+skip ahead over unmatched input, the further the lower the level.
 """
 
 from __future__ import annotations
@@ -149,7 +158,7 @@ class Codecs:
         raise ValueError(f"unknown encoding {encoding!r}")
 
     def stream(self, encoding: str) -> StreamCompressor:
-        """A compressor fed chunk by chunk, for replies sent in pieces (static files)."""
+        """A compressor fed chunk by chunk, for replies sent in pieces (a file streamed from disk)."""
         if encoding == "zstd":
             return _Zstd(self.zstd_level)
         if encoding == "br":

@@ -5,8 +5,8 @@ paths must be tried. The page modules do not include one another; this is the on
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.staticfiles import StaticFiles
 
+from app.http.static_files import PrecompressedStaticFiles
 from app.web import (
     docs_routes,
     embed,
@@ -20,7 +20,7 @@ from app.web import (
 from app.web.templating import ROOT
 
 router = APIRouter(include_in_schema=False)
-router.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+router.mount("/static", PrecompressedStaticFiles(directory=ROOT / "static"), name="static")
 router.include_router(routes.router)  # the network views: /, /cell, /heatmaps, /gradients, /compare, /whatif
 # Before embed's /embed/{view}: /embed/train, /embed/lessons/... and /embed/presets/... are pages of their own.
 router.include_router(training.router)  # /train: training runs with live curves
