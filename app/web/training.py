@@ -64,6 +64,7 @@ class TrainForm:
     cell: str = ""  # '', 0: the task's default model's cell, hidden size, layers
     hidden: int = 0
     layers: int = 0
+    until: str = "target"  # or "steps": train for the whole step budget, past the task's target
 
     def model(self) -> dict[str, Any]:
         """The changes to the task's default model, as POST /api/v1/training's ``model`` takes them."""
@@ -96,6 +97,11 @@ def tasks() -> dict[str, dict[str, Any]]:
             "metric_label": d["metric"].replace("_", " "),
         }
     return described
+
+
+#: When a run from the page stops (besides the time budget and a Stop): at the task's target or the step
+#: budget, whichever comes first, or only at the step budget (to watch the loss go on falling past the target).
+UNTIL = {"target": "the target or the step budget", "steps": "the step budget only"}
 
 
 def recommended_steps(task: str, limits: Limits | None = None) -> int:
@@ -138,6 +144,12 @@ def parse(values, limits: Limits | None = None) -> tuple[TrainForm, list[str]]:
             found["cell"] = cell
         else:
             errors.append(f"Cell must be one of {', '.join(CELLS)}.")
+    until = values.get("until")
+    if until:
+        if until in UNTIL:
+            found["until"] = until
+        else:
+            errors.append("Stop at must be “target” (the target or the step budget) or “steps” (the step budget).")
     job = values.get("job") or ""
     if job:
         if JOB_ID.match(job):
@@ -336,6 +348,7 @@ def page(
         "info": info,
         "steps": form.steps or recommended_steps(form.task, limits),
         "cells": CELLS,
+        "until": UNTIL,
         "shown": {
             "cell": form.cell or info["cell"],
             "hidden": form.hidden or info["hidden"],
@@ -393,7 +406,10 @@ async def start(request: Request, embed: bool) -> Response:
     steps = form.steps or recommended_steps(form.task, limits)
     try:
         job = request.app.state.jobs.start(
-            form.task, {}, {"steps": steps, "seed": form.seed, "time_budget": TIME_BUDGET}, form.model()
+            form.task,
+            {},
+            {"steps": steps, "seed": form.seed, "time_budget": TIME_BUDGET, "stop_at_target": form.until == "target"},
+            form.model(),
         )
     except ApiError as exc:
         return page(request, form, [exc.message], exc.status, embed)

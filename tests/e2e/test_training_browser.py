@@ -34,7 +34,7 @@ def test_short_run_streams_its_curve_and_finishes(server, page, axe, screenshot,
 
 
 def test_curve_updates_while_running_and_stop_works(server, page, until):
-    page.goto(server + "/train?task=chars&steps=2000")
+    page.goto(server + "/train?task=chars&steps=2000&until=steps")  # past the target: a run long enough to stop
     page.click("#t-start")
     page.wait_for_url("**job=*")
     loss_points = "document.querySelector('#train-live svg.chart polyline').getAttribute('points').split(' ')"
@@ -137,7 +137,7 @@ def test_a_run_queued_behind_a_full_worker_says_so_then_streams_when_a_slot_free
     with live_server(str(tmp_path / "data"), UNROLLED_TRAINING_THREADS="1") as base:  # one run at a time
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         first, second = context.new_page(), context.new_page()
-        first.goto(base + "/train?task=chars&steps=2000")
+        first.goto(base + "/train?task=chars&steps=2000&until=steps")  # long enough to be stopped
         first.click("#t-start")
         first.wait_for_url("**job=*")
         second.goto(base + "/train?task=sine&steps=30")

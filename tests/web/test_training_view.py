@@ -98,12 +98,11 @@ def test_a_run_starts_streams_and_finishes(client):
 
 
 def test_stop_ends_a_run_early(client):
-    start = client.post("/train", data={"task": "chars", "steps": "2000"}, follow_redirects=False)
+    form = {"task": "chars", "steps": "2000", "until": "steps"}  # not ended by the target before the Stop
+    start = client.post("/train", data=form, follow_redirects=False)
     job = job_of(start.headers["location"])
-    stop = client.post(
-        "/train/stop", data={"job": job, "task": "chars", "steps": "2000"}, follow_redirects=False
-    )
-    assert stop.status_code == 303 and job in stop.headers["location"]
+    stop = client.post("/train/stop", data={**form, "job": job}, follow_redirects=False)
+    assert stop.status_code == 303 and job in stop.headers["location"] and "until=steps" in stop.headers["location"]
     status = wait_for_end(client, job)
     assert status["last"]["reason"] == "stopped"
     assert status["steps_done"] < 2000
@@ -120,6 +119,20 @@ def test_a_queued_run_says_it_waits_and_can_be_stopped(tmp_path):
     page = TestClient(app).get("/train", params={"task": "sine", "steps": "30", "job": job}).text
     assert 'data-state="queued"' in page and 'id="t-stop"' in page
     assert "Waiting for a free training slot" in page
+
+
+def test_stop_at_chooses_whether_the_target_ends_a_run(client):
+    """"Stop at: the step budget only" trains past the task's target; the choice stays in the URL and the form."""
+    for until, stops_at_target in (("target", True), ("steps", False)):
+        start = client.post("/train", data={"task": "sine", "steps": "30", "until": until}, follow_redirects=False)
+        location = start.headers["location"]
+        assert ("until=steps" in location) is (until == "steps")
+        status = wait_for_end(client, job_of(location))
+        assert status["settings"]["stop_at_target"] is stops_at_target
+        page = client.get(location).text
+        assert re.search(rf'<option value="{until}" selected>', page)
+    refused = client.post("/train", data={"task": "sine", "until": "forever"})
+    assert refused.status_code == 422 and "Stop at must be" in refused.text
 
 
 def test_bad_start_is_refused_with_the_reasons(client):
