@@ -175,7 +175,7 @@ class JobManager:
             )
         self.open()  # this worker claims queued jobs from now on (unless its app's startup did already)
         if here:
-            self._launch(row)
+            self._launch(row, task)
         self._forget_old()
         return self.get(row["id"])
 
@@ -274,13 +274,14 @@ class JobManager:
     def _sweep(self) -> None:
         self.shared.give_up_silent(LOST_AFTER_SECONDS, LOST_WORKER)
 
-    def _launch(self, row: dict[str, Any]) -> None:
-        """Run the job of ``row`` (claimed by this worker, a slot reserved for it) in a thread of its own."""
+    def _launch(self, row: dict[str, Any], task: Any = None) -> None:
+        """Run the job of ``row`` (claimed by this worker, a slot reserved for it) in a thread of its own;
+        ``task`` is the row's task when the caller built it already (a job started here), else it is rebuilt."""
         from core.tasks import get_task
         from core.train import Trainer, TrainSettings
 
         try:
-            task = get_task(row["task"], **row["options"])
+            task = task if task is not None else get_task(row["task"], **row["options"])
             trainer = Trainer(task, TrainSettings(**row["settings"]), model_config(task, row["model"], self.limits))
         except Exception as exc:  # a row this version cannot rebuild (written by another, say): not run
             self._release()
