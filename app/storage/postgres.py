@@ -8,9 +8,10 @@ connection is tested first (``check_connection``), so one the server dropped is 
 
 A request that gets no connection within ``wait_s`` (the server is down or unreachable, every connection is
 busy) fails as StoreUnavailableError naming the server, as does any driver error except IntegrityError. Such
-a timeout also retires the pool (at most once per ``wait_s``): psycopg_pool retries a lost server with a
-doubling back-off, so after an outage of a minute a pool could wait another minute before it tried again,
-while a fresh pool connects at once, and a server that is back serves the next request.
+a timeout also retires the pool (at most once per ``wait_s``) if it has failed to connect: psycopg_pool
+retries a lost server with a doubling back-off, so after an outage of a minute a pool could wait another
+minute before it tried again, while a fresh pool connects at once, and a server that is back serves the next
+request. A pool that timed out only because every connection was busy is kept.
 Migrations (and any ``locked`` block) hold ``pg_advisory_xact_lock`` for their transaction, so replicas starting
 at once take turns.
 """
@@ -80,10 +81,13 @@ class PostgresDatabase(Database):
             return self._pool
 
     def _retire(self, pool: ConnectionPool[Any]) -> None:
-        """Drop ``pool`` after it timed out, unless it is no longer ours or was opened within ``wait_s``
-        (then it has had no time to connect yet, and a new one would only add threads during an outage)."""
+        """Drop ``pool`` after it timed out, if it has failed to connect (so it may be in its back-off), unless
+        it is no longer ours or was opened within ``wait_s`` (then it has had no time to connect yet, and a new
+        one would only add threads during an outage). A pool that never failed to connect timed out because
+        every connection was busy: the server is fine, and closing the pool would only fail its waiting clients."""
+        never_failed = pool.get_stats().get("connections_errors", 0) == 0
         with self._lock:
-            if self._pool is not pool or time.monotonic() - self._opened_at < self.wait_s:
+            if never_failed or self._pool is not pool or time.monotonic() - self._opened_at < self.wait_s:
                 return
             self._pool = None
         # Connections still checked out return to the closed pool and are closed there; waiting clients fail.

@@ -73,3 +73,37 @@ def test_a_stopped_server_is_503_where_the_store_is_needed_and_a_restart_loses_n
     assert client.get("/api/v1/ready").status_code == 200
     assert client.get(f"/api/v1/models/{model_id}").status_code == 200
     assert client.post("/api/v1/trace", json=body).status_code == 200
+
+
+def test_a_pool_whose_connections_are_all_busy_is_kept(server: PostgresServer) -> None:
+    """A timeout with the server up (every connection checked out) is a 503 for that request only: the pool
+    is not retired, so the clients holding or waiting for its connections are not failed with it."""
+    import threading
+
+    from app.errors import StoreUnavailableError
+    from app.storage.postgres import PostgresDatabase
+
+    database = PostgresDatabase(server.url, wait_s=0.5, pool_size=1)
+    try:
+        pool = database.pool()
+        time.sleep(0.6)  # older than the wait, so only its own record keeps it
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with database.connect() as db:
+                db.execute("SELECT 1")
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(10)
+        with pytest.raises(StoreUnavailableError), database.connect():
+            pass
+        release.set()
+        holder.join(10)
+        assert database.pool() is pool
+        with database.connect() as db:
+            assert db.execute("SELECT 1").fetchone()[0] == 1
+    finally:
+        database.close()
