@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.web import seq2seq
-from app.web.exercises import Question
+from app.web.question import Question
 from app.web.seq2seq_state import Seq2SeqState
 
 CHOICES = 3  # of the likeliest, plus one unlikely word

@@ -43,7 +43,8 @@ def full_url(path: str, query: str) -> str:
 def state_summary(context: dict) -> str:
     """The model and input of a view's state in one line, since an embed hides the model form."""
     if context.get("view") == "exercises":
-        return f"Five questions on the trained English model reading “{context['exercises'].sentence}”"
+        ex = context["exercises"]
+        return f"{len(ex.questions)} questions on trained models, the English one reading “{ex.sentence}”"
     if context.get("view") == "seq2seq":
         run = context.get("s2s")
         return f"{run.title}, source “{' '.join(run.source)}”" if run is not None else ""

@@ -1,6 +1,6 @@
 """/exercises: predict-then-reveal questions on the trained model, scored by the server.
 
-    GET /exercises?seed=S&a1=..&a5=[&lti_launch=ID]      (and /embed/exercises, for a frame)
+    GET /exercises?seed=S&a1=..&a7=[&lti_launch=ID]      (and /embed/exercises, for a frame)
 
 The seed names the set (app.web.exercises); a<n> is the choice committed for question n. Each question is a
 form of its own that submits the answers so far plus its own, so the page works without JavaScript and the URL
@@ -112,6 +112,7 @@ def exercises_page(request: Request) -> HTMLResponse:
         finished=finished,
         sent=post_score(request, attempt, right) if finished and attempt.launch else None,
         launch_param=LAUNCH_PARAM,
+        on_sentence=len(exercises.ON_THE_SENTENCE),
         another=f"?{urlencode({'seed': (seed + 1) % (exercises.MAX_SEED + 1), **keep})}",
         again=f"?{urlencode({'seed': seed, **keep})}",
         previews={q.number: embed_url(q.reveal) for q in ex.questions},

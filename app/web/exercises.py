@@ -1,29 +1,41 @@
-"""Predict-then-reveal exercises, generated from real traces of the trained English character LSTM.
+"""Predict-then-reveal exercises, generated from real traces of trained models.
 
 A set of exercises is a pure function of its seed: the seed picks a sentence, and for each question a step, a
-unit and a kind. Every answer is read off the trace (nothing is typed in by hand), so the same seed always asks
+unit and a kind. Every answer is read off a trace (nothing is typed in by hand), so the same seed always asks
 the same questions with the same answers, and the server can score a student's answers itself: a score is never
-taken from the browser. Three kinds of question, each about one number of one step:
+taken from the browser. Five questions are about one number of one step of the trained English character LSTM
+reading the sentence:
 
     gate    will the gate g_t[j] (forget f, input i or output o) be above 0.5?   g_t[j] = σ(W_g [h_{t-1}, x_t] + b_g)
     memory  will the cell state of unit j grow, c_t[j] > c_{t-1}[j]?            c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
     next    which character does the model guess next, after reading x_0..x_t?  argmax softmax(W_y h_t + b_y)
+
+and two compare or decode with other trained models, so that a course's gradebook counts them too:
+
+    keeps   which of two cells trained on the adding problem keeps its first marked number longer,
+            the larger ||dy_T / dx_t*|| (app.web.keeps_question)
+    write   which word does the trained encoder-decoder write next, argmax_w p_k(w) (app.web.decoder_question)
 
 Each question knows where its answer shows: a view URL at that step, sub-step and part of the drawing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
+from app.web import seq2seq
 from app.web.cell_diagram import fmt
+from app.web.decoder_question import write_question
+from app.web.keeps_question import keeps_question
+from app.web.question import Question
+from app.web.seq2seq_state import Seq2SeqState
 from app.web.simulation import Simulation, show_char, simulate
 from app.web.state import ViewState
 
 PRESET = "english"
-COUNT = 5
 MAX_SEED = 2**32 - 1
 SENTENCES = (
     "the cat sat on the mat",
@@ -33,7 +45,14 @@ SENTENCES = (
     "the quick brown fox jumps over the dog",
     "memory flows along the top line",
 )
-KINDS = ("next", "gate", "memory", "gate", "next")
+ON_THE_SENTENCE = ("next", "gate", "memory", "gate", "next")  # asked of the English LSTM reading the sentence
+COMPARING = ("keeps", "write")  # asked of other trained models
+KINDS = ON_THE_SENTENCE + COMPARING
+COUNT = len(KINDS)
+EVIDENCE = "adding"  # the evidence set of the keeps question (app.web.evidence)
+PAIRS = (("rnn", "lstm"), ("rnn", "gru"), ("lstm", "gru"))  # the cells it may compare
+SEQUENCES = 1000  # it picks one of the task's first SEQUENCES sequences
+TRANSLATOR = "translation"  # the encoder-decoder preset of the write question
 GATES = {  # gate: (its name, the cell view's sub-step that computes it)
     "f": ("forget gate", 1),
     "i": ("input gate", 2),
@@ -41,22 +60,6 @@ GATES = {  # gate: (its name, the cell view's sub-step that computes it)
 }
 CLEAR_MARGIN = 0.12  # a gate question only asks about values at least this far from 0.5: no coin flips
 YES_NO = ("yes", "no")
-
-
-@dataclass(frozen=True)
-class Question:
-    number: int  # 1-based, as shown
-    kind: str
-    prompt: str
-    choices: tuple[str, ...]
-    answer: int  # index into choices
-    why: str
-    reveal: str  # the view (path and query) that shows the answer on the picture
-    reveal_label: str
-
-    def check(self, choice: int | None) -> bool | None:
-        """Whether ``choice`` is right, or None while it is unanswered."""
-        return None if choice is None else choice == self.answer
 
 
 @dataclass(frozen=True)
@@ -186,13 +189,40 @@ def next_question_at(n: int, sim: Simulation, t: int, rng: np.random.Generator) 
 BUILDERS = {"gate": gate_question, "memory": memory_question, "next": next_question}
 
 
+def keeps(n: int, rng: np.random.Generator) -> Question:
+    """Which of a pair of trained cells keeps the marker of one adding-problem sequence longer?"""
+    cells = PAIRS[int(rng.integers(len(PAIRS)))]
+    q = keeps_question(EVIDENCE, int(rng.integers(SEQUENCES)), cells)
+    task = (
+        "An RNN, an LSTM and a GRU were trained on the adding problem: each reads a sequence of numbers, two of "
+        "them marked, and must answer the sum of the marked two at the last step. "
+    )
+    return replace(q, number=n, prompt=task + q.prompt)
+
+
+def write(n: int, rng: np.random.Generator) -> Question:
+    """Which word does the trained encoder-decoder write next, at one of its steps before the last (the last
+    writes the end mark), on one of its task's sample sentences?"""
+    sources = seq2seq.examples(seq2seq.preset_meta(TRANSLATOR))
+    state = Seq2SeqState(preset=TRANSLATOR, input=sources[int(rng.integers(len(sources)))])
+    run = seq2seq.build(state)
+    k = int(rng.integers(max(1, len(run.decoder) - 1)))
+    q = write_question(replace(state, t=len(run.encoder) + k))
+    return replace(
+        q, number=n, prompt=f"A trained encoder-decoder ({run.title}): {q.prompt[0].lower()}{q.prompt[1:]}"
+    )
+
+
+@lru_cache(maxsize=64)
 def build(seed: int) -> ExerciseSet:
     """The exercise set of ``seed``: always the same sentence, questions and answers."""
     rng = np.random.default_rng(seed)
     sentence = SENTENCES[int(rng.integers(len(SENTENCES)))]
     sim = simulate(ViewState(preset=PRESET, input=sentence))
-    questions = tuple(BUILDERS[kind](n, sim, rng) for n, kind in enumerate(KINDS, 1))
-    return ExerciseSet(seed, sentence, questions)
+    on_sentence = [BUILDERS[kind](n, sim, rng) for n, kind in enumerate(ON_THE_SENTENCE, 1)]
+    first = len(on_sentence) + 1
+    comparing = [keeps(first, rng), write(first + 1, rng)]
+    return ExerciseSet(seed, sentence, (*on_sentence, *comparing))
 
 
 def score(exercises: ExerciseSet, answers: dict[int, int]) -> int:

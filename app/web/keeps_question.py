@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from app.web import evidence
-from app.web.exercises import Question
+from app.web.question import Question
 from app.web.state import ViewState
 from core.evidence import CELL_NAMES
 

@@ -18,9 +18,9 @@ import numpy as np
 from app.lessons.model import Step
 from app.web import exercises
 from app.web.decoder_question import write_question
-from app.web.exercises import Question
 from app.web.keeps_question import keeps_question
 from app.web.query import whole_number
+from app.web.question import Question
 from app.web.seq2seq_state import Seq2SeqState
 from app.web.simulation import simulate
 from app.web.state import ViewState

@@ -249,7 +249,7 @@ def test_a_graded_exercise_set_asks_for_a_column_out_of_its_questions(tool: Test
     assert return_to_lms(tool, lms, choice).status_code == 200
     (item,) = lms.deep_link_items[-1]
     assert item["custom"] == {"unrolled_url": "/exercises?seed=2"}
-    assert item["lineItem"] == {"scoreMaximum": 5.0, "label": "Predict"}
+    assert item["lineItem"] == {"scoreMaximum": float(len(exercises.build(2).questions)), "label": "Predict"}
 
 
 def test_a_rotated_tool_key_signs_and_both_stay_published(tool: TestClient, lms: TestLms) -> None:
@@ -287,7 +287,7 @@ def finish_set(tool: TestClient, launch_id: str, right: int, seed: int = 2) -> s
     for n, q in enumerate(exercises.build(seed).questions):
         answers[f"a{q.number}"] = q.answer if n < right else (q.answer + 1) % len(q.choices)
     page = tool.get("/embed/exercises", params={"seed": seed, **answers, "lti_launch": launch_id})
-    assert page.status_code == 200 and f"Score: {right} of 5." in page.text
+    assert page.status_code == 200 and f"Score: {right} of {exercises.COUNT}." in page.text
     return page.text
 
 
@@ -295,20 +295,20 @@ def test_a_finished_exercise_set_posts_its_server_computed_score_once(tool: Test
     launch_id = graded_launch(tool, lms, "graded")
     page = tool.get("/embed/exercises", params={"seed": 2, "a1": 0, "lti_launch": launch_id}).text
     assert "gradebook" not in page and lms.scores == []  # an unfinished set posts nothing
-    assert "Sent to the course&#39;s gradebook: 3 of 5." in finish_set(tool, launch_id, 3)
-    assert "3 of 5" in finish_set(tool, launch_id, 3)  # a reload
+    assert "Sent to the course&#39;s gradebook: 3 of 7." in finish_set(tool, launch_id, 3)
+    assert "3 of 7" in finish_set(tool, launch_id, 3)  # a reload
     again = finish_set(tool, launch_id, 5)  # other answers to the same set: still the first attempt's score
-    assert "first finished attempt at this set went to the course&#39;s gradebook: 3 of 5" in again
+    assert "first finished attempt at this set went to the course&#39;s gradebook: 3 of 7" in again
     (score,) = lms.scores
     assert score["line_item"] == "graded" and score["userId"] == "student-1"
-    assert (score["scoreGiven"], score["scoreMaximum"]) == (3, 5)
+    assert (score["scoreGiven"], score["scoreMaximum"]) == (3, 7)
     assert score["activityProgress"] == "Completed" and score["gradingProgress"] == "FullyGraded"
 
 
 def test_two_launches_of_one_set_are_two_attempts(tool: TestClient, lms: TestLms) -> None:
     first, second = graded_launch(tool, lms, "class-a"), graded_launch(tool, lms, "class-b")
     finish_set(tool, first, 1)
-    assert "Sent to the course&#39;s gradebook: 4 of 5." in finish_set(tool, second, 4)
+    assert "Sent to the course&#39;s gradebook: 4 of 7." in finish_set(tool, second, 4)
     assert [s["scoreGiven"] for s in lms.scores] == [1, 4]
 
 
@@ -322,7 +322,7 @@ def test_a_score_cannot_be_posted_from_the_browser(tool: TestClient, lms: TestLm
 def test_a_transient_failure_is_retried(tool: TestClient, lms: TestLms) -> None:
     launch_id = graded_launch(tool, lms, "flaky")
     lms.score_failures = 2
-    assert "Sent to the course&#39;s gradebook: 2 of 5." in finish_set(tool, launch_id, 2)
+    assert "Sent to the course&#39;s gradebook: 2 of 7." in finish_set(tool, launch_id, 2)
     assert len(lms.scores) == 1
 
 

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from app.web import exercises
+from app.web import evidence, exercises, seq2seq
+from app.web.seq2seq_state import parse as parse_seq2seq
 from app.web.simulation import simulate
 from app.web.state import ViewState, parse
 
@@ -31,8 +32,11 @@ def test_every_answer_is_read_off_the_trace_the_question_names(seed):
     ex = exercises.build(seed)
     assert ex == exercises.build(seed)  # deterministic
     assert [q.kind for q in ex.questions] == list(exercises.KINDS)
+    assert [q.number for q in ex.questions] == list(range(1, exercises.COUNT + 1))
     for q in ex.questions:
         path, _, query = q.reveal.partition("?")
+        if q.kind in exercises.COMPARING:
+            continue  # test_the_comparison_questions_are_read_off_their_models
         state, errors = parse(dict(parse_qsl(query)))
         assert errors == [] and state.input == ex.sentence
         sim = simulate(state)
@@ -54,6 +58,32 @@ def test_every_answer_is_read_off_the_trace_the_question_names(seed):
             assert path == "/" and f"“{ex.sentence[: state.t + 1]}”" in q.prompt
 
 
+@pytest.mark.parametrize("seed", [0, 1, 5, 2**32 - 1])
+def test_the_comparison_questions_are_read_off_their_models(seed):
+    keeps, write = (q for q in exercises.build(seed).questions if q.kind in exercises.COMPARING)
+    # Which cell keeps the marker: the larger ||dy_T/dx_t*|| at the first marked step, the view's own numbers.
+    path, _, query = keeps.reveal.partition("?")
+    state, errors = parse(dict(parse_qsl(query)))
+    assert path == "/gradients" and errors == [] and state.evidence == exercises.EVIDENCE
+    found = evidence.build(state.evidence, state.seed)
+    assert state.t == found.marked[0] and "adding problem" in keeps.prompt
+    named = {f"the {m.title.split()[0]}": m.influence[state.t] for m in found.members}
+    asked = {c: named[c] for c in keeps.choices if c in named}
+    assert len(asked) == 2
+    (big, v_big), (_, v_small) = sorted(asked.items(), key=lambda kv: -kv[1])
+    expected = big if v_big >= 10 * v_small else keeps.choices[-1]
+    assert keeps.choices[keeps.answer] == expected
+    # Which word the decoder writes: the argmax of its step's probabilities, on one of the task's sentences.
+    path, _, query = write.reveal.partition("?")
+    s2s, errors = parse_seq2seq(dict(parse_qsl(query)), (exercises.TRANSLATOR,))
+    assert path == "/seq2seq" and errors == []
+    run = seq2seq.build(s2s)
+    assert s2s.input in seq2seq.examples(seq2seq.preset_meta(exercises.TRANSLATOR))
+    k = s2s.t - len(run.encoder)
+    assert 0 <= k < max(1, len(run.decoder) - 1)
+    assert write.choices[write.answer] == run.decoder[k].output and len(set(write.choices)) == 4
+
+
 def test_different_seeds_ask_different_questions():
     prompts = {tuple(q.prompt for q in exercises.build(seed).questions) for seed in range(8)}
     assert len(prompts) == 8
@@ -66,18 +96,18 @@ def test_the_page_asks_first_and_reveals_only_what_was_committed(client):
     assert all(q.why not in page for q in ex.questions)  # nothing is given away before a commit
     first = ex.questions[0]
     page = client.get(f"/exercises?seed=3&a1={first.answer}").text
-    assert first.why in page and "You said" in page and "1 of 5 answered, 1 right." in page
+    assert first.why in page and "You said" in page and f"1 of {exercises.COUNT} answered, 1 right." in page
     assert all(q.why not in page for q in ex.questions[1:])
     # The open questions' forms carry the committed answer on, so the next commit keeps it.
-    assert page.count(f'<input type="hidden" name="a1" value="{first.answer}">') == 4
+    assert page.count(f'<input type="hidden" name="a1" value="{first.answer}">') == exercises.COUNT - 1
     assert 'iframe src="/embed' in page and "The answer on the picture" in page
 
 
-@pytest.mark.parametrize("right", [0, 2, 5])
+@pytest.mark.parametrize("right", [0, 2, exercises.COUNT])
 def test_a_finished_set_is_scored_by_the_server(client, right):
     ex = exercises.build(9)
     page = client.get(f"/exercises?seed=9&{answers_query(ex, right)}").text
-    assert f"Score: {right} of 5." in page
+    assert f"Score: {right} of {exercises.COUNT}." in page
     assert exercises.score(ex, {q.number: q.answer for q in ex.questions[:right]}) == right
 
 
@@ -100,7 +130,9 @@ def test_bad_query_values_are_named_inline_and_the_page_still_works(client, quer
 def test_the_embed_form_keeps_its_forms_and_links_in_the_frame(client):
     page = client.get("/embed/exercises?seed=4&a1=0").text
     assert 'action="/embed/exercises#q2"' in page and 'href="/embed/exercises?seed=5"' in page
-    assert 'id="model"' not in page and "Five questions on the trained English model" in page
+    assert (
+        'id="model"' not in page and f"{exercises.COUNT} questions on trained models, the English one" in page
+    )
 
 
 def test_exercise_sets_are_offered_to_teachers_in_the_lti_picker():
