@@ -1,0 +1,43 @@
+"""The pictures' symbols are typeset with real subscripts (app.web.math_text), in the browser's SVG and HTML."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from app.web.math_text import html_subscripts, svg_subscripts
+
+
+@pytest.mark.parametrize(
+    ("symbol", "html"),
+    [
+        ("c_{t-1}", "c<sub>t−1</sub>"),
+        ("h_t", "h<sub>t</sub>"),
+        ("W_hn h + b_hn", "W<sub>hn</sub> h + b<sub>hn</sub>"),
+        ("tanh(c_t)", "tanh(c<sub>t</sub>)"),
+        ("h_{t-1}[3]", "h<sub>t−1</sub>[3]"),
+        ("σ", "σ"),
+        ("1−", "1−"),
+        ("“_”", "“_”"),  # an underscore after no letter is not a subscript
+        ("<b>_t", "&lt;b&gt;_t"),  # escaped first: markup in a symbol stays text
+    ],
+)
+def test_subscripts_are_lowered_and_everything_else_is_escaped(symbol, html) -> None:
+    assert str(html_subscripts(symbol)) == html
+    svg = str(svg_subscripts(symbol))
+    assert (
+        svg.replace('<tspan class="sub" baseline-shift="sub" font-size="72%">', "<sub>").replace(
+            "</tspan>", "</sub>"
+        )
+        == html
+    )
+
+
+def test_the_cell_drawing_and_its_table_show_subscripts(tmp_path) -> None:
+    client = TestClient(create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=0)))
+    page = client.get("/cell?t=2").text
+    assert 'c<tspan class="sub" baseline-shift="sub" font-size="72%">t−1</tspan>' in page
+    assert '<th scope="row">h<sub>t−1</sub></th>' in page
+    assert ">c_{t-1}<" not in page
