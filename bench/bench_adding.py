@@ -11,15 +11,14 @@ marked value to the end of the sequence.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import replace
-from pathlib import Path
+
+from results_file import write_results  # noqa: E402
 
 from core.tasks.memory import AddingTask
 from core.train import Trainer, TrainSettings
 
-RESULTS = Path(__file__).resolve().parent / "results"
 LAGS = (10, 50, 100)
 CELLS = ("rnn", "lstm", "gru")
 BASELINE = 1 / 6
@@ -83,13 +82,7 @@ def main() -> None:
             rows.append(run(lag, cell, args.steps, args.seed))
             r = rows[-1]
             print(f"lag {lag:4d} {cell:5s} mse {r['mse']:.4f} ({r['seconds']:.1f} s)", flush=True)
-    text = report(rows, args.steps, args.seed)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "adding.md").write_text(text)
-    (RESULTS / "adding.json").write_text(
-        json.dumps({"steps": args.steps, "seed": args.seed, "rows": rows}, indent=2) + "\n"
-    )
+    write_results("adding", report(rows, args.steps, args.seed), {"steps": args.steps, "seed": args.seed, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ Both ways compute the same numbers (tests/app/test_trace_batches.py); the batch 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -26,11 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from app.main import create_app  # noqa: E402
 from app.settings import Settings  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
 
 
 def main() -> None:
@@ -80,12 +78,7 @@ def main() -> None:
             f"| {name} | {t['cpu'] * 1e3:.1f} ms | {t['cpu'] / args.sequences * 1e3:.2f} ms "
             f"| {t['wall'] * 1e3:.1f} ms |"
         )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "batches.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / "batches.json").write_text(
-        json.dumps({"setup": setup, "seconds": timings, **load}, indent=2) + "\n"
-    )
-    print("\n".join(lines))
+    write_results("batches", "\n".join(lines) + "\n", {"setup": setup, "seconds": timings, **load})
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ mistakes costs the decoder.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from core import bottleneck  # noqa: E402
 from core.presets import load_preset, parameter_count  # noqa: E402
@@ -28,7 +27,6 @@ from core.seq2seq import model  # noqa: E402
 from core.seq2seq.adapter import token_accuracy  # noqa: E402
 from core.tasks import get_task  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PER_BAND = 500
 SEED = 20261204
 COMMAND = "OMP_NUM_THREADS=1 .venv/bin/python bench/bench_bottleneck.py"
@@ -121,10 +119,7 @@ def report(data: dict) -> str:
 
 def main() -> int:
     data = measure()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bottleneck.json").write_text(json.dumps(data, indent=2) + "\n")
-    (RESULTS / "bottleneck.md").write_text(report(data))
-    print(report(data))
+    write_results("bottleneck", report(data), data)
     return 0
 
 

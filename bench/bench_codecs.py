@@ -42,6 +42,7 @@ from isal import isal_zlib  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_server import TRACE_BODY, count_numbers  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from app.schemas.requests import TraceRequest  # noqa: E402
 from app.services.resolve import resolve  # noqa: E402
@@ -50,7 +51,6 @@ from app.settings import Settings  # noqa: E402
 from app.wire.serialize import dumps, trace_payload  # noqa: E402
 from core.network import forward  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 Coder = Callable[[bytes], bytes]
 
 
@@ -232,11 +232,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     result = measure(args.replies, args.repeats)
-    text = report(result)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "codecs.md").write_text(text)
-    (RESULTS / "codecs.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results("codecs", report(result), result)
     return 0
 
 

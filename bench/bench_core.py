@@ -24,7 +24,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -40,6 +39,7 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lstm_baselines import TorchFused, TorchGateLoop, naive_numpy  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from core.config import NetworkConfig  # noqa: E402
 from core.network import forward  # noqa: E402
@@ -52,7 +52,6 @@ except ImportError:
 
 INPUT_SIZE = 32
 METHODS = ("core", "naive_numpy", "torch_fused", "torch_loop")
-RESULTS = Path(__file__).resolve().parent / "results"
 # Targets (float32, one thread, T = 500, H in TARGET_H).
 TARGET_H = (64, 256)
 MAX_CORE_OVER_FUSED = 2.0
@@ -230,11 +229,10 @@ def main(argv: list[str] | None = None) -> None:
                   f"  mem {row['memory_ratio']:.3f}", flush=True)
     env["loadavg_end"] = os.getloadavg()[0]
     report = markdown(env, rows)
-    print(report)
-    if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "core.md").write_text(report)
-        (RESULTS / "core.json").write_text(json.dumps({"environment": env, "rows": rows}, indent=1) + "\n")
+    if args.quick:
+        print(report)
+    else:
+        write_results("core", report, {"environment": env, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -19,21 +19,19 @@ recipe at shorter lags, to show where the RNN stops learning; those models are m
 from __future__ import annotations
 
 import argparse
-import json
 import os
-from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from core.evidence import ADDING, CELL_NAMES  # noqa: E402
 from core.network import forward  # noqa: E402
 from core.presets import Preset, build_preset, load_preset  # noqa: E402
 from core.tasks import get_task  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 LAGS = (10, 20, 30, 40)
 SIZE = 2048
 SEED = 20261203
@@ -186,11 +184,7 @@ def main() -> None:
     result = measure()
     if not args.no_train:
         result["trained_at_each_lag"] = trained_at_each_lag()
-    text = report(result)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "evidence.md").write_text(text)
-    (RESULTS / "evidence.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results("evidence", report(result), result)
 
 
 if __name__ == "__main__":

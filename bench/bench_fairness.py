@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 from bench_server import free_port, start_server, tree_rss_mib
+from results_file import write_results  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 HEAVY_CLIENTS = 4
 LIGHT_TRACE = {"model": {"cell": "gru", "hidden_size": 8}, "input": {"text": "hello there"}}
 HEAVY_EXPORT = {"model": {"cell": "lstm", "hidden_size": 256}, "input": {"text": "abcdefghij" * 100}}
@@ -122,10 +120,7 @@ def main() -> int:
         "seconds": args.seconds,
         "runs": runs,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fairness.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "fairness.md").write_text(report(result))
-    print(report(result))
+    write_results("fairness", report(result), result)
     return 0
 
 

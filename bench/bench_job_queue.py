@@ -17,7 +17,6 @@ Usage: .venv/bin/python bench/bench_job_queue.py [--jobs 400] [--claimers 4] [--
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -29,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "app")]
 
+from results_file import write_results  # noqa: E402
+
 from app.storage import open_database  # noqa: E402
 from app.storage.jobs import JobStore  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
 
 
 def job(job_id: str, created: float | None = None) -> dict:
@@ -119,11 +118,7 @@ def main() -> int:
         "loadavg": [round(x, 2) for x in os.getloadavg()],
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
-    text = report(result)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "job_queue.md").write_text(text)
-    (RESULTS / "job_queue.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results("job_queue", report(result), result)
     return 0
 
 

@@ -21,7 +21,6 @@ Usage: .venv/bin/python bench/bench_replicas.py [--seconds 8] [--connections 32]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -34,8 +33,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests" / "deploy"))
 
-from bench_server import RESULTS, TRACE_BODY, load  # noqa: E402
+from bench_server import TRACE_BODY, load  # noqa: E402
 from cluster import Replica, nginx, replica_env  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 SCENARIOS = ("direct", "proxy x1", "proxy x2")
 
@@ -76,10 +76,7 @@ def main() -> int:
         "connections": args.connections,
         "rounds": rounds,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "replicas.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (RESULTS / "replicas.md").write_text(report(summary))
-    print(report(summary))
+    write_results("replicas", report(summary), summary)
     return 0
 
 

@@ -11,19 +11,17 @@ Usage: .venv/bin/python bench/bench_rounding.py [--repeats 300]   (writes bench/
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from results_file import write_results  # noqa: E402
 
 from app.wire import rounding
 from app.wire.rounding import round_together
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PRECISIONS = (4, 8, 12, 15, 16, 17)
 
 
@@ -121,10 +119,7 @@ def main() -> int:
         "repeats": args.repeats,
         "rows": measure(values, args.repeats),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "rounding.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "rounding.md").write_text(report(result))
-    print(report(result))
+    write_results("rounding", report(result), result)
     return 0
 
 

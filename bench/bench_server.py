@@ -45,6 +45,8 @@ from app.cli import single_blas_thread  # the standard library only: NumPy is no
 # The in-process breakdown runs NumPy here, with one BLAS thread as `unrolled serve` sets for its workers.
 single_blas_thread()
 
+from results_file import write_results  # noqa: E402
+
 from app.http.cache import request_key  # noqa: E402
 from app.http.compression import Codecs  # noqa: E402
 from app.schemas.requests import TraceRequest  # noqa: E402
@@ -61,7 +63,6 @@ UNCACHED_ENCODED = {encoding: f"trace {encoding} (new seed each request)" for en
 CACHED = "trace (same request: cached reply)"
 CACHED_ENCODED = {encoding: f"trace {encoding} (same request: cached reply)" for encoding in ENCODINGS}
 MANY = "trace, many clients (new seed each request)"
-RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 #: A static file of the pages, asked for plain and in each encoding (compressed once, then sent from memory).
 STATIC_FILE = "/static/js/sim.js"
@@ -568,10 +569,7 @@ def main() -> int:
         "bytes_per_number": len(raw) / numbers,
         "bytes_per_number_encoded": {e: len(body) / numbers for e, body in encoded.items()},
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "server.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "server.md").write_text(report(result))
-    print(report(result))
+    write_results("server", report(result), result)
     return 0
 
 

@@ -21,7 +21,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(THREADS)
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -30,6 +29,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from results_file import write_results  # noqa: E402
 
 from core import bptt  # noqa: E402
 from core.config import NetworkConfig  # noqa: E402
@@ -40,7 +40,6 @@ from core.presets import build_preset  # noqa: E402
 from core.tasks import TASKS  # noqa: E402
 from core.tasks.base import Batch, NetworkAdapter  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
 INPUT, HIDDEN, BATCH, STEPS, CLASSES = 16, 64, 32, 20, 16
 TARGET_RATIO = 1.5
@@ -206,13 +205,10 @@ def main() -> None:
     steps = [step_benchmark(dtype, repeats) for dtype in ("float64", "float32")]
     presets = [] if args.quick else preset_times()
     text = report(steps, presets)
-    print(text)
-    if not args.quick:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "train.md").write_text(text)
-        (RESULTS / "train.json").write_text(
-            json.dumps({"threads": args.threads, "steps": steps, "presets": presets}, indent=2) + "\n"
-        )
+    if args.quick:
+        print(text)
+    else:
+        write_results("train", text, {"threads": args.threads, "steps": steps, "presets": presets})
 
 
 if __name__ == "__main__":
