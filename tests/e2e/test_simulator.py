@@ -150,7 +150,7 @@ def test_numbers_on_the_page_match_the_json_api(server, page):
         assert c_page == pytest.approx(c_api[t], abs=1.5e-3)
     # The cell view's forget gate equals the API's f at the step shown, in its table and in its drawing.
     page.goto(f"{server}/cell?{state.query(t=1, unit=2)}")
-    row = page.locator("#cellview table tbody tr", has=page.locator("th", has_text="f_t"))
+    row = page.locator("#cellview table tbody tr[data-key=f]")  # the row of f_t
     f_api = api["layers"][0]["quantities"]["f"][1]
     assert [float(v) for v in row.locator("td").all_text_contents()] == pytest.approx(f_api, abs=1.5e-3)
     drawn = page.get_attribute(".celldiagram .op[data-key=f]", "aria-label")
