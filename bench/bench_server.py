@@ -549,6 +549,7 @@ def main() -> int:
             # What the server reads from the same environment (defaults included).
             "threads": served.threads,
             "inline_compute": served.inline_compute,
+            "coders": {"gzip": served.gzip_level, "br": served.brotli_quality, "zstd": served.zstd_level},
             "connections": args.connections,
             "many_connections": args.many,
             "seconds": args.seconds,
@@ -639,6 +640,15 @@ is read from disk):
 """
 
 
+def _coders(setup: dict) -> str:
+    """The coders' levels (UNROLLED_GZIP_LEVEL, UNROLLED_BROTLI_QUALITY, UNROLLED_ZSTD_LEVEL), where recorded."""
+    levels = setup.get("coders")
+    if levels is None:
+        return ""
+    return (f"\nCoders: gzip by ISA-L at level {levels['gzip']}, brotli at quality {levels['br']}, "
+            f"zstd at level {levels['zstd']}.")
+
+
 def report(r: dict) -> str:
     rows = "\n".join(
         f"| {k + 1} | {name} | {v['tool']} | {v['requests']} | {v['rps']:.0f} | {v['p50_ms']:.1f} | "
@@ -677,6 +687,7 @@ def report(r: dict) -> str:
         f"{r['trace_bytes'] / ms / 1e3:.0f} MB/s) | {ms:.3f} |"
         for name, ms in compress.items()
     )
+    command = setup.get("command", ".venv/bin/python bench/bench_server.py")
     return f"""# Server benchmark
 
 {r["date"]}; {m["cpus"]} CPUs shared with other work; Python {m["python"]}.
@@ -684,7 +695,7 @@ def report(r: dict) -> str:
 UNROLLED_INLINE_COMPUTE={setup.get("inline_compute", 0)}: traces up to that many multiply-adds computed on the
 event loop), {setup["connections"]} connections on 127.0.0.1, {setup["seconds"]} s per scenario (the plain and the
 compressed computed traces in {setup.get("slices", 1)} interleaved turns each); the load generator runs on the
-same CPUs. Trace: {setup["trace"]}. Command: `{setup.get("command", ".venv/bin/python bench/bench_server.py")}`
+same CPUs. Trace: {setup["trace"]}. Command: `{command}`{_coders(setup)}
 
 | round | scenario | tool | requests | req/s | p50 ms | p99 ms | server CPU ms/request | RSS MiB start -> end | errors |
 |---|---|---|---|---|---|---|---|---|---|
