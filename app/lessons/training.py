@@ -72,7 +72,7 @@ LSTM = Lesson(
     "to write and what to show. Seven steps, in the order of the notes, each on the drawing of one cell.",
     (
         Step(
-            "1. What the cell receives",
+            "What the cell receives",
             (
                 "Every LSTM step receives three things: the input x_t (here the letter “l”), the previous "
                 "hidden state h_{t-1} and the previous cell state c_{t-1}. In the drawing, c_{t-1} enters at "
@@ -85,7 +85,7 @@ LSTM = Lesson(
             ("[h_{t-1}, x_t]: the previous hidden state joined to the input",),
         ),
         Step(
-            "2. Forget gate",
+            "Forget gate",
             (
                 "The first decision is what to erase from the memory. The forget gate, the outlined σ block "
                 "on the left, squashes its weighted sum of the bus into (0, 1), one value per unit: near 1 "
@@ -100,7 +100,7 @@ LSTM = Lesson(
             predict="gate:f",
         ),
         Step(
-            "3. Input gate",
+            "Input gate",
             (
                 "Next comes how much to write. The input gate, the second σ block, is another sigmoid of the "
                 "same bus with its own weights W_i: near 1 the unit accepts new information, near 0 it keeps "
@@ -112,7 +112,7 @@ LSTM = Lesson(
             ("i_t = σ(W_i · [h_{t-1}, x_t] + b_i)",),
         ),
         Step(
-            "4. Candidate values",
+            "Candidate values",
             (
                 "The outlined tanh block proposes the new information itself, the candidate C̃_t (PyTorch "
                 "calls it g_t, in its gate order i, f, g, o), with values in (−1, 1).",
@@ -125,7 +125,7 @@ LSTM = Lesson(
             ("C̃_t = tanh(W_C · [h_{t-1}, x_t] + b_C)",),
         ),
         Step(
-            "5. The new cell state",
+            "The new cell state",
             (
                 "Along the line at the top the memory is updated: the old c_{t-1} times the forget gate, "
                 "plus the new information: c_t = f_t ⊙ c_{t-1} + i_t ⊙ C̃_t, one unit at a time. The "
@@ -140,7 +140,7 @@ LSTM = Lesson(
             predict="memory",
         ),
         Step(
-            "6. Output gate",
+            "Output gate",
             (
                 "Now the LSTM decides what to reveal. The output gate, the last σ block on the right, is one "
                 "more sigmoid of the bus: how much of each unit's memory the rest of the network may see.",
@@ -150,7 +150,7 @@ LSTM = Lesson(
             ("o_t = σ(W_o · [h_{t-1}, x_t] + b_o)",),
         ),
         Step(
-            "7. The new hidden state",
+            "The new hidden state",
             (
                 "The memory goes through tanh, squeezing it into (−1, 1), and is multiplied by the output "
                 "gate at the outlined × node: h_t = o_t ⊙ tanh(c_t). The new h_t leaves at the bottom right, "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,17 +24,18 @@ from app.web.math_text import html_subscripts, svg_subscripts
         ("1−", "1−"),
         ("“_”", "“_”"),  # an underscore after no letter is not a subscript
         ("<b>_t", "&lt;b&gt;_t"),  # escaped first: markup in a symbol stays text
+        ("∏_{t=k+1}^{T} W_hhᵀ", "∏<sub>t=k+1</sub><sup>T</sup> W<sub>hh</sub>ᵀ"),
+        ("‖∂y_T/∂x_t‖_F", "‖∂y<sub>T</sub>/∂x<sub>t</sub>‖<sub>F</sub>"),
+        ("c̃_t", "c̃<sub>t</sub>"),
     ],
 )
 def test_subscripts_are_lowered_and_everything_else_is_escaped(symbol, html) -> None:
     assert str(html_subscripts(symbol)) == html
     svg = str(svg_subscripts(symbol))
-    assert (
-        svg.replace('<tspan class="sub" baseline-shift="sub" font-size="72%">', "<sub>").replace(
-            "</tspan>", "</sub>"
-        )
-        == html
-    )
+    for tag, shift in (("sub", "sub"), ("sup", "super")):
+        opening = f'<tspan class="{tag}" baseline-shift="{shift}" font-size="72%">'
+        svg = re.sub(f"{opening}([^<]*)</tspan>", rf"<{tag}>\1</{tag}>", svg)
+    assert svg == html
 
 
 def test_the_cell_drawing_and_its_table_show_subscripts(tmp_path) -> None:
