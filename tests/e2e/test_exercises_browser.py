@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from typeset import shown
 
 from app.web import exercises
 
@@ -21,7 +22,7 @@ def test_commit_an_answer_by_keyboard_and_see_it_revealed(server, page, axe):
     page.keyboard.press("Enter")  # the group's "Commit my answer" button
     page.wait_for_url("**a1=*")
     assert "You said" in page.inner_text("#q1") and "right." in page.inner_text("#q1 .ex-verdict")
-    assert first.why in page.inner_text("#q1")
+    assert shown(first.why) in page.inner_text("#q1")
     frame = page.frame_locator("#q1 iframe")
     frame.locator("#sim").wait_for()
     assert f"1 of {exercises.COUNT} answered, 1 right." in page.inner_text(".ex-progress")
@@ -48,13 +49,13 @@ def test_the_comparison_questions_reveal_their_own_models(server, page, axe):
     page.goto(server + "/exercises?seed=5")
     commit_by_keyboard(page, keeps)
     commit_by_keyboard(page, write)
-    for q, shown in ((keeps, "‖∂y"), (write, write.choices[write.answer])):
-        assert "right." in page.inner_text(f"#q{q.number} .ex-verdict") and q.why in page.inner_text(
+    for q, expected in ((keeps, "‖∂y"), (write, write.choices[write.answer])):
+        assert "right." in page.inner_text(f"#q{q.number} .ex-verdict") and shown(q.why) in page.inner_text(
             f"#q{q.number}"
         )
         frame = page.frame_locator(f"#q{q.number} iframe")
         frame.locator("main").wait_for()
-        assert shown in frame.locator("main").inner_text()
+        assert expected in frame.locator("main").inner_text()
     assert f"2 of {exercises.COUNT} answered, 2 right." in page.inner_text(".ex-progress")
     assert axe(page) == []
     page.set_viewport_size({"width": 320, "height": 700})
