@@ -8,9 +8,10 @@ subscript, a caret before a superscript, and braces around one of more than one 
     html_subscripts("c_{t-1}") ->  c<sub>t−1</sub>                                 (in HTML)
 
 A mark counts only right after a letter (Latin or Greek, accents included), a closing bracket, ‖, ∏ or ∑, or
-the closing brace of the mark before it, so a lone underscore in quoted text (“_”) stays as it is. A hyphen
-inside a subscript becomes a minus sign. Everything else is escaped as Jinja would escape it. Only text the
-project writes goes through here, never what a user typed, where an underscore means an underscore.
+the closing brace of the mark before it. Text between curly quotes is left as it is: the pages quote what a
+user typed and the words of a vocabulary that way (“new_york”, “_”), and there an underscore means an
+underscore. A hyphen inside a subscript becomes a minus sign. Everything else is escaped as Jinja would
+escape it.
 """
 
 from __future__ import annotations
@@ -24,9 +25,19 @@ from markupsafe import Markup, escape
 MARK = re.compile(r"(?<=[A-Za-zα-ωΑ-Ω\u0300-\u036f)\]}‖∏∑])([_^])(?:\{([^{}]+)\}|([A-Za-z0-9]+))")
 
 
+#: A quotation: “…”, never typeset.
+QUOTED = re.compile(r"(“[^”]*”)")
+
+
 def _typeset(text: str, wrap: Callable[[str, str], str]) -> Markup:
-    escaped = str(escape(text))  # escaping leaves underscores, carets and braces alone
-    return Markup(MARK.sub(lambda m: wrap(m[1], (m[2] or m[3]).replace("-", "−")), escaped))
+    escaped = str(escape(text))  # escaping leaves underscores, carets, braces and curly quotes alone
+    pieces = QUOTED.split(escaped)  # the odd pieces are quotations
+    return Markup(
+        "".join(
+            piece if k % 2 else MARK.sub(lambda m: wrap(m[1], (m[2] or m[3]).replace("-", "−")), piece)
+            for k, piece in enumerate(pieces)
+        )
+    )
 
 
 def svg_subscripts(text: str) -> Markup:

@@ -23,6 +23,7 @@ from app.web.math_text import html_subscripts, svg_subscripts
         ("σ", "σ"),
         ("1−", "1−"),
         ("“_”", "“_”"),  # an underscore after no letter is not a subscript
+        ("h_t after “new_york”", "h<sub>t</sub> after “new_york”"),  # quoted text (user input, words) stays
         ("<b>_t", "&lt;b&gt;_t"),  # escaped first: markup in a symbol stays text
         ("∏_{t=k+1}^{T} W_hhᵀ", "∏<sub>t=k+1</sub><sup>T</sup> W<sub>hh</sub>ᵀ"),
         ("‖∂y_T/∂x_t‖_F", "‖∂y<sub>T</sub>/∂x<sub>t</sub>‖<sub>F</sub>"),
