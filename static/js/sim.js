@@ -383,6 +383,8 @@
     var part = e.target.closest && e.target.closest('.celldiagram [data-key]');
     var out = part && document.querySelector('#cellview .readout');
     if (!out) { return; }
+    var typeset = part.getAttribute('data-readout');  // the label with its subscripts, escaped by the server
+    if (typeset) { out.innerHTML = typeset; return; }
     var title = part.querySelector('title');
     out.textContent = part.getAttribute('aria-label') || (title ? title.textContent : '');
   }

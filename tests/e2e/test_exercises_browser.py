@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from typeset import shown
+from typeset import as_shown
 
 from app.web import exercises
 
@@ -22,7 +22,7 @@ def test_commit_an_answer_by_keyboard_and_see_it_revealed(server, page, axe):
     page.keyboard.press("Enter")  # the group's "Commit my answer" button
     page.wait_for_url("**a1=*")
     assert "You said" in page.inner_text("#q1") and "right." in page.inner_text("#q1 .ex-verdict")
-    assert shown(first.why) in page.inner_text("#q1")
+    assert as_shown(first.why) in page.inner_text("#q1")
     frame = page.frame_locator("#q1 iframe")
     frame.locator("#sim").wait_for()
     assert f"1 of {exercises.COUNT} answered, 1 right." in page.inner_text(".ex-progress")
@@ -50,7 +50,7 @@ def test_the_comparison_questions_reveal_their_own_models(server, page, axe):
     commit_by_keyboard(page, keeps)
     commit_by_keyboard(page, write)
     for q, expected in ((keeps, "‖∂y"), (write, write.choices[write.answer])):
-        assert "right." in page.inner_text(f"#q{q.number} .ex-verdict") and shown(q.why) in page.inner_text(
+        assert "right." in page.inner_text(f"#q{q.number} .ex-verdict") and as_shown(q.why) in page.inner_text(
             f"#q{q.number}"
         )
         frame = page.frame_locator(f"#q{q.number} iframe")

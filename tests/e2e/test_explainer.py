@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from typeset import as_shown
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +93,7 @@ def test_keyboard_only_opens_and_closes_a_cell_from_its_column(server, page, unt
     # Every part of the drawing says its value on focus, and the readout shows it.
     page.focus(".celldiagram .op[data-key=z]")
     label = page.get_attribute(".celldiagram .op[data-key=z]", "aria-label")
-    assert label.startswith("update gate z_t[0] = σ(") and page.inner_text("#cellview .readout") == label
+    assert label.startswith("update gate z_t[0] = σ(") and page.inner_text("#cellview .readout") == as_shown(label)
     page.get_by_role("button", name="← Back to the network").click()
     page.wait_for_selector("#overview:not([hidden])")
     until(page, "document.activeElement && document.activeElement.matches('rect.hl[data-t=\"2\"]')")

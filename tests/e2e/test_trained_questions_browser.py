@@ -5,7 +5,7 @@ finds no WCAG 2.1 AA violation before or after; at 320 px the question still rea
 from __future__ import annotations
 
 import pytest
-from typeset import shown
+from typeset import as_shown
 
 from app.http.security import embed_url
 from app.lessons import LESSONS
@@ -42,13 +42,13 @@ def test_which_cell_keeps_the_marker_answered_by_keyboard(server, page, axe_sour
     assert q is not None
     page.goto(server + lesson.step_url(n))
     assert page.locator("iframe.live").count() == 0  # the picture would give it away
-    assert page.locator("#predict legend").inner_text().endswith(shown(q.prompt))
+    assert page.locator("#predict legend").inner_text().endswith(as_shown(q.prompt))
     assert axe_here(page, axe_source) == []
     page.screenshot(path="/tmp/ex/keeps-asking.png", full_page=True)
     answer_by_keyboard(page, q.answer)
     assert "right." in page.locator("#predict .ex-verdict").inner_text()
     why = page.locator("#predict .ex-why").inner_text()
-    assert why == shown(q.why) and "the LSTM kept it" in why
+    assert why == as_shown(q.why) and "the LSTM kept it" in why
     frame = live_frame(page)
     assert frame.url.endswith(embed_url(q.reveal))
     # The picture's table at the asked step holds the numbers the why quotes: RNN, LSTM, GRU columns.

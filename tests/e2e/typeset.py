@@ -9,6 +9,6 @@ import re
 from app.web.math_text import html_subscripts
 
 
-def shown(text: str) -> str:
+def as_shown(text: str) -> str:
     """The inner text of ``text`` once typeset: the marks' tags gone, entities read back."""
     return html.unescape(re.sub(r"<[^>]+>", "", str(html_subscripts(text))))
