@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -45,3 +46,12 @@ def test_the_cell_drawing_and_its_table_show_subscripts(tmp_path) -> None:
     assert 'c<tspan class="sub" baseline-shift="sub" font-size="72%">t−1</tspan>' in page
     assert '<th scope="row">h<sub>t−1</sub></th>' in page
     assert ">c_{t-1}<" not in page
+
+
+def test_the_readout_markup_escapes_what_the_user_typed(tmp_path) -> None:
+    """data-readout holds HTML the page inserts as markup: a typed "<i>" must arrive there as text."""
+    client = TestClient(create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=0)))
+    page = client.get("/cell", params={"preset": "", "input": "<i>x"}).text
+    readouts = [html.unescape(v) for v in re.findall(r'data-readout="([^"]*)"', page)]
+    assert readouts and "input x<sub>t</sub>: “&lt;”" in readouts
+    assert not any("<i>" in v for v in readouts)
