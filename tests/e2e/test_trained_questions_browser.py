@@ -70,7 +70,7 @@ def test_which_word_the_decoder_writes_a_wrong_answer_shows_the_right_one(server
     wrong = (q.answer + 1) % len(q.choices)
     answer_by_keyboard(page, wrong)
     verdict = page.locator("#predict .ex-verdict").inner_text()
-    assert "not this time." in verdict and f"The answer is {q.choices[q.answer]}." in verdict
+    assert "not this time." in verdict and f"The answer is “{q.choices[q.answer]}”." in verdict
     frame = live_frame(page)
     assert frame.url.endswith(embed_url(q.reveal))
     assert axe_here(page, axe_source) == [] and axe_here(frame, axe_source) == []
