@@ -103,6 +103,7 @@ def render(trace: Trace, t: int = 0) -> str:
     import jinja2
 
     from app.web import slides, unrolled
+    from app.web.math_text import FILTERS
     from app.web.simulation import check_drawable
     from app.web.state import BadInputError
     from app.web.unit_window import whole
@@ -125,6 +126,7 @@ def render(trace: Trace, t: int = 0) -> str:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters.update(FILTERS)
     page = _page_context(trace, sim, t, slides.legend_strips(scales, 0.0), slides.picture_css())
     return env.get_template("standalone.html").render(page=page, diagram=diagram, state=sim.state)
 

@@ -53,3 +53,7 @@ def svg_subscripts(text: str) -> Markup:
 
 def html_subscripts(text: str) -> Markup:
     return _typeset(text, lambda mark, s: f"<sub>{s}</sub>" if mark == "_" else f"<sup>{s}</sup>")
+
+
+#: The Jinja filters of every environment that renders the templates (app.web.templating, unrolled.page).
+FILTERS = {"svg_sub": svg_subscripts, "html_sub": html_subscripts}

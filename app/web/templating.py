@@ -6,9 +6,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from app.web.math_text import html_subscripts, svg_subscripts
+from app.web.math_text import FILTERS
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
-templates.env.filters["svg_sub"] = svg_subscripts
-templates.env.filters["html_sub"] = html_subscripts
+templates.env.filters.update(FILTERS)
