@@ -55,3 +55,11 @@ def test_the_readout_markup_escapes_what_the_user_typed(tmp_path) -> None:
     readouts = [html.unescape(v) for v in re.findall(r'data-readout="([^"]*)"', page)]
     assert readouts and "input x<sub>t</sub>: “&lt;”" in readouts
     assert not any("<i>" in v for v in readouts)
+
+
+def test_the_heatmaps_page_typesets_its_headings_and_keeps_its_ids_unique(tmp_path) -> None:
+    client = TestClient(create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=0)))
+    page = client.get("/heatmaps").text
+    assert "Hidden state h<sub>t</sub>" in page and "Forget gate f<sub>t</sub>" in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
