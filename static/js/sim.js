@@ -380,13 +380,11 @@
 
   // The readout under the cell drawing says what the pointer or the keyboard focus is on, with its value.
   function readOut(e) {
-    var part = e.target.closest && e.target.closest('.celldiagram [data-key]');
+    var part = e.target.closest && e.target.closest('.celldiagram [data-readout]');
     var out = part && document.querySelector('#cellview .readout');
     if (!out) { return; }
-    var typeset = part.getAttribute('data-readout');  // the label with its subscripts, escaped by the server
-    if (typeset) { out.innerHTML = typeset; return; }
-    var title = part.querySelector('title');
-    out.textContent = part.getAttribute('aria-label') || (title ? title.textContent : '');
+    // Every part (an operation or a wire) carries its label typeset with subscripts, escaped by the server.
+    out.innerHTML = part.getAttribute('data-readout') || '';
   }
   document.addEventListener('focusin', readOut);
   document.addEventListener('mouseover', readOut);

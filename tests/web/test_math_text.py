@@ -63,3 +63,15 @@ def test_the_heatmaps_page_typesets_its_headings_and_keeps_its_ids_unique(tmp_pa
     assert "Hidden state h<sub>t</sub>" in page and "Forget gate f<sub>t</sub>" in page
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_every_part_of_the_cell_drawing_has_a_typeset_readout(tmp_path, cell) -> None:
+    """The readout under the drawing shows data-readout for whatever is pointed at: operations and wires."""
+    client = TestClient(create_app(Settings(data_dir=tmp_path, rate_limit_per_minute=0)))
+    page = client.get("/cell", params={"preset": "", "cell": cell, "t": 1}).text
+    start = page.index('<svg class="celldiagram"')
+    drawing = page[start : page.index("</svg>", start)]
+    parts = re.findall(r"<g class=\"(?:op|wire)[^\"]*\" data-key=\"[^\"]+\"[^>]*>", drawing)
+    assert parts and all("data-readout=" in p for p in parts)
+    assert any("h&lt;sub&gt;t−1&lt;/sub&gt;" in p for p in parts if 'class="wire' in p)
