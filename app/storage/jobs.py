@@ -43,6 +43,7 @@ JOB_COLUMNS = (
 JSON_COLUMNS = ("options", "settings", "model")
 #: States of a job that is not finished: these count towards the limit.
 ACTIVE = ("queued", "running")
+_ACTIVE_SQL = "(" + ", ".join(f"'{state}'" for state in ACTIVE) + ")"  # ACTIVE as a SQL list, for IN
 #: The lock ``enqueue`` holds while it counts and inserts ("unroljob" in ASCII).
 JOBS_LOCK = 0x756E726F6C6A6F62
 _SELECT = f"SELECT {', '.join(JOB_COLUMNS)} FROM training_jobs WHERE id = ?"
@@ -77,7 +78,7 @@ class JobStore:
         with self.db.locked(JOBS_LOCK) as db:
             _give_up(db, silent_s, lost, None)
             active = int(
-                db.execute("SELECT COUNT(*) FROM training_jobs WHERE state IN ('queued', 'running')").fetchone()[0]
+                db.execute(f"SELECT COUNT(*) FROM training_jobs WHERE state IN {_ACTIVE_SQL}").fetchone()[0]
             )
             if active >= limit:
                 return active
@@ -180,7 +181,7 @@ class JobStore:
             old = [
                 r[0]
                 for r in db.execute(
-                    "SELECT id FROM training_jobs WHERE state NOT IN ('queued', 'running') "
+                    f"SELECT id FROM training_jobs WHERE state NOT IN {_ACTIVE_SQL} "
                     "ORDER BY created DESC LIMIT -1 OFFSET ?",
                     (keep,),
                 )
