@@ -252,10 +252,11 @@ class JobManager:
             self.busy += 1
             return True
 
-    def _release(self) -> None:
+    def _release(self, wake: bool = True) -> None:
         with self.lock:
             self.busy -= 1
-        self.claimer.wake()  # a slot is free: a queued job may take it
+        if wake:
+            self.claimer.wake()  # a slot is free: a queued job may take it
 
     def _fill(self) -> None:
         """Claim queued jobs, oldest first, while a slot is free (the claimer's work)."""
@@ -266,8 +267,7 @@ class JobManager:
                 self._release()
                 raise
             if row is None:
-                with self.lock:
-                    self.busy -= 1
+                self._release(wake=False)  # the queue is empty: waking the claimer would only look again
                 return
             self._launch(row)
 
